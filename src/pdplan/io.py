@@ -1,0 +1,88 @@
+"""Reading and writing profiles (YAML or JSON). The only module of the core that opens files.
+
+Validation errors become one line each, naming the file, the dotted field path, the value
+and what is allowed, e.g. ``my.yaml: prefill.overhead_s: Input should be greater than or
+equal to 0 (got -1)``.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from pdplan.errors import ConfigError
+from pdplan.models.profile import Profile
+
+__all__ = [
+    "DEFAULT_PROFILE_NAME",
+    "default_profile",
+    "format_validation_error",
+    "load_profile",
+    "parse_profile",
+    "save_profile",
+]
+
+DEFAULT_PROFILE_NAME = "paper-deepseek-v3.1-sglang-8xh200.yaml"
+
+
+def format_validation_error(error: ValidationError, source: str) -> str:
+    """One line per problem: ``source: dotted.path: message (got value)``."""
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        got = "" if item["type"] == "missing" else f" (got {item.get('input')!r})"
+        lines.append(f"{source}: {path}: {item['msg']}{got}")
+    return "; ".join(lines)
+
+
+def parse_profile(data: Any, source: str = "profile") -> Profile:
+    """Validate already-parsed YAML/JSON data as a profile.
+
+    :raises ConfigError: naming the field, the value and what is allowed
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read a profile from a ``.yaml``/``.yml`` or ``.json`` file.
+
+    :raises ConfigError: if the file is missing, unreadable, not YAML/JSON or invalid
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML/JSON: {first_line}") from None
+    return parse_profile(data, str(path))
+
+
+def default_profile() -> Profile:
+    """The embedded default: the paper's worked example (DeepSeek-V3.1 on 8xH200, SGLang)."""
+    text = resources.files("pdplan.data").joinpath(DEFAULT_PROFILE_NAME).read_text("utf-8")
+    return parse_profile(yaml.safe_load(text), f"<embedded {DEFAULT_PROFILE_NAME}>")
+
+
+def save_profile(profile: Profile, path: str | Path) -> None:
+    """Write a profile as YAML (``.yaml``/``.yml``) or JSON (any other suffix)."""
+    path = Path(path)
+    data = profile.model_dump(mode="json", exclude_none=True)
+    if path.suffix in (".yaml", ".yml"):
+        text = yaml.safe_dump(data, sort_keys=False)
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,31 @@
+"""Typed data models (pydantic v2): profiles, workloads and SLOs, plans."""
+
+from __future__ import annotations
+
+from pdplan.models.plan import Allocation, DecodePlan, Plan, PrefillPlan
+from pdplan.models.profile import (
+    DecodeCurve,
+    DecodePoint,
+    DecodeProfile,
+    PrefillPoint,
+    PrefillProfile,
+    Profile,
+    ProfileMetadata,
+)
+from pdplan.models.workload import SLO, Workload
+
+__all__ = [
+    "SLO",
+    "Allocation",
+    "DecodeCurve",
+    "DecodePlan",
+    "DecodePoint",
+    "DecodeProfile",
+    "Plan",
+    "PrefillPlan",
+    "PrefillPoint",
+    "PrefillProfile",
+    "Profile",
+    "ProfileMetadata",
+    "Workload",
+]

@@ -1,0 +1,84 @@
+"""The planner's answer: per-phase throughput, fractional counts, and whole allocations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pdplan.models.workload import SLO, Workload
+
+__all__ = ["Allocation", "DecodePlan", "Phase", "Plan", "PrefillPlan"]
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True)
+
+Phase = Literal["prefill", "decode"]
+
+
+class PrefillPlan(BaseModel):
+    """Prefill sizing. Fields set to None do not apply (``--prefill-tps`` given directly)."""
+
+    model_config = _CONFIG
+
+    isl_tokens: float = Field(description="tokens prefilled per request (uncached ISL)")
+    max_tps: float | None = Field(description="TPmax at that ISL, input tok/s, never idle")
+    overhead_s: float | None = Field(description="fixed TTFT overhead, seconds")
+    min_ttft_s: float | None = Field(description="smallest mean TTFT at zero load, seconds")
+    effective_tps: float = Field(description="TP_p: input tok/s per instance with TTFT met")
+    utilization: float | None = Field(description="TP_p / TPmax: busy share of an instance")
+    instances: float = Field(description="N_p, fractional prefill instances for the target")
+    gpus_per_instance: int | None = Field(description="GPUs per prefill instance")
+
+
+class DecodePlan(BaseModel):
+    """Decode sizing. Fields set to None do not apply (``--decode-tps`` given directly)."""
+
+    model_config = _CONFIG
+
+    batch: int | None = Field(description="B*: largest batch meeting the TPOT SLO")
+    tpot_s: float | None = Field(description="TPOT at B*, seconds")
+    batch_limit: Literal["tpot_slo", "measured_range", "kv_capacity"] | None = Field(
+        description="what stopped the batch growing"
+    )
+    effective_tps: float = Field(description="TP_d = B* / TPOT(B*): output tok/s per instance")
+    instances: float = Field(description="N_d, fractional decode instances for the target")
+    gpus_per_instance: int | None = Field(description="GPUs per decode instance")
+
+
+class Allocation(BaseModel):
+    """A whole-instance deployment mPnD and the throughput it sustains with the SLOs met."""
+
+    model_config = _CONFIG
+
+    prefill_instances: int = Field(ge=0, description="m, prefill instances")
+    decode_instances: int = Field(ge=0, description="n, decode instances")
+    gpus: int | None = Field(description="total GPUs, None if GPUs per instance are unknown")
+    prefill_max_total_tps: float = Field(description="total tok/s the prefill pool sustains")
+    decode_max_total_tps: float = Field(description="total tok/s the decode pool sustains")
+    max_total_tps: float = Field(description="total tok/s (input + output) with both SLOs met")
+    max_tpm: float = Field(description="max_total_tps in tokens per minute")
+    share_of_target: float = Field(description="max_total_tps / target total tok/s")
+    meets_target: bool = Field(description="True if max_total_tps >= target")
+    binding: Phase = Field(description="the phase that limits max_total_tps")
+
+    @property
+    def name(self) -> str:
+        """The usual notation, e.g. ``3P4D``."""
+        return f"{self.prefill_instances}P{self.decode_instances}D"
+
+
+class Plan(BaseModel):
+    """How many prefill and decode instances a workload needs, and why."""
+
+    model_config = _CONFIG
+
+    model: Literal["paper"] = Field(description="the queueing/decode model used")
+    workload: Workload
+    slo: SLO | None = Field(description="None when per-instance throughputs were given")
+    rate_rps: float = Field(description="target request rate, requests/s")
+    prefill: PrefillPlan
+    decode: DecodePlan
+    pd_ratio: float = Field(description="R = N_p / N_d (eq. 7)")
+    allocation: Allocation = Field(description="smallest whole allocation meeting the target")
+    alternatives: list[Allocation] = Field(description="neighbouring allocations, by GPUs")
+    warnings: list[str] = Field(description="things the user should know, e.g. clamping")

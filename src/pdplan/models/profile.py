@@ -1,0 +1,149 @@
+"""The profile: what an engine measured, the planner's only view of the hardware.
+
+Schema version 1. Units are in the field names. A profile has a prefill part (maximum prefill
+throughput per input length, the fixed TTFT overhead, GPUs per instance) and a decode part
+(TPOT per decode batch size, one curve per (ISL, OSL), GPUs per instance, optional KV-cache
+capacity). See the README for a complete example file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DecodeCurve",
+    "DecodePoint",
+    "DecodeProfile",
+    "PrefillPoint",
+    "PrefillProfile",
+    "Profile",
+    "ProfileMetadata",
+]
+
+SCHEMA_VERSION = 1
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True)
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class ProfileMetadata(BaseModel):
+    """Where the numbers come from. Free text, all optional."""
+
+    model_config = _CONFIG
+
+    model: str | None = Field(None, description="served model, e.g. DeepSeek-V3.1-Terminus")
+    engine: str | None = Field(None, description="inference engine, e.g. sglang, vllm")
+    engine_version: str | None = Field(None, description="engine version, e.g. 0.5.8")
+    hardware: str | None = Field(None, description="hardware of one instance, e.g. 8xH200")
+    parallelism: str | None = Field(None, description="parallelism, e.g. TP8 EP8")
+    date: str | None = Field(None, description="when it was measured (ISO 8601)")
+    source: str | None = Field(None, description="who measured it, or the publication")
+    notes: str | None = Field(None, description="anything else worth knowing")
+
+
+class PrefillPoint(BaseModel):
+    """Maximum prefill throughput of one instance at one input length."""
+
+    model_config = _CONFIG
+
+    isl_tokens: PositiveInt = Field(description="input length of every request, tokens")
+    max_tps: float = Field(
+        gt=0, allow_inf_nan=False, description="input tokens/s with the instance never idle"
+    )
+
+
+class PrefillProfile(BaseModel):
+    """One prefill instance as measured."""
+
+    model_config = _CONFIG
+
+    gpus_per_instance: PositiveInt = Field(description="GPUs (accelerators) per instance")
+    overhead_s: float = Field(
+        ge=0,
+        allow_inf_nan=False,
+        description="fixed TTFT part outside prefill queueing and compute: client/server "
+        "transfer and P->D KV-cache transfer, seconds",
+    )
+    dp_groups: PositiveInt = Field(
+        1,
+        description="attention data-parallel groups per instance; each schedules its requests "
+        "independently and is modelled as its own queue (the paper's note on DP)",
+    )
+    chunked_prefill_tokens: PositiveInt | None = Field(
+        None, description="chunked-prefill budget (tokens per prefill step) used when measuring"
+    )
+    max_throughput: list[PrefillPoint] = Field(
+        min_length=1, description="TPmax per ISL; interpolated linearly in ISL between points"
+    )
+
+    @field_validator("max_throughput")
+    @classmethod
+    def _sorted_unique(cls, points: list[PrefillPoint]) -> list[PrefillPoint]:
+        isls = [p.isl_tokens for p in points]
+        if len(set(isls)) != len(isls):
+            raise ValueError(f"isl_tokens must be unique, got {isls}")
+        return sorted(points, key=lambda p: p.isl_tokens)
+
+
+class DecodePoint(BaseModel):
+    """Decode speed at one batch size (concurrency)."""
+
+    model_config = _CONFIG
+
+    batch: PositiveInt = Field(description="decode batch size (concurrent requests)")
+    tpot_ms: float = Field(gt=0, allow_inf_nan=False, description="mean time per output token, ms")
+    output_tps: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="measured output tokens/s (optional)"
+    )
+
+
+class DecodeCurve(BaseModel):
+    """TPOT against batch size, measured at one request shape."""
+
+    model_config = _CONFIG
+
+    isl_tokens: PositiveInt = Field(description="input length of the measured requests, tokens")
+    osl_tokens: PositiveInt = Field(description="output length of the measured requests, tokens")
+    points: list[DecodePoint] = Field(min_length=1, description="one point per batch size")
+
+    @field_validator("points")
+    @classmethod
+    def _sorted_unique(cls, points: list[DecodePoint]) -> list[DecodePoint]:
+        batches = [p.batch for p in points]
+        if len(set(batches)) != len(batches):
+            raise ValueError(f"batch values must be unique, got {batches}")
+        return sorted(points, key=lambda p: p.batch)
+
+
+class DecodeProfile(BaseModel):
+    """One decode instance as measured."""
+
+    model_config = _CONFIG
+
+    gpus_per_instance: PositiveInt = Field(description="GPUs (accelerators) per instance")
+    kv_capacity_tokens: PositiveInt | None = Field(
+        None, description="KV-cache capacity of one instance, tokens; caps the batch"
+    )
+    curves: list[DecodeCurve] = Field(min_length=1, description="one curve per (ISL, OSL)")
+
+    @model_validator(mode="after")
+    def _unique_shapes(self) -> DecodeProfile:
+        shapes = [(c.isl_tokens, c.osl_tokens) for c in self.curves]
+        if len(set(shapes)) != len(shapes):
+            raise ValueError(f"curves: (isl_tokens, osl_tokens) must be unique, got {shapes}")
+        return self
+
+
+class Profile(BaseModel):
+    """Everything the planner knows about the engine and hardware."""
+
+    model_config = _CONFIG
+
+    schema_version: Literal[1] = Field(description="profile schema version; this is version 1")
+    metadata: ProfileMetadata = Field(default_factory=ProfileMetadata)
+    prefill: PrefillProfile
+    decode: DecodeProfile

@@ -1,0 +1,1 @@
+"""Reports: terminal tables (rich) and, later, plots. Imported lazily by the CLI."""
