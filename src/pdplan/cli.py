@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -23,6 +24,7 @@ EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
 
 _PAPER = "the paper's worked example"
+T = TypeVar("T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -51,19 +53,37 @@ def _target(
 
 
 @cli.command()
-@click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
-              help="Profile file (YAML/JSON). Default: the embedded paper profile.")
-@click.option("--isl", type=click.IntRange(min=1), default=6144, show_default=True,
-              help=f"Input tokens per request ({_PAPER}).")
-@click.option("--osl", type=click.IntRange(min=1), default=512, show_default=True,
-              help="Output tokens per request.")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    help="Profile file (YAML/JSON). Default: the embedded paper profile.",
+)
+@click.option(
+    "--isl",
+    type=click.IntRange(min=1),
+    default=6144,
+    show_default=True,
+    help=f"Input tokens per request ({_PAPER}).",
+)
+@click.option(
+    "--osl",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Output tokens per request.",
+)
 @click.option("--ttft", default="2s", show_default=True, help="Mean TTFT SLO, e.g. 2s, 500ms.")
 @click.option("--tpot", default="20ms", show_default=True, help="Mean TPOT SLO, e.g. 20ms.")
 @click.option("--tpm", help="Target tokens/minute, input + output, e.g. 5M, 500k. [default: 5M]")
 @click.option("--total-tps", help="Target tokens/s, input + output, e.g. 83.3k.")
 @click.option("--rps", help="Target requests/s, e.g. 12.5.")
-@click.option("--prefix-hit-rate", type=click.FloatRange(0, 1, max_open=True), default=0.0,
-              help="Share of input tokens served from the prefix cache.")
+@click.option(
+    "--prefix-hit-rate",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    help="Share of input tokens served from the prefix cache.",
+)
 @click.option("--prefill-max-tps", help="What-if: TPmax of one prefill instance, tok/s.")
 @click.option("--overhead", help="What-if: fixed TTFT overhead (transfer, KV move), e.g. 100ms.")
 @click.option("--decode-table", help="What-if: decode batch:TPOT-ms pairs, e.g. 10:12.8,20:16.4.")
@@ -73,11 +93,23 @@ def _target(
 @click.option("--decode-gpus", type=click.IntRange(min=1), help="GPUs per decode instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def size(
-    profile_path: str | None, isl: int, osl: int, ttft: str, tpot: str, tpm: str | None,
-    total_tps: str | None, rps: str | None, prefix_hit_rate: float,
-    prefill_max_tps: str | None, overhead: str | None, decode_table: str | None,
-    prefill_tps: str | None, decode_tps: str | None, prefill_gpus: int | None,
-    decode_gpus: int | None, as_json: bool,
+    profile_path: str | None,
+    isl: int,
+    osl: int,
+    ttft: str,
+    tpot: str,
+    tpm: str | None,
+    total_tps: str | None,
+    rps: str | None,
+    prefix_hit_rate: float,
+    prefill_max_tps: str | None,
+    overhead: str | None,
+    decode_table: str | None,
+    prefill_tps: str | None,
+    decode_tps: str | None,
+    prefill_gpus: int | None,
+    decode_gpus: int | None,
+    as_json: bool,
 ) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan import io, overrides, planner
@@ -89,21 +121,30 @@ def size(
         if not (prefill_tps and decode_tps):
             raise ConfigError("--prefill-tps and --decode-tps: give both or neither")
         plan = planner.size_from_instance_tps(
-            parse_tps(prefill_tps, "--prefill-tps"), parse_tps(decode_tps, "--decode-tps"),
-            workload, prefill_gpus=prefill_gpus or profile.prefill.gpus_per_instance,
+            parse_tps(prefill_tps, "--prefill-tps"),
+            parse_tps(decode_tps, "--decode-tps"),
+            workload,
+            prefill_gpus=prefill_gpus or profile.prefill.gpus_per_instance,
             decode_gpus=decode_gpus or profile.decode.gpus_per_instance,
         )
     else:
         profile = overrides.override_profile(
-            profile, workload,
-            prefill_max_tps=parse_tps(prefill_max_tps, "--prefill-max-tps") if prefill_max_tps else None,
-            overhead_s=parse_duration_s(overhead, "--overhead", allow_zero=True) if overhead else None,
-            decode_points=overrides.parse_decode_table(decode_table) if decode_table else None,
-            prefill_gpus=prefill_gpus, decode_gpus=decode_gpus,
+            profile,
+            workload,
+            prefill_max_tps=_maybe(parse_tps, prefill_max_tps, "--prefill-max-tps"),
+            overhead_s=_maybe(parse_duration_s, overhead, "--overhead", allow_zero=True),
+            decode_points=_maybe(overrides.parse_decode_table, decode_table, "--decode-table"),
+            prefill_gpus=prefill_gpus,
+            decode_gpus=decode_gpus,
         )
         slo = SLO(ttft_s=parse_duration_s(ttft, "--ttft"), tpot_s=parse_duration_s(tpot, "--tpot"))
         plan = planner.size(profile, workload, slo)
     _emit(plan, profile.metadata, as_json)
+
+
+def _maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
+    """Parse an optional option: None stays None."""
+    return None if text is None else parse(text, field, **kwargs)
 
 
 def _emit(plan: Any, meta: Any, as_json: bool) -> None:

@@ -12,6 +12,7 @@ grows); :attr:`MonotoneCurve.repaired` tells whether the repair changed anything
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class Lookup:
 def _check_points(xs: Sequence[float], ys: Sequence[float], name: str) -> None:
     if len(xs) == 0 or len(xs) != len(ys):
         raise ConfigError(f"{name}: need at least one point and as many x as y values")
-    if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(xs)):
         raise ConfigError(f"{name}: x values must be strictly increasing, got {list(xs)}")
     if not all(math.isfinite(v) for v in (*xs, *ys)):
         raise ConfigError(f"{name}: every value must be finite")

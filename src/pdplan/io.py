@@ -46,7 +46,9 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
     :raises ConfigError: naming the field, the value and what is allowed
     """
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

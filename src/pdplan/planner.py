@@ -94,7 +94,9 @@ def rate_allocation(
     prefill_total = (
         prefill_instances * prefill.effective_tps / prefill.isl_tokens * tokens_per_request
     )
-    decode_total = decode_instances * decode.effective_tps / workload.osl_tokens * tokens_per_request
+    decode_total = (
+        decode_instances * decode.effective_tps / workload.osl_tokens * tokens_per_request
+    )
     total = min(prefill_total, decode_total)
     gpus = None
     if prefill.gpus_per_instance is not None and decode.gpus_per_instance is not None:

@@ -8,7 +8,9 @@ __all__ = ["fmt_duration", "fmt_tpm", "fmt_tps"]
 
 
 def fmt_tps(tokens_per_s: float) -> str:
-    """>>> fmt_tps(25075.3)
+    """Tokens/s, thousands separated.
+
+    >>> fmt_tps(25075.3)
     '25,075 tok/s'
     """
     return f"{tokens_per_s:,.0f} tok/s"

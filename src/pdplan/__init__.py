@@ -1,0 +1,67 @@
+"""pdplan: size prefill/decode disaggregated LLM serving from measured engine profiles.
+
+>>> import pdplan
+>>> plan = pdplan.size(
+...     pdplan.default_profile(),
+...     pdplan.Workload.from_tpm(isl_tokens=6144, osl_tokens=512, tpm=5e6),
+...     pdplan.SLO(ttft_s=2.0, tpot_s=0.020),
+... )
+>>> plan.allocation.name, plan.allocation.gpus
+('4P4D', 64)
+"""
+
+from __future__ import annotations
+
+from pdplan.errors import (
+    BenchmarkError,
+    ConfigError,
+    InfeasibleSLOError,
+    PdplanError,
+    UnstableQueueError,
+)
+from pdplan.io import default_profile, load_profile, save_profile
+from pdplan.models import (
+    SLO,
+    Allocation,
+    DecodeCurve,
+    DecodePlan,
+    DecodePoint,
+    DecodeProfile,
+    Plan,
+    PrefillPlan,
+    PrefillPoint,
+    PrefillProfile,
+    Profile,
+    ProfileMetadata,
+    Workload,
+)
+from pdplan.planner import rate_allocation, size, size_from_instance_tps
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SLO",
+    "Allocation",
+    "BenchmarkError",
+    "ConfigError",
+    "DecodeCurve",
+    "DecodePlan",
+    "DecodePoint",
+    "DecodeProfile",
+    "InfeasibleSLOError",
+    "PdplanError",
+    "Plan",
+    "PrefillPlan",
+    "PrefillPoint",
+    "PrefillProfile",
+    "Profile",
+    "ProfileMetadata",
+    "UnstableQueueError",
+    "Workload",
+    "default_profile",
+    "load_profile",
+    "rate_allocation",
+    "save_profile",
+    "size",
+    "size_from_instance_tps",
+]
