@@ -160,6 +160,15 @@ def _emit(plan: Any, meta: Any, as_json: bool) -> None:
     render_plan(plan, Console(), meta)
 
 
+def _register() -> None:
+    from pdplan.cli_profile import profile
+
+    cli.add_command(profile)
+
+
+_register()
+
+
 def _fail(kind: str, message: str, code: int) -> NoReturn:
     click.echo(f"{kind}: {message}", err=True)
     sys.exit(code)

@@ -21,6 +21,7 @@ __all__ = [
     "PrefillProfile",
     "Profile",
     "ProfileMetadata",
+    "TtftRatePoint",
 ]
 
 SCHEMA_VERSION = 1
@@ -54,6 +55,26 @@ class PrefillPoint(BaseModel):
     max_tps: float = Field(
         gt=0, allow_inf_nan=False, description="input tokens/s with the instance never idle"
     )
+    concurrency: PositiveInt | None = Field(
+        None, description="closed-loop concurrency at which max_tps was measured"
+    )
+    idle_ttft_s: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="mean TTFT at zero load, seconds"
+    )
+
+
+class TtftRatePoint(BaseModel):
+    """Measured TTFT under open-loop Poisson arrivals at one rate (the paper's Figure 1)."""
+
+    model_config = _CONFIG
+
+    isl_tokens: PositiveInt = Field(description="input length of every request, tokens")
+    rate_rps: float = Field(gt=0, allow_inf_nan=False, description="achieved arrival rate, req/s")
+    ttft_mean_s: float = Field(gt=0, allow_inf_nan=False, description="mean TTFT, seconds")
+    ttft_p50_s: float = Field(gt=0, allow_inf_nan=False, description="median TTFT, seconds")
+    ttft_p90_s: float = Field(gt=0, allow_inf_nan=False, description="p90 TTFT, seconds")
+    ttft_p99_s: float = Field(gt=0, allow_inf_nan=False, description="p99 TTFT, seconds")
+    requests: PositiveInt = Field(description="successful requests measured")
 
 
 class PrefillProfile(BaseModel):
@@ -79,6 +100,9 @@ class PrefillProfile(BaseModel):
     max_throughput: list[PrefillPoint] = Field(
         min_length=1, description="TPmax per ISL; interpolated linearly in ISL between points"
     )
+    ttft_vs_rate: list[TtftRatePoint] = Field(
+        default_factory=list, description="optional measured TTFT against arrival rate"
+    )
 
     @field_validator("max_throughput")
     @classmethod
@@ -96,6 +120,9 @@ class DecodePoint(BaseModel):
 
     batch: PositiveInt = Field(description="decode batch size (concurrent requests)")
     tpot_ms: float = Field(gt=0, allow_inf_nan=False, description="mean time per output token, ms")
+    tpot_p50_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p50 TPOT, ms")
+    tpot_p90_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p90 TPOT, ms")
+    tpot_p99_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p99 TPOT, ms")
     output_tps: float | None = Field(
         None, gt=0, allow_inf_nan=False, description="measured output tokens/s (optional)"
     )

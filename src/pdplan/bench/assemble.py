@@ -1,0 +1,59 @@
+"""Measured parts -> a profile that ``pdplan size`` reads. Pure: dicts in, Profile out.
+
+T_overhead of the profile is the fixed part of TTFT that the M/M/1 service time
+``ISL / TPmax`` does not cover:
+
+- ``client_overhead_s``: zero-load TTFT of the prefill instance minus ``ISL / TPmax``
+  (HTTP, tokenization, scheduling, the single-request inefficiency), averaged over ISLs and
+  clipped at 0;
+- ``pd_transfer_s``: TTFT through the P/D path minus prefill-only TTFT (``profile overhead``),
+  0 when it was not measured (the metadata says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pdplan.models.profile import DecodeProfile, PrefillProfile, Profile, ProfileMetadata
+
+__all__ = ["assemble_profile", "client_overhead_s"]
+
+
+def client_overhead_s(prefill_part: dict[str, Any]) -> float:
+    """Mean over ISLs of max(0, idle TTFT - ISL / TPmax)."""
+    gaps = [
+        max(0.0, p["idle_ttft_s"] - p["isl_tokens"] / p["max_tps"])
+        for p in prefill_part["max_throughput"]
+        if p.get("idle_ttft_s") is not None
+    ]
+    return sum(gaps) / len(gaps) if gaps else 0.0
+
+
+def assemble_profile(
+    prefill_part: dict[str, Any],
+    decode_part: dict[str, Any],
+    overhead_part: dict[str, Any] | None,
+    metadata: ProfileMetadata,
+    *,
+    prefill_gpus: int = 1,
+    decode_gpus: int = 1,
+    kv_capacity_tokens: int | None = None,
+) -> Profile:
+    client_s = client_overhead_s(prefill_part)
+    transfer_s = overhead_part["pd_transfer_s"] if overhead_part else 0.0
+    note = f"overhead_s = client {client_s:.4f} s + P->D {transfer_s:.4f} s" + (
+        "" if overhead_part else " (P->D not measured: run `pdplan profile overhead`)"
+    )
+    meta = metadata.model_copy(update={"notes": "; ".join(n for n in (metadata.notes, note) if n)})
+    prefill = PrefillProfile(
+        gpus_per_instance=prefill_gpus,
+        overhead_s=client_s + transfer_s,
+        max_throughput=prefill_part["max_throughput"],
+        ttft_vs_rate=prefill_part.get("ttft_vs_rate", []),
+    )
+    decode = DecodeProfile(
+        gpus_per_instance=decode_gpus,
+        kv_capacity_tokens=kv_capacity_tokens,
+        curves=decode_part["curves"],
+    )
+    return Profile(schema_version=1, metadata=meta, prefill=prefill, decode=decode)

@@ -1,0 +1,88 @@
+"""Decode profiling: a closed-loop concurrency sweep at one (ISL, OSL), the paper's Figure 2.
+
+At each batch size B, B workers each send ``rounds`` requests of ISL input tokens and
+``max_tokens = OSL`` with ``ignore_eos`` back to back. In the steady window (all B in flight)
+pdplan reports TPOT over the requests that lived inside it (mean and percentiles), the output
+tokens/s generated inside it, and B / mean TPOT beside it: the two throughputs differ (prefills
+of arriving requests interleave with decode steps); the measured one is the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pdplan.bench.session import Session
+from pdplan.bench.stats import decode_output_tps, steady_window, summarize
+from pdplan.units import s_to_ms
+
+__all__ = ["DecodeSettings", "profile_decode"]
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    isl_tokens: int
+    osl_tokens: int
+    batches: tuple[int, ...]
+    rounds: int = 4
+    warmup_requests: int = 2
+
+
+async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, Any]:
+    step = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={batch}"
+    if (done := session.finished(step)) is not None:
+        return done
+    records = await session.closed_loop(
+        step, s.isl_tokens, s.osl_tokens, batch, batch * max(s.rounds, 3)
+    )
+    w0, w1 = steady_window(records, batch)
+    inside = [
+        r
+        for r in records
+        if r.ok
+        and r.t_first_s is not None
+        and r.t_end_s is not None
+        and r.t_first_s >= w0
+        and r.t_end_s <= w1
+    ]
+    used = inside or [r for r in records if r.ok]
+    tpot = summarize(r.tpot_s for r in used)
+    summary = {
+        "batch": batch,
+        "tpot_s": tpot,
+        "output_tps": decode_output_tps(records, (w0, w1)),
+        "batch_over_tpot_tps": batch / tpot["mean"] if tpot["count"] else None,
+        "completion_tokens": summarize(r.completion_tokens for r in records if r.ok),
+        "window_s": w1 - w0,
+        "requests_in_window": len(inside),
+        "failed": sum(not r.ok for r in records),
+    }
+    session.save_step(step, summary)
+    return summary
+
+
+async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
+    """Run the sweep; returns one decode curve (the decode part's ``curves`` entry)."""
+    first = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={s.batches[0]}"
+    if session.finished(first) is None:
+        await session.sequential(
+            f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/warmup",
+            s.isl_tokens,
+            s.osl_tokens,
+            s.warmup_requests,
+        )
+    points = []
+    for batch in s.batches:
+        step = await _batch(session, s, batch)
+        tpot = step["tpot_s"]
+        points.append(
+            {
+                "batch": batch,
+                "tpot_ms": s_to_ms(tpot["mean"]),
+                "tpot_p50_ms": s_to_ms(tpot["p50"]),
+                "tpot_p90_ms": s_to_ms(tpot["p90"]),
+                "tpot_p99_ms": s_to_ms(tpot["p99"]),
+                "output_tps": step["output_tps"],
+            }
+        )
+    return {"isl_tokens": s.isl_tokens, "osl_tokens": s.osl_tokens, "points": points}

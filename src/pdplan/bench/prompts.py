@@ -1,0 +1,71 @@
+"""Prompts of an exact token length, unique per request (so prefix caching cannot help).
+
+``ids`` mode sends token-id prompts (vLLM, SGLang and llama.cpp accept a list of ints as
+``prompt``): random ids from a low, safe range of any vocabulary. ``text`` mode, for engines
+that refuse ids, builds random-word text and trims it with the engine's ``/tokenize``. The
+engine's ``usage.prompt_tokens`` is recorded either way, so any mismatch is visible.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+import httpx
+
+from pdplan.errors import BenchmarkError
+
+__all__ = ["PromptMode", "PromptSource"]
+
+PromptMode = Literal["ids", "text"]
+
+_ID_LOW, _ID_HIGH = 100, 1000
+_WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "red", "green", "blue", "amber", "river", "stone", "cloud", "forest", "ocean", "planet", "signal", "vector", "kernel", "matrix", "cache"]
+
+
+class PromptSource:
+    """Makes prompts of ``isl`` tokens; each call gives a fresh random prompt."""
+
+    def __init__(self, mode: PromptMode, rng: random.Random) -> None:
+        self.mode = mode
+        self.rng = rng
+        self._words_per_token: float = 1.0
+
+    def ids(self, isl: int) -> list[int]:
+        return [self.rng.randrange(_ID_LOW, _ID_HIGH) for _ in range(isl)]
+
+    def _text(self, words: int) -> str:
+        return " ".join(self.rng.choice(_WORDS) for _ in range(words))
+
+    async def make(
+        self, isl: int, client: httpx.AsyncClient, base_url: str, model: str
+    ) -> list[int] | str:
+        if self.mode == "ids":
+            return self.ids(isl)
+        return await self._calibrated_text(isl, client, base_url, model)
+
+    async def _count(self, client: httpx.AsyncClient, base_url: str, model: str, text: str) -> int:
+        try:
+            response = await client.post(
+                f"{base_url}/tokenize", json={"model": model, "prompt": text}
+            )
+            response.raise_for_status()
+            return int(response.json()["count"])
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise BenchmarkError(
+                f"{base_url}/tokenize failed ({type(exc).__name__}); text prompts need it: "
+                "use an engine that accepts token-id prompts or exposes /tokenize"
+            ) from None
+
+    async def _calibrated_text(
+        self, isl: int, client: httpx.AsyncClient, base_url: str, model: str
+    ) -> str:
+        words = max(1, round(isl * self._words_per_token))
+        for _ in range(6):
+            text = self._text(words)
+            count = await self._count(client, base_url, model, text)
+            if count == isl:
+                return text
+            self._words_per_token = words / max(count, 1)
+            words = max(1, words + round((isl - count) * self._words_per_token) or 1)
+        return text

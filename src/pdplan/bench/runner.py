@@ -1,0 +1,67 @@
+"""Drive load: closed loop (fixed concurrency) and open loop (a schedule of send times).
+
+A runner takes ``send``: an async function that performs one request and returns its record,
+and ``on_record``: called with each record as soon as it ends (the writer and the progress
+bar). On cancellation (Ctrl-C) the in-flight requests are cancelled and their partial records
+are still passed to ``on_record``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from time import perf_counter
+
+from pdplan.bench.records import RequestRecord
+
+__all__ = ["OnRecord", "Send", "run_closed_loop", "run_open_loop"]
+
+Send = Callable[[int], Awaitable[RequestRecord]]
+OnRecord = Callable[[RequestRecord], None]
+
+
+async def run_closed_loop(
+    send: Send, concurrency: int, total_requests: int, on_record: OnRecord
+) -> list[RequestRecord]:
+    """``concurrency`` workers send ``total_requests`` requests back to back.
+
+    A worker sends its next request as soon as its previous one ends, so the engine holds
+    ``concurrency`` requests at all times (except at the very start and end).
+    """
+    records: list[RequestRecord] = []
+    counter = iter(range(total_requests))
+
+    async def worker() -> None:
+        for index in counter:
+            record = await send(index)
+            records.append(record)
+            on_record(record)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return records
+
+
+async def run_open_loop(
+    send: Send, times_s: Sequence[float], on_record: OnRecord
+) -> list[RequestRecord]:
+    """Send request ``i`` at ``times_s[i]`` seconds after the start, whatever is in flight."""
+    records: list[RequestRecord] = []
+    start = perf_counter()
+
+    async def one(index: int) -> None:
+        record = await send(index)
+        records.append(record)
+        on_record(record)
+
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for index, t in enumerate(times_s):
+            delay = start + t - perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(index)))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    return records

@@ -1,0 +1,189 @@
+"""A profiling session against one endpoint: client, prompts, files, resume, progress.
+
+Layout of the output directory::
+
+    records.jsonl   every request, written when it ends (raw samples)
+    steps.jsonl     one summary per finished step; a re-run skips the steps found here
+    parts/*.json    the measured parts (prefill, decode, overhead) as they complete
+    profile.yaml    the assembled profile, once prefill and decode parts exist
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from time import perf_counter
+from typing import Any, Protocol
+
+import httpx
+
+from pdplan.bench.client import completion_body, discover_model, make_client, stream_completion
+from pdplan.bench.prompts import PromptMode, PromptSource
+from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
+from pdplan.bench.runner import run_closed_loop, run_open_loop
+from pdplan.errors import BenchmarkError
+
+__all__ = ["NullReporter", "Reporter", "Session"]
+
+
+class Reporter(Protocol):
+    """Receives progress: the CLI draws bars with it; tests use :class:`NullReporter`."""
+
+    def step_started(self, name: str, total: int) -> None: ...
+    def request_done(self, record: RequestRecord) -> None: ...
+    def step_done(self, name: str, summary: dict[str, Any]) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+class NullReporter:
+    def step_started(self, name: str, total: int) -> None:
+        pass
+
+    def request_done(self, record: RequestRecord) -> None:
+        pass
+
+    def step_done(self, name: str, summary: dict[str, Any]) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+
+class Session:
+    """Measures one OpenAI-compatible base URL, writing everything under ``out_dir``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        out_dir: Path,
+        *,
+        model: str | None = None,
+        prompt_mode: PromptMode | None = None,
+        seed: int = 42,
+        reporter: Reporter | None = None,
+        max_failure_share: float = 0.1,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.out_dir = out_dir
+        self.model = model
+        self.reporter: Reporter = reporter or NullReporter()
+        self.max_failure_share = max_failure_share
+        self.prompts = PromptSource(prompt_mode or "ids", random.Random(seed))
+        self._probe_mode = prompt_mode is None
+        self._client: httpx.AsyncClient | None = None
+        self._records: JsonlWriter | None = None
+        self._steps: JsonlWriter | None = None
+        self._done: dict[str, dict[str, Any]] = {}
+
+    async def __aenter__(self) -> Session:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._done = {row["step"]: row for row in read_jsonl(self.out_dir / "steps.jsonl")}
+        self._client = make_client()
+        if self.model is None:
+            self.model = await discover_model(self._client, self.base_url)
+        self._records = JsonlWriter(self.out_dir / "records.jsonl")
+        self._steps = JsonlWriter(self.out_dir / "steps.jsonl")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for writer in (self._records, self._steps):
+            if writer is not None:
+                writer.close()
+        if self._client is not None:
+            await self._client.aclose()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("Session used outside 'async with'")
+        return self._client
+
+    def finished(self, step: str) -> dict[str, Any] | None:
+        """The summary of a step finished by an earlier run (resume), or None."""
+        return self._done.get(step)
+
+    def save_step(self, step: str, summary: dict[str, Any]) -> None:
+        row = {"step": step, "base_url": self.base_url, **summary}
+        assert self._steps is not None
+        self._steps.write(row)
+        self._done[step] = row
+        self.reporter.step_done(step, row)
+
+    async def _choose_prompt_mode(self, isl: int) -> None:
+        """Try a token-id prompt once; fall back to calibrated text if the engine refuses."""
+        self._probe_mode = False
+        record = RequestRecord(step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0)
+        body = completion_body(str(self.model), self.prompts.ids(isl), 1)
+        await stream_completion(self.client, self.base_url, body, record)
+        if record.ok:
+            return
+        if record.error and record.error.startswith(("HTTP 400", "HTTP 422")):
+            self.prompts.mode = "text"
+            self.reporter.note("engine refused token-id prompts; using text sized by /tokenize")
+            return
+        raise BenchmarkError(f"{self.base_url}: probe request failed: {record.error}")
+
+    async def request(self, step: str, isl: int, max_tokens: int, **extra: Any) -> RequestRecord:
+        """One request; its record is written even when it fails or is cancelled."""
+        if self._probe_mode:
+            await self._choose_prompt_mode(isl)
+        record = RequestRecord(
+            step=step, isl_tokens=isl, max_tokens=max_tokens, t_send_s=perf_counter(), extra=extra
+        )
+        try:
+            prompt = await self.prompts.make(isl, self.client, self.base_url, str(self.model))
+            body = completion_body(str(self.model), prompt, max_tokens)
+            await stream_completion(self.client, self.base_url, body, record)
+        finally:
+            assert self._records is not None
+            self._records.write(record.to_row())
+        return record
+
+    def _sender(self, step: str, isl: int, max_tokens: int) -> Any:
+        async def send(index: int) -> RequestRecord:
+            return await self.request(step, isl, max_tokens, index=index)
+
+        return send
+
+    def _check_failures(self, step: str, records: list[RequestRecord]) -> None:
+        failed = [r for r in records if not r.ok]
+        if records and len(failed) > self.max_failure_share * len(records):
+            raise BenchmarkError(
+                f"step {step}: {len(failed)} of {len(records)} requests failed "
+                f"(first error: {failed[0].error}); the records so far are in {self.out_dir}"
+            )
+
+    async def closed_loop(
+        self, step: str, isl: int, max_tokens: int, concurrency: int, total: int
+    ) -> list[RequestRecord]:
+        self.reporter.step_started(step, total)
+        records = await run_closed_loop(
+            self._sender(step, isl, max_tokens), concurrency, total, self.reporter.request_done
+        )
+        self._check_failures(step, records)
+        return records
+
+    async def open_loop(
+        self, step: str, isl: int, max_tokens: int, times_s: list[float]
+    ) -> list[RequestRecord]:
+        self.reporter.step_started(step, len(times_s))
+        records = await run_open_loop(
+            self._sender(step, isl, max_tokens), times_s, self.reporter.request_done
+        )
+        self._check_failures(step, records)
+        return records
+
+    async def sequential(
+        self, step: str, isl: int, max_tokens: int, count: int, gap_s: float = 0.05
+    ) -> list[RequestRecord]:
+        """``count`` requests one after another with a short idle gap: zero-load latency."""
+        self.reporter.step_started(step, count)
+        records = []
+        for index in range(count):
+            record = await self.request(step, isl, max_tokens, index=index)
+            records.append(record)
+            self.reporter.request_done(record)
+            await asyncio.sleep(gap_s)
+        self._check_failures(step, records)
+        return records

@@ -1,0 +1,94 @@
+"""Summaries of measured requests. Pure functions over records; no I/O.
+
+The steady window of a closed-loop step runs from the ``concurrency``-th completion (every
+worker has cycled once) to the ``(n - concurrency)``-th completion (before the drain), so that
+the engine held the full concurrency throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from pdplan.bench.records import RequestRecord
+
+__all__ = [
+    "decode_output_tps",
+    "percentile",
+    "prefill_input_tps",
+    "steady_window",
+    "summarize",
+]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default), q in [0, 100].
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
+    2.5
+    """
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summarize(values: Iterable[float | None]) -> dict[str, float | int]:
+    """mean, p50, p90, p99 and count of the non-None values (empty -> count 0 only)."""
+    kept = [v for v in values if v is not None]
+    if not kept:
+        return {"count": 0}
+    return {
+        "mean": sum(kept) / len(kept),
+        "p50": percentile(kept, 50),
+        "p90": percentile(kept, 90),
+        "p99": percentile(kept, 99),
+        "count": len(kept),
+    }
+
+
+def steady_window(records: Sequence[RequestRecord], concurrency: int) -> tuple[float, float]:
+    """(start, end) perf_counter seconds of the full-concurrency part of a closed-loop step.
+
+    :raises ValueError: with fewer than ``2 * concurrency + 1`` successful requests
+    """
+    ends = sorted(r.t_end_s for r in records if r.ok and r.t_end_s is not None)
+    if len(ends) < 2 * concurrency + 1:
+        raise ValueError(
+            f"steady window needs >= {2 * concurrency + 1} successful requests, got {len(ends)}"
+        )
+    return ends[concurrency - 1], ends[len(ends) - concurrency - 1]
+
+
+def prefill_input_tps(records: Sequence[RequestRecord], window: tuple[float, float]) -> float:
+    """Prompt tokens per second of the requests whose first token came inside the window."""
+    w0, w1 = window
+    tokens = sum(
+        r.prompt_tokens or 0
+        for r in records
+        if r.ok and r.t_first_s is not None and w0 < r.t_first_s <= w1
+    )
+    return tokens / (w1 - w0)
+
+
+def decode_output_tps(records: Sequence[RequestRecord], window: tuple[float, float]) -> float:
+    """Output tokens per second generated inside the window.
+
+    The first token of a request is at ``t_first``; its other ``n - 1`` tokens are spread
+    evenly over ``(t_first, t_last]`` (the usage block gives the count, chunks only the span).
+    """
+    w0, w1 = window
+    tokens = 0.0
+    for r in records:
+        n = r.completion_tokens
+        if not r.ok or n is None or r.t_first_s is None or r.t_last_s is None:
+            continue
+        if w0 < r.t_first_s <= w1:
+            tokens += 1
+        span = r.t_last_s - r.t_first_s
+        if n > 1 and span > 0:
+            overlap = max(0.0, min(w1, r.t_last_s) - max(w0, r.t_first_s))
+            tokens += (n - 1) * overlap / span
+    return tokens / (w1 - w0)

@@ -1,0 +1,294 @@
+"""``pdplan profile prefill|decode|overhead|all``: measure live engines, write a profile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pdplan.errors import ConfigError
+
+__all__ = ["profile"]
+
+T = TypeVar("T")
+
+
+def _ints(text: str, field: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{field}: expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise ConfigError(f"{field}: every value must be >= 1, got {text!r}")
+    return values
+
+
+def _loads(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--loads: expected comma-separated numbers, got {text!r}") from None
+    if not all(0 < v < 1 for v in values):
+        raise ConfigError(f"--loads: utilizations must be in (0, 1), got {text!r}")
+    return values
+
+
+def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    """Run a measurement with progress bars; Ctrl-C keeps what is on disk."""
+    from rich.console import Console
+
+    from pdplan.report.progress import RichReporter
+
+    with RichReporter(Console(stderr=True)) as reporter:
+        return asyncio.run(make(reporter))
+
+
+def _finish(out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | None) -> None:
+    from rich.console import Console
+
+    from pdplan.bench import profiler
+    from pdplan.report import profile_tables
+
+    console = Console()
+    for name, render in (
+        ("prefill", profile_tables.prefill_table),
+        ("decode", profile_tables.decode_table),
+        ("overhead", profile_tables.overhead_table),
+    ):
+        part = profiler.read_part(out, name)
+        if part is not None:
+            console.print(render(part))
+    written = profiler.write_profile(
+        out, prefill_gpus=gpus[0], decode_gpus=gpus[1], kv_capacity_tokens=kv, hardware=hardware
+    )
+    if written is None:
+        console.print(f"parts written to {out}/parts; profile.yaml needs both prefill and decode")
+    else:
+        console.print(
+            f"profile written to [bold]{written[0]}[/] (raw samples: {out}/records.jsonl)"
+        )
+
+
+common = [
+    click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("pdplan-profile"),
+        show_default=True,
+        help="Output directory; a re-run resumes the steps already measured.",
+    ),
+    click.option("--model", help="Model id to request (default: the first in /v1/models)."),
+    click.option(
+        "--prompt-mode",
+        type=click.Choice(["ids", "text"]),
+        help="Token-id prompts or /tokenize-sized text (default: ids if accepted).",
+    ),
+    click.option("--prefill-gpus", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--decode-gpus", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option(
+        "--kv-capacity-tokens",
+        type=click.IntRange(min=1),
+        help="KV-cache capacity of a decode instance, tokens (caps the batch).",
+    ),
+    click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
+    click.option("--seed", type=int, default=42, show_default=True),
+]
+
+
+def _with(options: list[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Apply a list of click options as one decorator."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+prefill_options = [
+    click.option(
+        "--isl",
+        "isl_text",
+        default="1024",
+        show_default=True,
+        help="Input lengths to measure, e.g. 512,1024,2048.",
+    ),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        help="Closed-loop concurrency for TPmax (default: ramp 1,2,4,... until flat).",
+    ),
+    click.option(
+        "--requests",
+        type=click.IntRange(min=4),
+        default=48,
+        show_default=True,
+        help="Requests per saturation step.",
+    ),
+    click.option("--loads", help="Poisson TTFT sweep at these utilizations, e.g. 0.3,0.5,0.7,0.9."),
+    click.option("--sweep-requests", type=click.IntRange(min=10), default=120, show_default=True),
+]
+decode_options = [
+    click.option("--decode-isl", type=click.IntRange(min=1), default=1024, show_default=True),
+    click.option("--osl", type=click.IntRange(min=2), default=128, show_default=True),
+    click.option(
+        "--batch",
+        "batch_text",
+        default="1,2,4,8,16",
+        show_default=True,
+        help="Decode batch sizes (concurrency) to sweep.",
+    ),
+    click.option(
+        "--rounds",
+        type=click.IntRange(min=3),
+        default=4,
+        show_default=True,
+        help="Requests per worker at each batch size.",
+    ),
+]
+
+
+@click.group()
+def profile() -> None:
+    """Measure live OpenAI-compatible engines and write a profile for `pdplan size`."""
+
+
+def _prefill_settings(kw: dict[str, Any]) -> Any:
+    from pdplan.bench.prefill import PrefillSettings
+
+    return PrefillSettings(
+        isls=_ints(kw["isl_text"], "--isl"),
+        concurrency=kw["concurrency"],
+        requests=kw["requests"],
+        loads=_loads(kw["loads"]),
+        sweep_requests=kw["sweep_requests"],
+        seed=kw["seed"],
+    )
+
+
+def _decode_settings(kw: dict[str, Any]) -> Any:
+    from pdplan.bench.decode import DecodeSettings
+
+    return DecodeSettings(
+        isl_tokens=kw["decode_isl"],
+        osl_tokens=kw["osl"],
+        batches=_ints(kw["batch_text"], "--batch"),
+        rounds=kw["rounds"],
+    )
+
+
+def _gpus(kw: dict[str, Any]) -> tuple[int, int]:
+    return kw["prefill_gpus"], kw["decode_gpus"]
+
+
+@profile.command("prefill")
+@click.option("--url", required=True, help="Base URL of the prefill instance.")
+@_with(prefill_options)
+@_with(common)
+def prefill_cmd(url: str, **kw: Any) -> None:
+    """TPmax per ISL, idle TTFT and (with --loads) TTFT against Poisson rate."""
+    from pdplan.bench import profiler
+
+    settings = _prefill_settings(kw)
+    _run(
+        lambda r: profiler.run_prefill(
+            url, kw["out"], settings, model=kw["model"], prompt_mode=kw["prompt_mode"], reporter=r
+        )
+    )
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+
+
+@profile.command("decode")
+@click.option("--url", required=True, help="Base URL of the decode instance.")
+@_with(decode_options)
+@_with(common)
+def decode_cmd(url: str, **kw: Any) -> None:
+    """TPOT and output tokens/s against decode batch size (closed loop, ignore_eos)."""
+    from pdplan.bench import profiler
+
+    settings = _decode_settings(kw)
+    _run(
+        lambda r: profiler.run_decode(
+            url,
+            kw["out"],
+            settings,
+            model=kw["model"],
+            prompt_mode=kw["prompt_mode"],
+            seed=kw["seed"],
+            reporter=r,
+        )
+    )
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+
+
+@profile.command("overhead")
+@click.option("--pd-url", required=True, help="Base URL of the P/D path (the router).")
+@click.option("--prefill-url", required=True, help="Base URL of a prefill instance.")
+@click.option("--overhead-isl", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--overhead-requests", type=click.IntRange(min=2), default=20, show_default=True)
+@_with(common)
+def overhead_cmd(
+    pd_url: str, prefill_url: str, overhead_isl: int, overhead_requests: int, **kw: Any
+) -> None:
+    """T_overhead: P/D-path TTFT minus prefill-only TTFT at zero load."""
+    from pdplan.bench import profiler
+    from pdplan.bench.overhead import OverheadSettings
+
+    settings = OverheadSettings(isl_tokens=overhead_isl, requests=overhead_requests)
+    _run(
+        lambda r: profiler.run_overhead(
+            pd_url,
+            prefill_url,
+            kw["out"],
+            settings,
+            model=kw["model"],
+            prompt_mode=kw["prompt_mode"],
+            reporter=r,
+        )
+    )
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+
+
+@profile.command("all")
+@click.option("--url", help="One base URL for both phases (a single instance).")
+@click.option("--prefill-url", help="Base URL of the prefill instance.")
+@click.option("--decode-url", help="Base URL of the decode instance.")
+@click.option("--pd-url", help="Base URL of the P/D path, to measure the overhead.")
+@_with(prefill_options)
+@_with(decode_options)
+@_with(common)
+def all_cmd(
+    url: str | None, prefill_url: str | None, decode_url: str | None, pd_url: str | None, **kw: Any
+) -> None:
+    """Prefill, decode and (with --pd-url) overhead, then the complete profile."""
+    from pdplan.bench import profiler
+    from pdplan.bench.overhead import OverheadSettings
+
+    p_url, d_url = prefill_url or url, decode_url or url
+    if p_url is None or d_url is None:
+        raise ConfigError("profile all: give --url, or both --prefill-url and --decode-url")
+    common_kw = {"model": kw["model"], "prompt_mode": kw["prompt_mode"]}
+    _run(
+        lambda r: profiler.run_prefill(
+            p_url, kw["out"], _prefill_settings(kw), reporter=r, **common_kw
+        )
+    )
+    _run(
+        lambda r: profiler.run_decode(
+            d_url, kw["out"], _decode_settings(kw), reporter=r, seed=kw["seed"], **common_kw
+        )
+    )
+    if pd_url:
+        settings = OverheadSettings(isl_tokens=_prefill_settings(kw).isls[0])
+        _run(
+            lambda r: profiler.run_overhead(
+                pd_url, p_url, kw["out"], settings, reporter=r, **common_kw
+            )
+        )
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])

@@ -1,0 +1,62 @@
+"""Progress bars for measurement steps (rich), fed through the bench ``Reporter`` protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from pdplan.bench.records import RequestRecord
+
+__all__ = ["RichReporter"]
+
+
+class RichReporter:
+    """One bar per step; failed requests are counted in the bar's description."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+        self._name = ""
+        self._failed = 0
+
+    def __enter__(self) -> RichReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def step_started(self, name: str, total: int) -> None:
+        self._name, self._failed = name, 0
+        self._task = self.progress.add_task(name, total=total)
+
+    def request_done(self, record: RequestRecord) -> None:
+        if self._task is None:
+            return
+        if not record.ok:
+            self._failed += 1
+            self.progress.update(self._task, description=f"{self._name} [red]{self._failed} failed")
+        self.progress.advance(self._task)
+
+    def step_done(self, name: str, summary: dict[str, Any]) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(f"[yellow]note:[/] {message}")
