@@ -36,14 +36,14 @@ async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -
     pd_records: list[RequestRecord] = []
     prefill_records: list[RequestRecord] = []
     pd.reporter.step_started(step, 2 * s.requests)
-    for index in range(s.requests):
+    for _ in range(s.requests):
         for session, into, max_tokens in ((pd, pd_records, 2), (prefill, prefill_records, 1)):
             record = await session.request(f"{step}/{session.base_url}", s.isl_tokens, max_tokens)
             into.append(record)
             pd.reporter.request_done(record)
             await asyncio.sleep(s.gap_s)
-    pd._check_failures(step, pd_records)
-    prefill._check_failures(step, prefill_records)
+    pd.check_failures(step, pd_records)
+    prefill.check_failures(step, prefill_records)
     pd_ttft = summarize(r.ttft_s for r in pd_records if r.ok)
     prefill_ttft = summarize(r.ttft_s for r in prefill_records if r.ok)
     part = {

@@ -20,7 +20,11 @@ __all__ = ["PromptMode", "PromptSource"]
 PromptMode = Literal["ids", "text"]
 
 _ID_LOW, _ID_HIGH = 100, 1000
-_WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "red", "green", "blue", "amber", "river", "stone", "cloud", "forest", "ocean", "planet", "signal", "vector", "kernel", "matrix", "cache"]
+_WORDS = tuple(
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
+    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu red green "
+    "blue amber river stone cloud forest ocean planet signal vector kernel matrix cache".split()
+)
 
 
 class PromptSource:

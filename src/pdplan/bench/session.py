@@ -146,7 +146,7 @@ class Session:
 
         return send
 
-    def _check_failures(self, step: str, records: list[RequestRecord]) -> None:
+    def check_failures(self, step: str, records: list[RequestRecord]) -> None:
         failed = [r for r in records if not r.ok]
         if records and len(failed) > self.max_failure_share * len(records):
             raise BenchmarkError(
@@ -161,7 +161,7 @@ class Session:
         records = await run_closed_loop(
             self._sender(step, isl, max_tokens), concurrency, total, self.reporter.request_done
         )
-        self._check_failures(step, records)
+        self.check_failures(step, records)
         return records
 
     async def open_loop(
@@ -171,7 +171,7 @@ class Session:
         records = await run_open_loop(
             self._sender(step, isl, max_tokens), times_s, self.reporter.request_done
         )
-        self._check_failures(step, records)
+        self.check_failures(step, records)
         return records
 
     async def sequential(
@@ -185,5 +185,5 @@ class Session:
             records.append(record)
             self.reporter.request_done(record)
             await asyncio.sleep(gap_s)
-        self._check_failures(step, records)
+        self.check_failures(step, records)
         return records
