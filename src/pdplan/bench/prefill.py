@@ -104,7 +104,7 @@ async def profile_prefill(session: Session, s: PrefillSettings) -> dict[str, Any
     """Run every prefill step; returns the prefill part (see :mod:`pdplan.bench.assemble`)."""
     points, sweep = [], []
     for isl in s.isls:
-        if session.finished(f"prefill/isl={isl}/saturate/c=1") is None:
+        if session.finished(f"prefill/isl={isl}/idle") is None:
             await session.sequential(f"prefill/isl={isl}/warmup", isl, 1, s.warmup_requests)
         idle = await _idle(session, isl, s)
         best = await _tpmax(session, isl, s)

@@ -116,6 +116,8 @@ class Session:
         record = RequestRecord(step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0)
         body = completion_body(str(self.model), self.prompts.ids(isl), 1)
         await stream_completion(self.client, self.base_url, body, record)
+        assert self._records is not None
+        self._records.write(record.to_row())
         if record.ok:
             return
         if record.error and record.error.startswith(("HTTP 400", "HTTP 422")):

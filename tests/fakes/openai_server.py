@@ -1,0 +1,150 @@
+"""A small streaming OpenAI-compatible server for fast tests (not a proof of anything real).
+
+It behaves like a one-instance engine: prefills are served one at a time (FCFS) at
+``prefill_tps`` tokens/s, then each request decodes ``max_tokens`` tokens with a step time of
+``tpot_base_s + tpot_per_request_s * active_decodes``. It sends ``tokens_per_chunk`` tokens per
+SSE chunk (so clients that count chunks get it wrong) and a final usage block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FakeEngine:
+    prefill_tps: float = 200_000.0
+    tpot_base_s: float = 0.002
+    tpot_per_request_s: float = 0.0002
+    tokens_per_chunk: int = 2
+    reject_token_ids: bool = False
+    fail_after: int | None = None  # answer HTTP 500 after this many completions
+    required_key: str | None = None
+    prompt_tokens_total: int = 0
+    generation_tokens_total: int = 0
+    completions: int = 0
+    seen_auth: list[str] = field(default_factory=list)
+    _active: int = 0
+    _prefill_lock: asyncio.Lock | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request_line = (await reader.readline()).decode()
+            if not request_line:
+                return
+            method, path, _ = request_line.split(" ", 2)
+            headers = {}
+            while line := (await reader.readline()).decode().strip():
+                key, value = line.split(":", 1)
+                headers[key.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", 0)))
+            self.seen_auth.append(headers.get("authorization", ""))
+            await self._route(method, path, json.loads(body) if body else {}, headers, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _send(self, writer: asyncio.StreamWriter, status: int, payload: Any) -> None:
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+        head = f"HTTP/1.1 {status} X\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + data)
+        await writer.drain()
+
+    async def _route(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        if self.required_key and headers.get("authorization") != f"Bearer {self.required_key}":
+            await self._send(writer, 401, {"error": "unauthorized"})
+        elif path == "/v1/models":
+            await self._send(writer, 200, {"data": [{"id": "fake-model"}]})
+        elif path == "/version":
+            await self._send(writer, 200, {"version": "fake-1.0"})
+        elif path == "/tokenize":
+            await self._send(writer, 200, {"count": len(str(body["prompt"]).split())})
+        elif path == "/metrics":
+            text = (
+                f"prompt_tokens_total {self.prompt_tokens_total}\n"
+                f"generation_tokens_total {self.generation_tokens_total}\n"
+            )
+            await self._send(writer, 200, text)
+        elif path == "/v1/completions":
+            await self._complete(body, writer)
+        else:
+            await self._send(writer, 404, {"error": path})
+
+    async def _complete(self, body: dict[str, Any], writer: asyncio.StreamWriter) -> None:
+        prompt = body["prompt"]
+        if isinstance(prompt, list) and self.reject_token_ids:
+            await self._send(writer, 400, {"error": "prompt must be a string"})
+            return
+        if self.fail_after is not None and self.completions >= self.fail_after:
+            await self._send(writer, 500, {"error": "engine died"})
+            return
+        self.completions += 1
+        isl = len(prompt) if isinstance(prompt, list) else len(prompt.split())
+        max_tokens = int(body["max_tokens"])
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+        )
+        if self._prefill_lock is None:
+            self._prefill_lock = asyncio.Lock()
+        async with self._prefill_lock:
+            await asyncio.sleep(isl / self.prefill_tps)
+        self.prompt_tokens_total += isl
+        self._active += 1
+        try:
+            sent = 0
+            while sent < max_tokens:
+                n = 1 if sent == 0 else min(self.tokens_per_chunk, max_tokens - sent)
+                if sent > 0:
+                    await asyncio.sleep(
+                        n * (self.tpot_base_s + self.tpot_per_request_s * self._active)
+                    )
+                chunk = {"choices": [{"index": 0, "text": "x" * n}]}
+                writer.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                await writer.drain()
+                sent += n
+        finally:
+            self._active -= 1
+        self.generation_tokens_total += max_tokens
+        if body.get("stream_options", {}).get("include_usage"):
+            usage = {"prompt_tokens": isl, "completion_tokens": max_tokens}
+            writer.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
+        writer.write(b"data: [DONE]\n\n")
+        await writer.drain()
+
+
+class FakeServer:
+    """Runs a :class:`FakeEngine` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, engine: FakeEngine) -> None:
+        self.engine = engine
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> FakeServer:
+        self.thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self.engine.handle, "127.0.0.1", 0), self.loop
+        )
+        self.server = future.result(timeout=5)
+        port = self.server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()

@@ -1,0 +1,162 @@
+"""`pdplan profile` against a local fake streaming engine: fast, no GPU, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.fakes.openai_server import FakeEngine, FakeServer
+
+from pdplan import load_profile
+from pdplan.bench import profiler
+from pdplan.bench.decode import DecodeSettings
+from pdplan.bench.prefill import PrefillSettings
+from pdplan.bench.records import read_jsonl
+from pdplan.cli import main
+from pdplan.errors import BenchmarkError
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    with FakeServer(FakeEngine(prefill_tps=100_000.0)) as server:
+        yield server
+
+
+def test_prefill_tpmax_matches_the_engine(fake: FakeServer, tmp_path: Path) -> None:
+    settings = PrefillSettings(
+        isls=(500,), concurrency=2, requests=40, loads=(0.5,), sweep_requests=30
+    )
+    part = asyncio.run(profiler.run_prefill(fake.url, tmp_path, settings))
+    point = part["max_throughput"][0]
+    # The fake serves prefill FCFS at 100k tok/s plus per-request HTTP costs: at most 100k.
+    assert 60_000 < point["max_tps"] <= 101_000
+    assert point["idle_ttft_s"] >= 500 / 100_000
+    assert part["ttft_vs_rate"][0]["requests"] == 30
+    assert fake.engine.prompt_tokens_total == sum(
+        r["prompt_tokens"] for r in read_jsonl(tmp_path / "records.jsonl") if r["prompt_tokens"]
+    )
+
+
+def test_decode_tpot_matches_the_engine(fake: FakeServer, tmp_path: Path) -> None:
+    settings = DecodeSettings(isl_tokens=50, osl_tokens=40, batches=(1, 4), rounds=3)
+    part = asyncio.run(profiler.run_decode(fake.url, tmp_path, settings))
+    points = {p["batch"]: p for p in part["curves"][0]["points"]}
+    # Step time 2 ms + 0.2 ms per active request: ~2.2 ms at batch 1, ~2.8 ms at batch 4
+    # (asyncio sleeps overshoot a little; the tokens come two per chunk).
+    assert 2.1 < points[1]["tpot_ms"] < 3.5
+    assert points[4]["tpot_ms"] > points[1]["tpot_ms"]
+    assert points[4]["output_tps"] > 2 * points[1]["output_tps"]
+
+
+def test_profile_all_cli_writes_a_valid_profile_and_resumes(
+    fake: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "profile",
+        "all",
+        "--url",
+        fake.url,
+        "--isl",
+        "200",
+        "--concurrency",
+        "2",
+        "--requests",
+        "12",
+        "--decode-isl",
+        "100",
+        "--osl",
+        "8",
+        "--batch",
+        "1,2",
+        "--rounds",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--prefill-gpus",
+        "2",
+    ]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 0, capsys.readouterr().err
+    profile = load_profile(tmp_path / "profile.yaml")
+    assert profile.prefill.gpus_per_instance == 2
+    assert [c.osl_tokens for c in profile.decode.curves] == [8]
+    assert profile.metadata.model == "fake-model"
+    count = len(read_jsonl(tmp_path / "records.jsonl"))
+    with pytest.raises(SystemExit):
+        main(args)  # every step is in steps.jsonl: nothing is measured again
+    assert len(read_jsonl(tmp_path / "records.jsonl")) == count
+    out = capsys.readouterr().out
+    assert "profile written to" in out
+    size = json.loads(_run_size(capsys, str(tmp_path / "profile.yaml")))
+    assert size["allocation"]["prefill_instances"] >= 1
+
+
+def _run_size(capsys: pytest.CaptureFixture[str], profile: str) -> str:
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "size",
+                "--profile",
+                profile,
+                "--isl",
+                "200",
+                "--osl",
+                "8",
+                "--ttft",
+                "1s",
+                "--tpot",
+                "50ms",
+                "--rps",
+                "5",
+                "--json",
+            ]
+        )
+    return capsys.readouterr().out
+
+
+def test_failing_server_keeps_what_was_measured(tmp_path: Path) -> None:
+    with FakeServer(FakeEngine(fail_after=20)) as server:
+        settings = PrefillSettings(isls=(100,), concurrency=2, requests=40)
+        with pytest.raises(BenchmarkError, match="requests failed"):
+            asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
+    rows = read_jsonl(tmp_path / "records.jsonl")
+    assert sum(r["error"] is None for r in rows) >= 19
+    assert any(r["error"] and r["error"].startswith("HTTP 500") for r in rows)
+    steps = [r["step"] for r in read_jsonl(tmp_path / "steps.jsonl")]
+    assert "prefill/isl=100/idle" in steps
+
+
+def test_text_prompts_when_token_ids_are_refused(tmp_path: Path) -> None:
+    with FakeServer(FakeEngine(reject_token_ids=True)) as server:
+        settings = PrefillSettings(isls=(64,), concurrency=1, requests=8, idle_requests=3)
+        part = asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
+    assert part["meta"]["prompt_mode"] == "text"
+    prompts = [
+        r["prompt_tokens"] for r in read_jsonl(tmp_path / "records.jsonl") if r["prompt_tokens"]
+    ]
+    assert prompts and all(p == 64 for p in prompts)
+
+
+def test_api_key_from_env_is_sent_and_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PDPLAN_API_KEY", "sk-secret-123")
+    with FakeServer(FakeEngine(required_key="sk-secret-123")) as server:
+        settings = PrefillSettings(isls=(32,), concurrency=1, requests=6, idle_requests=2)
+        asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
+        assert "Bearer sk-secret-123" in server.engine.seen_auth
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert "sk-secret-123" not in path.read_text()
+
+
+def test_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["profile", "prefill", "--url", "http://127.0.0.1:9", "--out", str(tmp_path)])
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("BenchmarkError: http://127.0.0.1:9: cannot reach the server")
