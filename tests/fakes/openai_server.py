@@ -24,6 +24,9 @@ class FakeEngine:
     reject_token_ids: bool = False
     fail_after: int | None = None  # answer HTTP 500 after this many completions
     required_key: str | None = None
+    status_override: int | None = None  # answer every completion with this HTTP status
+    garbage_line: bool = False  # send one undecodable SSE data line first
+    send_usage: bool = True
     prompt_tokens_total: int = 0
     generation_tokens_total: int = 0
     completions: int = 0
@@ -44,8 +47,8 @@ class FakeEngine:
             body = await reader.readexactly(int(headers.get("content-length", 0)))
             self.seen_auth.append(headers.get("authorization", ""))
             await self._route(method, path, json.loads(body) if body else {}, headers, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # client gone, or server shutting down
         finally:
             writer.close()
 
@@ -87,6 +90,9 @@ class FakeEngine:
         if isinstance(prompt, list) and self.reject_token_ids:
             await self._send(writer, 400, {"error": "prompt must be a string"})
             return
+        if self.status_override is not None:
+            await self._send(writer, self.status_override, "overloaded")
+            return
         if self.fail_after is not None and self.completions >= self.fail_after:
             await self._send(writer, 500, {"error": "engine died"})
             return
@@ -96,6 +102,8 @@ class FakeEngine:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
         )
+        if self.garbage_line:
+            writer.write(b"data: {not json\n\n")
         if self._prefill_lock is None:
             self._prefill_lock = asyncio.Lock()
         async with self._prefill_lock:
@@ -117,7 +125,7 @@ class FakeEngine:
         finally:
             self._active -= 1
         self.generation_tokens_total += max_tokens
-        if body.get("stream_options", {}).get("include_usage"):
+        if self.send_usage and body.get("stream_options", {}).get("include_usage"):
             usage = {"prompt_tokens": isl, "completion_tokens": max_tokens}
             writer.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
         writer.write(b"data: [DONE]\n\n")
@@ -143,8 +151,15 @@ class FakeServer:
         self.url = f"http://127.0.0.1:{port}"
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    async def _shutdown(self) -> None:
         self.server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()

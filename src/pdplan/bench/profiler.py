@@ -12,14 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from pdplan.bench.assemble import assemble_profile
 from pdplan.bench.decode import DecodeSettings, profile_decode
 from pdplan.bench.overhead import OverheadSettings, profile_overhead
 from pdplan.bench.prefill import PrefillSettings, profile_prefill
 from pdplan.bench.prompts import PromptMode
 from pdplan.bench.session import Reporter, Session
+from pdplan.errors import BenchmarkError
 from pdplan.io import save_profile
 from pdplan.models.profile import Profile, ProfileMetadata
 
@@ -50,9 +49,8 @@ def read_part(out_dir: Path, name: str) -> dict[str, Any] | None:
 
 async def _engine_version(session: Session) -> str | None:
     try:
-        response = await session.client.get(f"{session.base_url}/version")
-        return str(response.json().get("version")) if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError):
+        return str((await session.client.get_json("/version"))["version"])
+    except (BenchmarkError, ValueError, KeyError, TypeError):
         return None
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import random
 from typing import Literal
 
-import httpx
-
+from pdplan.bench.client import EngineClient
 from pdplan.errors import BenchmarkError
 
 __all__ = ["PromptMode", "PromptSource"]
@@ -41,33 +40,26 @@ class PromptSource:
     def _text(self, words: int) -> str:
         return " ".join(self.rng.choice(_WORDS) for _ in range(words))
 
-    async def make(
-        self, isl: int, client: httpx.AsyncClient, base_url: str, model: str
-    ) -> list[int] | str:
+    async def make(self, isl: int, client: EngineClient, model: str) -> list[int] | str:
         if self.mode == "ids":
             return self.ids(isl)
-        return await self._calibrated_text(isl, client, base_url, model)
+        return await self._calibrated_text(isl, client, model)
 
-    async def _count(self, client: httpx.AsyncClient, base_url: str, model: str, text: str) -> int:
+    async def _count(self, client: EngineClient, model: str, text: str) -> int:
         try:
-            response = await client.post(
-                f"{base_url}/tokenize", json={"model": model, "prompt": text}
-            )
-            response.raise_for_status()
-            return int(response.json()["count"])
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            reply = await client.post_json("/tokenize", {"model": model, "prompt": text})
+            return int(reply["count"])
+        except (BenchmarkError, KeyError, ValueError, TypeError) as exc:
             raise BenchmarkError(
-                f"{base_url}/tokenize failed ({type(exc).__name__}); text prompts need it: "
+                f"{client.base_url}/tokenize failed ({exc}); text prompts need it: "
                 "use an engine that accepts token-id prompts or exposes /tokenize"
             ) from None
 
-    async def _calibrated_text(
-        self, isl: int, client: httpx.AsyncClient, base_url: str, model: str
-    ) -> str:
+    async def _calibrated_text(self, isl: int, client: EngineClient, model: str) -> str:
         words = max(1, round(isl * self._words_per_token))
         for _ in range(6):
             text = self._text(words)
-            count = await self._count(client, base_url, model, text)
+            count = await self._count(client, model, text)
             if count == isl:
                 return text
             self._words_per_token = words / max(count, 1)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 from pathlib import Path
 from time import perf_counter
 from typing import Any, Protocol
 
-import httpx
-
-from pdplan.bench.client import completion_body, discover_model, make_client, stream_completion
+from pdplan.bench.client import EngineClient, completion_body
 from pdplan.bench.prompts import PromptMode, PromptSource
 from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
 from pdplan.bench.runner import run_closed_loop, run_open_loop
@@ -69,9 +68,12 @@ class Session:
         self.model = model
         self.reporter: Reporter = reporter or NullReporter()
         self.max_failure_share = max_failure_share
-        self.prompts = PromptSource(prompt_mode or "ids", random.Random(seed))
+        # Prompts must never repeat, across steps, sessions and runs: a repeated prefix is
+        # served from the engine's prefix cache and inflates the measured prefill speed. So
+        # prompt content is drawn from fresh entropy; ``seed`` drives arrival schedules only.
+        self.prompts = PromptSource(prompt_mode or "ids", random.Random(secrets.randbits(64)))
         self._probe_mode = prompt_mode is None
-        self._client: httpx.AsyncClient | None = None
+        self._client: EngineClient | None = None
         self._records: JsonlWriter | None = None
         self._steps: JsonlWriter | None = None
         self._done: dict[str, dict[str, Any]] = {}
@@ -79,9 +81,13 @@ class Session:
     async def __aenter__(self) -> Session:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._done = {row["step"]: row for row in read_jsonl(self.out_dir / "steps.jsonl")}
-        self._client = make_client()
-        if self.model is None:
-            self.model = await discover_model(self._client, self.base_url)
+        self._client = await EngineClient(self.base_url).__aenter__()
+        try:
+            if self.model is None:
+                self.model = await self._client.discover_model()
+        except BaseException:
+            await self._client.__aexit__()
+            raise
         self._records = JsonlWriter(self.out_dir / "records.jsonl")
         self._steps = JsonlWriter(self.out_dir / "steps.jsonl")
         return self
@@ -91,10 +97,10 @@ class Session:
             if writer is not None:
                 writer.close()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.__aexit__()
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> EngineClient:
         if self._client is None:
             raise RuntimeError("Session used outside 'async with'")
         return self._client
@@ -115,7 +121,7 @@ class Session:
         self._probe_mode = False
         record = RequestRecord(step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0)
         body = completion_body(str(self.model), self.prompts.ids(isl), 1)
-        await stream_completion(self.client, self.base_url, body, record)
+        await self.client.stream_completion(body, record)
         assert self._records is not None
         self._records.write(record.to_row())
         if record.ok:
@@ -134,9 +140,9 @@ class Session:
             step=step, isl_tokens=isl, max_tokens=max_tokens, t_send_s=perf_counter(), extra=extra
         )
         try:
-            prompt = await self.prompts.make(isl, self.client, self.base_url, str(self.model))
+            prompt = await self.prompts.make(isl, self.client, str(self.model))
             body = completion_body(str(self.model), prompt, max_tokens)
-            await stream_completion(self.client, self.base_url, body, record)
+            await self.client.stream_completion(body, record)
         finally:
             assert self._records is not None
             self._records.write(record.to_row())
