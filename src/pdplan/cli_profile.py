@@ -48,7 +48,20 @@ def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(make(reporter))
 
 
-def _finish(out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | None) -> None:
+def _plots(out: Path, profile: Any, console: Any) -> None:
+    from pdplan.report import plots
+
+    for path in (
+        plots.plot_prefill_ttft(profile, out / "prefill_ttft.png"),
+        plots.plot_decode(profile, out / "decode.png"),
+    ):
+        if path is not None:
+            console.print(f"plot written to {path}")
+
+
+def _finish(
+    out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | None, plot: bool
+) -> None:
     from rich.console import Console
 
     from pdplan.bench import profiler
@@ -72,6 +85,8 @@ def _finish(out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | No
         console.print(
             f"profile written to [bold]{written[0]}[/] (raw samples: {out}/records.jsonl)"
         )
+        if plot:
+            _plots(out, written[1], console)
 
 
 common = [
@@ -97,6 +112,7 @@ common = [
     ),
     click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
     click.option("--seed", type=int, default=42, show_default=True),
+    click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
 ]
 
 
@@ -201,7 +217,7 @@ def prefill_cmd(url: str, **kw: Any) -> None:
             url, kw["out"], settings, model=kw["model"], prompt_mode=kw["prompt_mode"], reporter=r
         )
     )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
 
 
 @profile.command("decode")
@@ -224,7 +240,7 @@ def decode_cmd(url: str, **kw: Any) -> None:
             reporter=r,
         )
     )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
 
 
 @profile.command("overhead")
@@ -252,7 +268,7 @@ def overhead_cmd(
             reporter=r,
         )
     )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
 
 
 @profile.command("all")
@@ -291,4 +307,4 @@ def all_cmd(
                 pd_url, p_url, kw["out"], settings, reporter=r, **common_kw
             )
         )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pdplan.bench.session import Session
-from pdplan.bench.stats import decode_output_tps, steady_window, summarize
+from pdplan.bench.stats import decode_output_tps, split_bursty, steady_window, summarize
 from pdplan.units import s_to_ms
 
 __all__ = ["DecodeSettings", "profile_decode"]
@@ -46,6 +46,7 @@ async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, A
         and r.t_end_s <= w1
     ]
     used = inside or [r for r in records if r.ok]
+    used, bursty = split_bursty(used)
     tpot = summarize(r.tpot_s for r in used)
     summary = {
         "batch": batch,
@@ -55,6 +56,7 @@ async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, A
         "completion_tokens": summarize(r.completion_tokens for r in records if r.ok),
         "window_s": w1 - w0,
         "requests_in_window": len(inside),
+        "bursty_requests": len(bursty),
         "failed": sum(not r.ok for r in records),
     }
     session.save_step(step, summary)
@@ -74,6 +76,11 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
     points = []
     for batch in s.batches:
         step = await _batch(session, s, batch)
+        if step.get("bursty_requests"):
+            session.reporter.note(
+                f"batch {batch}: {step['bursty_requests']} request(s) received all tokens in one "
+                "burst (delivery stall, not generation); left out of TPOT, kept in records"
+            )
         tpot = step["tpot_s"]
         points.append(
             {

@@ -16,6 +16,7 @@ __all__ = [
     "decode_output_tps",
     "percentile",
     "prefill_input_tps",
+    "split_bursty",
     "steady_window",
     "summarize",
 ]
@@ -92,3 +93,29 @@ def decode_output_tps(records: Sequence[RequestRecord], window: tuple[float, flo
             overlap = max(0.0, min(w1, r.t_last_s) - max(w0, r.t_first_s))
             tokens += (n - 1) * overlap / span
     return tokens / (w1 - w0)
+
+
+BURST_SHARE = 0.2
+
+
+def split_bursty(
+    records: Sequence[RequestRecord], share: float = BURST_SHARE
+) -> tuple[list[RequestRecord], list[RequestRecord]]:
+    """Split off requests whose tokens arrived in one burst: TPOT < ``share`` x the median.
+
+    Such a stream carries no timing (the engine's front end or the network held the tokens
+    and released them together), so its TPOT is not a generation time. Callers report how
+    many they left out.
+
+    >>> from pdplan.bench.records import RequestRecord as R
+    >>> rs = [R("s", 1, 11, 0.0, 1.0, 1.0 + d, 1.0 + d, 1, 11) for d in (1.0, 1.1, 0.9, 0.001)]
+    >>> [len(part) for part in split_bursty(rs)]
+    [3, 1]
+    """
+    tpots = [r.tpot_s for r in records if r.tpot_s is not None]
+    if not tpots:
+        return list(records), []
+    floor = share * percentile(tpots, 50)
+    kept = [r for r in records if r.tpot_s is None or r.tpot_s >= floor]
+    bursty = [r for r in records if r.tpot_s is not None and r.tpot_s < floor]
+    return kept, bursty

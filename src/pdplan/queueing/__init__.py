@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pdplan.queueing.md1 import md1_mean_sojourn_s, md1_mean_wait_s
 from pdplan.queueing.mm1 import (
     mm1_max_arrival_rate_rps,
     mm1_mean_sojourn_s,
@@ -10,6 +11,8 @@ from pdplan.queueing.mm1 import (
 )
 
 __all__ = [
+    "md1_mean_sojourn_s",
+    "md1_mean_wait_s",
     "mm1_max_arrival_rate_rps",
     "mm1_mean_sojourn_s",
     "mm1_mean_wait_s",

@@ -1,0 +1,142 @@
+"""Plots (matplotlib, the optional ``plot`` extra): the paper's Figures 1 and 2 from a profile.
+
+The only module that imports matplotlib; it is imported lazily and reports a clear error
+when the extra is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pdplan.errors import ConfigError
+from pdplan.models.profile import Profile
+from pdplan.queueing.md1 import md1_mean_sojourn_s
+from pdplan.queueing.mm1 import mm1_mean_sojourn_s
+from pdplan.units import ms_to_s, s_to_ms
+
+__all__ = ["plot_decode", "plot_prefill_ttft"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("plots need matplotlib: pip install 'pdplan[plot]'") from None
+    return plt
+
+
+def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
+    """TTFT against arrival rate, measured beside M/M/1 and M/D/1 (Figure 1). None if no sweep.
+
+    Predictions use ``S = ISL / TPmax`` and the profile's fixed overhead; measured points are
+    the mean and p90 of the Poisson sweep.
+    """
+    sweep = profile.prefill.ttft_vs_rate
+    if not sweep:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    overhead = profile.prefill.overhead_s
+    for color, point in zip(
+        ("C0", "C1", "C2", "C3", "C4"), profile.prefill.max_throughput, strict=False
+    ):
+        rows = [s for s in sweep if s.isl_tokens == point.isl_tokens]
+        if not rows:
+            continue
+        service_s = point.isl_tokens / point.max_tps
+        mu = 1 / service_s
+        rates = [mu * k / 100 for k in range(0, 96)]
+        ax.plot(
+            rates,
+            [s_to_ms(overhead + mm1_mean_sojourn_s(r, mu)) for r in rates],
+            color=color,
+            ls="--",
+            label=f"ISL {point.isl_tokens}: M/M/1 mean (paper)",
+        )
+        ax.plot(
+            rates,
+            [s_to_ms(overhead + md1_mean_sojourn_s(r, service_s)) for r in rates],
+            color=color,
+            ls=":",
+            label=f"ISL {point.isl_tokens}: M/D/1 mean",
+        )
+        ax.plot(
+            [s.rate_rps for s in rows],
+            [s_to_ms(s.ttft_mean_s) for s in rows],
+            "o-",
+            color=color,
+            label=f"ISL {point.isl_tokens}: measured mean",
+        )
+        ax.plot(
+            [s.rate_rps for s in rows],
+            [s_to_ms(s.ttft_p90_s) for s in rows],
+            "^",
+            color=color,
+            alpha=0.6,
+            label=f"ISL {point.isl_tokens}: measured p90",
+        )
+        ax.axvline(mu, color=color, lw=0.5)
+    ax.set_xlabel("arrival rate (requests/s)")
+    ax.set_ylabel("TTFT (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"TTFT vs rate: {profile.metadata.model or 'engine'} (vertical: mu = TPmax/ISL)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_decode(profile: Profile, path: Path) -> Path:
+    """TPOT and output tokens/s against decode batch size, per curve (Figure 2)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax2 = ax.twinx()
+    for color, curve in zip(("C0", "C1", "C2", "C3"), profile.decode.curves, strict=False):
+        shape = f"ISL {curve.isl_tokens}/OSL {curve.osl_tokens}"
+        batches = [p.batch for p in curve.points]
+        ax.plot(
+            batches,
+            [p.tpot_ms for p in curve.points],
+            "o-",
+            color=color,
+            label=f"{shape}: TPOT mean",
+        )
+        p90 = [p.tpot_p90_ms for p in curve.points]
+        if all(v is not None for v in p90):
+            ax.plot(batches, p90, "^:", color=color, alpha=0.6, label=f"{shape}: TPOT p90")
+        ax2.plot(
+            batches,
+            [p.batch / ms_to_s(p.tpot_ms) for p in curve.points],
+            "s--",
+            color=color,
+            alpha=0.5,
+            label=f"{shape}: batch / TPOT",
+        )
+        measured = [p.output_tps for p in curve.points]
+        if all(v is not None for v in measured):
+            ax2.plot(
+                batches,
+                measured,
+                "s-",
+                color=color,
+                alpha=0.8,
+                label=f"{shape}: measured output tok/s",
+            )
+    ax.set_xlabel("decode batch size (concurrent requests)")
+    ax.set_ylabel("TPOT (ms)")
+    ax2.set_ylabel("decode throughput (output tok/s)")
+    ax.set_ylim(bottom=0)
+    ax2.set_ylim(bottom=0)
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="upper left")
+    ax.set_title(f"Decode: {profile.metadata.model or 'engine'}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
