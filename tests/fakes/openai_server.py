@@ -163,3 +163,21 @@ class FakeServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
+
+
+def _main() -> None:
+    """``python -m tests.fakes.openai_server PORT``: serve until killed (for benchmarks)."""
+    import sys
+
+    engine = FakeEngine(prefill_tps=1e9, tpot_base_s=0.001, tpot_per_request_s=0.0)
+
+    async def serve() -> None:
+        server = await asyncio.start_server(engine.handle, "127.0.0.1", int(sys.argv[1]))
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    _main()

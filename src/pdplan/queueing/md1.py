@@ -40,7 +40,7 @@ def md1_mean_wait_s(arrival_rate_rps: float, service_time_s: float) -> float:
 def md1_mean_sojourn_s(arrival_rate_rps: float, service_time_s: float) -> float:
     """Mean time in system of an M/D/1 queue: S + Wq.
 
-    >>> md1_mean_sojourn_s(arrival_rate_rps=5.0, service_time_s=0.1)
+    >>> round(md1_mean_sojourn_s(arrival_rate_rps=5.0, service_time_s=0.1), 6)
     0.15
     """
     return service_time_s + md1_mean_wait_s(arrival_rate_rps, service_time_s)
