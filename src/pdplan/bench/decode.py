@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.bench.stats import decode_output_tps, split_bursty, steady_window, summarize
 from pdplan.units import s_to_ms
@@ -26,14 +27,24 @@ class DecodeSettings:
     batches: tuple[int, ...]
     rounds: int = 4
     warmup_requests: int = 2
+    stagger: bool = True  # spread the workers' first requests (see run_closed_loop)
 
 
-async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, Any]:
+def _mean_duration_s(records: list[RequestRecord]) -> float:
+    durations = [r.t_end_s - r.t_send_s for r in records if r.ok and r.t_end_s is not None]
+    return sum(durations) / len(durations) if durations else 0.0
+
+
+async def _batch(
+    session: Session, s: DecodeSettings, batch: int, request_s: float
+) -> dict[str, Any]:
+    """One batch size; ``request_s`` (a request's expected duration) sets the start stagger."""
     step = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={batch}"
     if (done := session.finished(step)) is not None:
         return done
+    stagger_s = request_s / batch if s.stagger else 0.0
     records = await session.closed_loop(
-        step, s.isl_tokens, s.osl_tokens, batch, batch * max(s.rounds, 3)
+        step, s.isl_tokens, s.osl_tokens, batch, batch * max(s.rounds, 3), stagger_s
     )
     w0, w1 = steady_window(records, batch)
     inside = [
@@ -57,6 +68,8 @@ async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, A
         "window_s": w1 - w0,
         "requests_in_window": len(inside),
         "bursty_requests": len(bursty),
+        "request_s": _mean_duration_s(records),
+        "stagger_s": stagger_s,
         "failed": sum(not r.ok for r in records),
     }
     session.save_step(step, summary)
@@ -66,16 +79,19 @@ async def _batch(session: Session, s: DecodeSettings, batch: int) -> dict[str, A
 async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
     """Run the sweep; returns one decode curve (the decode part's ``curves`` entry)."""
     first = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={s.batches[0]}"
+    request_s = 0.0
     if session.finished(first) is None:
-        await session.sequential(
+        warm = await session.sequential(
             f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/warmup",
             s.isl_tokens,
             s.osl_tokens,
             s.warmup_requests,
         )
+        request_s = _mean_duration_s(warm)
     points = []
     for batch in s.batches:
-        step = await _batch(session, s, batch)
+        step = await _batch(session, s, batch, request_s)
+        request_s = step.get("request_s", request_s)
         if step.get("bursty_requests"):
             session.reporter.note(
                 f"batch {batch}: {step['bursty_requests']} request(s) received all tokens in one "

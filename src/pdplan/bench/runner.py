@@ -21,23 +21,31 @@ OnRecord = Callable[[RequestRecord], None]
 
 
 async def run_closed_loop(
-    send: Send, concurrency: int, total_requests: int, on_record: OnRecord
+    send: Send,
+    concurrency: int,
+    total_requests: int,
+    on_record: OnRecord,
+    stagger_s: float = 0.0,
 ) -> list[RequestRecord]:
     """``concurrency`` workers send ``total_requests`` requests back to back.
 
     A worker sends its next request as soon as its previous one ends, so the engine holds
-    ``concurrency`` requests at all times (except at the very start and end).
+    ``concurrency`` requests at all times (except at the very start and end). Worker ``k``
+    starts ``k * stagger_s`` late: equal-length requests that start together also end
+    together and stay in lock-step (all prefills in one step, then pure decode steps), which
+    real traffic never does; a stagger of one request duration / concurrency spreads them.
     """
     records: list[RequestRecord] = []
     counter = iter(range(total_requests))
 
-    async def worker() -> None:
+    async def worker(k: int) -> None:
+        await asyncio.sleep(k * stagger_s)
         for index in counter:
             record = await send(index)
             records.append(record)
             on_record(record)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
     return records
 
 

@@ -163,11 +163,21 @@ class Session:
             )
 
     async def closed_loop(
-        self, step: str, isl: int, max_tokens: int, concurrency: int, total: int
+        self,
+        step: str,
+        isl: int,
+        max_tokens: int,
+        concurrency: int,
+        total: int,
+        stagger_s: float = 0.0,
     ) -> list[RequestRecord]:
         self.reporter.step_started(step, total)
         records = await run_closed_loop(
-            self._sender(step, isl, max_tokens), concurrency, total, self.reporter.request_done
+            self._sender(step, isl, max_tokens),
+            concurrency,
+            total,
+            self.reporter.request_done,
+            stagger_s,
         )
         self.check_failures(step, records)
         return records
