@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from pdplan.errors import ConfigError
+from pdplan.units import parse_duration_s
 
 __all__ = ["profile"]
 
@@ -113,6 +114,12 @@ common = [
     click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
     click.option("--seed", type=int, default=42, show_default=True),
     click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
+    click.option(
+        "--min-duration",
+        default="5s",
+        show_default=True,
+        help="Shortest saturation/decode step, e.g. 5s, 0s (steps also run >= the request counts).",
+    ),
 ]
 
 
@@ -179,6 +186,7 @@ def _prefill_settings(kw: dict[str, Any]) -> Any:
     from pdplan.bench.prefill import PrefillSettings
 
     return PrefillSettings(
+        min_duration_s=parse_duration_s(kw["min_duration"], "--min-duration", allow_zero=True),
         isls=_ints(kw["isl_text"], "--isl"),
         concurrency=kw["concurrency"],
         requests=kw["requests"],
@@ -192,6 +200,7 @@ def _decode_settings(kw: dict[str, Any]) -> Any:
     from pdplan.bench.decode import DecodeSettings
 
     return DecodeSettings(
+        min_duration_s=parse_duration_s(kw["min_duration"], "--min-duration", allow_zero=True),
         isl_tokens=kw["decode_isl"],
         osl_tokens=kw["osl"],
         batches=_ints(kw["batch_text"], "--batch"),

@@ -178,24 +178,15 @@ def _plan_prefill(
 
 
 def _select_curve(profile: DecodeProfile, workload: Workload, warnings: list[str]) -> DecodeCurve:
-    """The curve measured at the workload's (ISL, OSL), else the nearest in mean context."""
-    shape = (workload.isl_tokens, workload.osl_tokens)
-    for curve in profile.curves:
-        if (curve.isl_tokens, curve.osl_tokens) == shape:
-            return curve
-
-    def mean_context(isl: float, osl: float) -> float:
-        return isl + osl / 2
-
-    target = mean_context(*shape)
-    curve = min(
-        profile.curves, key=lambda c: abs(mean_context(c.isl_tokens, c.osl_tokens) - target)
-    )
-    warnings.append(
-        f"decode TPOT was not measured at ISL {shape[0]} / OSL {shape[1]}; using the curve "
-        f"measured at ISL {curve.isl_tokens} / OSL {curve.osl_tokens} (nearest mean context): "
-        "profile the workload's lengths for an accurate plan"
-    )
+    """The curve measured at the workload's (ISL, OSL), else the nearest, with a warning."""
+    curve = profile.curve_for(workload.isl_tokens, workload.osl_tokens)
+    if (curve.isl_tokens, curve.osl_tokens) != (workload.isl_tokens, workload.osl_tokens):
+        warnings.append(
+            f"decode TPOT was not measured at ISL {workload.isl_tokens} / OSL "
+            f"{workload.osl_tokens}; using the curve measured at ISL {curve.isl_tokens} / OSL "
+            f"{curve.osl_tokens} (nearest mean context): profile the workload's lengths for an "
+            "accurate plan"
+        )
     return curve
 
 

@@ -34,7 +34,9 @@ def rows(out: Path) -> list[dict[str, Any]]:
 
 def test_prefill_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -> None:
     before = metrics(vllm_url)
-    settings = PrefillSettings(isls=(256, 1024), requests=32, loads=(0.5,), sweep_requests=40)
+    settings = PrefillSettings(
+        min_duration_s=0, isls=(256, 1024), requests=32, loads=(0.5,), sweep_requests=40
+    )
     part = asyncio.run(profiler.run_prefill(vllm_url, tmp_path, settings))
     after = metrics(vllm_url)
     records = rows(tmp_path)
@@ -66,7 +68,12 @@ def test_prefill_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -
 def test_decode_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -> None:
     batch = 4
     settings = DecodeSettings(
-        isl_tokens=128, osl_tokens=64, batches=(batch,), rounds=4, warmup_requests=0
+        min_duration_s=0,
+        isl_tokens=128,
+        osl_tokens=64,
+        batches=(batch,),
+        rounds=4,
+        warmup_requests=0,
     )
     asyncio.run(profiler.run_decode(vllm_url, tmp_path / "warm", settings))  # warm-up
     before = metrics(vllm_url)
@@ -97,12 +104,16 @@ def test_decode_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) ->
 def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path) -> None:
     asyncio.run(
         profiler.run_prefill(
-            vllm_url, tmp_path, PrefillSettings(isls=(512,), concurrency=4, requests=24)
+            vllm_url,
+            tmp_path,
+            PrefillSettings(min_duration_s=0, isls=(512,), concurrency=4, requests=24),
         )
     )
     asyncio.run(
         profiler.run_decode(
-            vllm_url, tmp_path, DecodeSettings(isl_tokens=512, osl_tokens=32, batches=(1, 4, 8))
+            vllm_url,
+            tmp_path,
+            DecodeSettings(min_duration_s=0, isl_tokens=512, osl_tokens=32, batches=(1, 4, 8)),
         )
     )
     written = profiler.write_profile(tmp_path, hardware="1 CPU core")

@@ -27,7 +27,7 @@ def fake() -> Iterator[FakeServer]:
 
 def test_prefill_tpmax_matches_the_engine(fake: FakeServer, tmp_path: Path) -> None:
     settings = PrefillSettings(
-        isls=(500,), concurrency=2, requests=40, loads=(0.5,), sweep_requests=30
+        min_duration_s=0, isls=(500,), concurrency=2, requests=40, loads=(0.5,), sweep_requests=30
     )
     part = asyncio.run(profiler.run_prefill(fake.url, tmp_path, settings))
     point = part["max_throughput"][0]
@@ -41,7 +41,9 @@ def test_prefill_tpmax_matches_the_engine(fake: FakeServer, tmp_path: Path) -> N
 
 
 def test_decode_tpot_matches_the_engine(fake: FakeServer, tmp_path: Path) -> None:
-    settings = DecodeSettings(isl_tokens=50, osl_tokens=40, batches=(1, 4), rounds=3)
+    settings = DecodeSettings(
+        min_duration_s=0, isl_tokens=50, osl_tokens=40, batches=(1, 4), rounds=3
+    )
     part = asyncio.run(profiler.run_decode(fake.url, tmp_path, settings))
     points = {p["batch"]: p for p in part["curves"][0]["points"]}
     # Step time 2 ms + 0.2 ms per active request: ~2.2 ms at batch 1, ~2.8 ms at batch 4
@@ -73,6 +75,8 @@ def test_profile_all_cli_writes_a_valid_profile_and_resumes(
         "1,2",
         "--rounds",
         "3",
+        "--min-duration",
+        "0s",
         "--out",
         str(tmp_path),
         "--prefill-gpus",
@@ -120,7 +124,7 @@ def _run_size(capsys: pytest.CaptureFixture[str], profile: str) -> str:
 
 def test_failing_server_keeps_what_was_measured(tmp_path: Path) -> None:
     with FakeServer(FakeEngine(fail_after=20)) as server:
-        settings = PrefillSettings(isls=(100,), concurrency=2, requests=40)
+        settings = PrefillSettings(min_duration_s=0, isls=(100,), concurrency=2, requests=40)
         with pytest.raises(BenchmarkError, match="requests failed"):
             asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
     rows = read_jsonl(tmp_path / "records.jsonl")
@@ -132,7 +136,9 @@ def test_failing_server_keeps_what_was_measured(tmp_path: Path) -> None:
 
 def test_text_prompts_when_token_ids_are_refused(tmp_path: Path) -> None:
     with FakeServer(FakeEngine(reject_token_ids=True)) as server:
-        settings = PrefillSettings(isls=(64,), concurrency=1, requests=8, idle_requests=3)
+        settings = PrefillSettings(
+            min_duration_s=0, isls=(64,), concurrency=1, requests=8, idle_requests=3
+        )
         part = asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
     assert part["meta"]["prompt_mode"] == "text"
     prompts = [
@@ -146,7 +152,9 @@ def test_api_key_from_env_is_sent_and_never_written(
 ) -> None:
     monkeypatch.setenv("PDPLAN_API_KEY", "sk-secret-123")
     with FakeServer(FakeEngine(required_key="sk-secret-123")) as server:
-        settings = PrefillSettings(isls=(32,), concurrency=1, requests=6, idle_requests=2)
+        settings = PrefillSettings(
+            min_duration_s=0, isls=(32,), concurrency=1, requests=6, idle_requests=2
+        )
         asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
         assert "Bearer sk-secret-123" in server.engine.seen_auth
     for path in tmp_path.rglob("*"):

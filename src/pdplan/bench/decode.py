@@ -28,6 +28,7 @@ class DecodeSettings:
     rounds: int = 4
     warmup_requests: int = 2
     stagger: bool = True  # spread the workers' first requests (see run_closed_loop)
+    min_duration_s: float = 5.0  # per batch size, at least
 
 
 def _mean_duration_s(records: list[RequestRecord]) -> float:
@@ -44,7 +45,13 @@ async def _batch(
         return done
     stagger_s = request_s / batch if s.stagger else 0.0
     records = await session.closed_loop(
-        step, s.isl_tokens, s.osl_tokens, batch, batch * max(s.rounds, 3), stagger_s
+        step,
+        s.isl_tokens,
+        s.osl_tokens,
+        batch,
+        batch * max(s.rounds, 3),
+        stagger_s,
+        s.min_duration_s,
     )
     w0, w1 = steady_window(records, batch)
     inside = [

@@ -25,7 +25,8 @@ class PrefillSettings:
     isls: tuple[int, ...]
     concurrency: int | None = None  # None: ramp 1, 2, 4, ... until TPmax stops growing
     max_concurrency: int = 32
-    requests: int = 48  # per saturation step
+    requests: int = 48  # per saturation step, at least
+    min_duration_s: float = 5.0  # per saturation step, at least
     idle_requests: int = 10
     warmup_requests: int = 4
     loads: tuple[float, ...] = ()  # utilizations for the Poisson TTFT sweep
@@ -33,11 +34,15 @@ class PrefillSettings:
     seed: int = 42
 
 
-async def _saturate(session: Session, isl: int, concurrency: int, total: int) -> dict[str, Any]:
+async def _saturate(
+    session: Session, isl: int, concurrency: int, total: int, min_duration_s: float
+) -> dict[str, Any]:
     step = f"prefill/isl={isl}/saturate/c={concurrency}"
     if (done := session.finished(step)) is not None:
         return done
-    records = await session.closed_loop(step, isl, 1, concurrency, total)
+    records = await session.closed_loop(
+        step, isl, 1, concurrency, total, min_duration_s=min_duration_s
+    )
     window = steady_window(records, concurrency)
     summary = {
         "isl_tokens": isl,
@@ -54,11 +59,15 @@ async def _saturate(session: Session, isl: int, concurrency: int, total: int) ->
 
 async def _tpmax(session: Session, isl: int, s: PrefillSettings) -> dict[str, Any]:
     if s.concurrency is not None:
-        return await _saturate(session, isl, s.concurrency, max(s.requests, 3 * s.concurrency))
+        return await _saturate(
+            session, isl, s.concurrency, max(s.requests, 3 * s.concurrency), s.min_duration_s
+        )
     best: dict[str, Any] | None = None
     concurrency = 1
     while concurrency <= s.max_concurrency:
-        current = await _saturate(session, isl, concurrency, max(s.requests, 3 * concurrency))
+        current = await _saturate(
+            session, isl, concurrency, max(s.requests, 3 * concurrency), s.min_duration_s
+        )
         if best is not None and current["input_tps"] < 1.05 * best["input_tps"]:
             return best if best["input_tps"] >= current["input_tps"] else current
         best = current

@@ -32,13 +32,9 @@ class PromptSource:
     def __init__(self, mode: PromptMode, rng: random.Random) -> None:
         self.mode = mode
         self.rng = rng
-        self._words_per_token: float = 1.0
 
     def ids(self, isl: int) -> list[int]:
         return [self.rng.randrange(_ID_LOW, _ID_HIGH) for _ in range(isl)]
-
-    def _text(self, words: int) -> str:
-        return " ".join(self.rng.choice(_WORDS) for _ in range(words))
 
     async def make(self, isl: int, client: EngineClient, model: str) -> list[int] | str:
         if self.mode == "ids":
@@ -56,12 +52,27 @@ class PromptSource:
             ) from None
 
     async def _calibrated_text(self, isl: int, client: EngineClient, model: str) -> str:
-        words = max(1, round(isl * self._words_per_token))
-        for _ in range(6):
-            text = self._text(words)
-            count = await self._count(client, model, text)
-            if count == isl:
-                return text
-            self._words_per_token = words / max(count, 1)
-            words = max(1, words + round((isl - count) * self._words_per_token) or 1)
+        """Random words cut to exactly ``isl`` tokens by the engine's own tokenizer.
+
+        Binary search on the number of words (token count grows with words), then pad with
+        one-token filler until the count is exact; the closest count below ``isl`` otherwise.
+        """
+        words = [self.rng.choice(_WORDS) for _ in range(2 * isl + 8)]
+        lo, hi = 1, len(words)  # invariant: count(words[:lo]) <= isl (or lo == 1)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if await self._count(client, model, " ".join(words[:mid])) <= isl:
+                lo = mid
+            else:
+                hi = mid - 1
+        text = " ".join(words[:lo])
+        count = await self._count(client, model, text)
+        for _ in range(8):
+            if count >= isl:
+                break
+            padded = text + " x"
+            padded_count = await self._count(client, model, padded)
+            if padded_count > isl:
+                break
+            text, count = padded, padded_count
         return text

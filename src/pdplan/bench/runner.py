@@ -26,6 +26,7 @@ async def run_closed_loop(
     total_requests: int,
     on_record: OnRecord,
     stagger_s: float = 0.0,
+    min_duration_s: float = 0.0,
 ) -> list[RequestRecord]:
     """``concurrency`` workers send ``total_requests`` requests back to back.
 
@@ -34,13 +35,20 @@ async def run_closed_loop(
     starts ``k * stagger_s`` late: equal-length requests that start together also end
     together and stay in lock-step (all prefills in one step, then pure decode steps), which
     real traffic never does; a stagger of one request duration / concurrency spreads them.
+    The loop runs for at least ``total_requests`` requests and ``min_duration_s`` seconds.
     """
     records: list[RequestRecord] = []
-    counter = iter(range(total_requests))
+    sent = 0
+    start = perf_counter()
+
+    def more() -> bool:
+        return sent < total_requests or perf_counter() - start < min_duration_s
 
     async def worker(k: int) -> None:
+        nonlocal sent
         await asyncio.sleep(k * stagger_s)
-        for index in counter:
+        while more():
+            index, sent = sent, sent + 1
             record = await send(index)
             records.append(record)
             on_record(record)

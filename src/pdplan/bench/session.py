@@ -170,6 +170,7 @@ class Session:
         concurrency: int,
         total: int,
         stagger_s: float = 0.0,
+        min_duration_s: float = 0.0,
     ) -> list[RequestRecord]:
         self.reporter.step_started(step, total)
         records = await run_closed_loop(
@@ -178,6 +179,7 @@ class Session:
             total,
             self.reporter.request_done,
             stagger_s,
+            min_duration_s,
         )
         self.check_failures(step, records)
         return records

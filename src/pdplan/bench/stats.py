@@ -7,10 +7,10 @@ the engine held the full concurrency throughout.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from pdplan.bench.records import RequestRecord
+from pdplan.quantiles import percentile, summarize
 
 __all__ = [
     "decode_output_tps",
@@ -20,34 +20,6 @@ __all__ = [
     "steady_window",
     "summarize",
 ]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolation percentile (numpy's default), q in [0, 100].
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
-    2.5
-    """
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def summarize(values: Iterable[float | None]) -> dict[str, float | int]:
-    """mean, p50, p90, p99 and count of the non-None values (empty -> count 0 only)."""
-    kept = [v for v in values if v is not None]
-    if not kept:
-        return {"count": 0}
-    return {
-        "mean": sum(kept) / len(kept),
-        "p50": percentile(kept, 50),
-        "p90": percentile(kept, 90),
-        "p99": percentile(kept, 99),
-        "count": len(kept),
-    }
 
 
 def steady_window(records: Sequence[RequestRecord], concurrency: int) -> tuple[float, float]:

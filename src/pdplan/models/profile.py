@@ -157,6 +157,14 @@ class DecodeProfile(BaseModel):
     )
     curves: list[DecodeCurve] = Field(min_length=1, description="one curve per (ISL, OSL)")
 
+    def curve_for(self, isl_tokens: float, osl_tokens: float) -> DecodeCurve:
+        """The curve measured at (ISL, OSL), else the nearest in mean context ISL + OSL/2."""
+        for curve in self.curves:
+            if (curve.isl_tokens, curve.osl_tokens) == (isl_tokens, osl_tokens):
+                return curve
+        target = isl_tokens + osl_tokens / 2
+        return min(self.curves, key=lambda c: abs(c.isl_tokens + c.osl_tokens / 2 - target))
+
     @model_validator(mode="after")
     def _unique_shapes(self) -> DecodeProfile:
         shapes = [(c.isl_tokens, c.osl_tokens) for c in self.curves]

@@ -54,6 +54,9 @@ class RichReporter:
             self._failed += 1
             self.progress.update(self._task, description=f"{self._name} [red]{self._failed} failed")
         self.progress.advance(self._task)
+        task = self.progress.tasks[-1]
+        if task.total is not None and task.completed > task.total:  # ran on for min duration
+            self.progress.update(self._task, total=task.completed)
 
     def step_done(self, name: str, summary: dict[str, Any]) -> None:
         pass
