@@ -201,7 +201,7 @@ def test_tpot_follows_the_measured_curve() -> None:
         profile,
         SimConfig(
             cluster=ClusterConfig(prefill_instances=1, decode_instances=1),
-            rate_rps=8.0,
+            rate_rps=4.0,
             isl=Fixed(tokens=100),
             osl=Fixed(tokens=100),
             requests=20_000,
