@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
+from pdplan.cli_common import (
+    load_profile_option,
+    maybe,
+    options,
+    slo_from,
+    target,
+    workload_options,
+)
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
-from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
+from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_USAGE", "cli", "main"]
 
@@ -23,9 +30,6 @@ EXIT_USAGE = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
 
-_PAPER = "the paper's worked example"
-T = TypeVar("T")
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="pdplan")
@@ -33,51 +37,8 @@ def cli() -> None:
     """Size prefill/decode disaggregated LLM serving for a throughput target and SLOs."""
 
 
-def _target(
-    isl: int, osl: int, tpm: str | None, total_tps: str | None, rps: str | None, hit: float
-) -> Any:
-    from pdplan.models.workload import Workload
-
-    given = [name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v]
-    if len(given) > 1:
-        raise ConfigError(
-            f"throughput target: got {' and '.join(given)}; give exactly one of --tpm, "
-            "--total-tps or --rps"
-        )
-    shape: dict[str, Any] = {"isl_tokens": isl, "osl_tokens": osl, "prefix_hit_rate": hit}
-    if rps:
-        return Workload.from_rps(rate_rps=parse_rps(rps), **shape)
-    if total_tps:
-        return Workload(total_tps=parse_tps(total_tps), **shape)
-    return Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
-
-
 @cli.command()
-@click.option(
-    "--profile",
-    "profile_path",
-    type=click.Path(dir_okay=False),
-    help="Profile file (YAML/JSON). Default: the embedded paper profile.",
-)
-@click.option(
-    "--isl",
-    type=click.IntRange(min=1),
-    default=6144,
-    show_default=True,
-    help=f"Input tokens per request ({_PAPER}).",
-)
-@click.option(
-    "--osl",
-    type=click.IntRange(min=1),
-    default=512,
-    show_default=True,
-    help="Output tokens per request.",
-)
-@click.option("--ttft", default="2s", show_default=True, help="Mean TTFT SLO, e.g. 2s, 500ms.")
-@click.option("--tpot", default="20ms", show_default=True, help="Mean TPOT SLO, e.g. 20ms.")
-@click.option("--tpm", help="Target tokens/minute, input + output, e.g. 5M, 500k. [default: 5M]")
-@click.option("--total-tps", help="Target tokens/s, input + output, e.g. 83.3k.")
-@click.option("--rps", help="Target requests/s, e.g. 12.5.")
+@options(workload_options)
 @click.option(
     "--prefix-hit-rate",
     type=click.FloatRange(0, 1, max_open=True),
@@ -112,11 +73,10 @@ def size(
     as_json: bool,
 ) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
-    from pdplan import io, overrides, planner
-    from pdplan.models.workload import SLO
+    from pdplan import overrides, planner
 
-    workload = _target(isl, osl, tpm, total_tps, rps, prefix_hit_rate)
-    profile = io.load_profile(profile_path) if profile_path else io.default_profile()
+    workload = target(isl, osl, tpm, total_tps, rps, prefix_hit_rate)
+    profile = load_profile_option(profile_path)
     if prefill_tps or decode_tps:
         if not (prefill_tps and decode_tps):
             raise ConfigError("--prefill-tps and --decode-tps: give both or neither")
@@ -131,20 +91,14 @@ def size(
         profile = overrides.override_profile(
             profile,
             workload,
-            prefill_max_tps=_maybe(parse_tps, prefill_max_tps, "--prefill-max-tps"),
-            overhead_s=_maybe(parse_duration_s, overhead, "--overhead", allow_zero=True),
-            decode_points=_maybe(overrides.parse_decode_table, decode_table, "--decode-table"),
+            prefill_max_tps=maybe(parse_tps, prefill_max_tps, "--prefill-max-tps"),
+            overhead_s=maybe(parse_duration_s, overhead, "--overhead", allow_zero=True),
+            decode_points=maybe(overrides.parse_decode_table, decode_table, "--decode-table"),
             prefill_gpus=prefill_gpus,
             decode_gpus=decode_gpus,
         )
-        slo = SLO(ttft_s=parse_duration_s(ttft, "--ttft"), tpot_s=parse_duration_s(tpot, "--tpot"))
-        plan = planner.size(profile, workload, slo)
+        plan = planner.size(profile, workload, slo_from(ttft, tpot))
     _emit(plan, profile.metadata, as_json)
-
-
-def _maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
-    """Parse an optional option: None stays None."""
-    return None if text is None else parse(text, field, **kwargs)
 
 
 def _emit(plan: Any, meta: Any, as_json: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pdplan.cli_common import options
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s
 
@@ -123,17 +124,6 @@ common = [
 ]
 
 
-def _with(options: list[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Apply a list of click options as one decorator."""
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
-
-
 prefill_options = [
     click.option(
         "--isl",
@@ -214,8 +204,8 @@ def _gpus(kw: dict[str, Any]) -> tuple[int, int]:
 
 @profile.command("prefill")
 @click.option("--url", required=True, help="Base URL of the prefill instance.")
-@_with(prefill_options)
-@_with(common)
+@options(prefill_options)
+@options(common)
 def prefill_cmd(url: str, **kw: Any) -> None:
     """TPmax per ISL, idle TTFT and (with --loads) TTFT against Poisson rate."""
     from pdplan.bench import profiler
@@ -231,8 +221,8 @@ def prefill_cmd(url: str, **kw: Any) -> None:
 
 @profile.command("decode")
 @click.option("--url", required=True, help="Base URL of the decode instance.")
-@_with(decode_options)
-@_with(common)
+@options(decode_options)
+@options(common)
 def decode_cmd(url: str, **kw: Any) -> None:
     """TPOT and output tokens/s against decode batch size (closed loop, ignore_eos)."""
     from pdplan.bench import profiler
@@ -257,7 +247,7 @@ def decode_cmd(url: str, **kw: Any) -> None:
 @click.option("--prefill-url", required=True, help="Base URL of a prefill instance.")
 @click.option("--overhead-isl", type=click.IntRange(min=1), default=1024, show_default=True)
 @click.option("--overhead-requests", type=click.IntRange(min=2), default=20, show_default=True)
-@_with(common)
+@options(common)
 def overhead_cmd(
     pd_url: str, prefill_url: str, overhead_isl: int, overhead_requests: int, **kw: Any
 ) -> None:
@@ -285,9 +275,9 @@ def overhead_cmd(
 @click.option("--prefill-url", help="Base URL of the prefill instance.")
 @click.option("--decode-url", help="Base URL of the decode instance.")
 @click.option("--pd-url", help="Base URL of the P/D path, to measure the overhead.")
-@_with(prefill_options)
-@_with(decode_options)
-@_with(common)
+@options(prefill_options)
+@options(decode_options)
+@options(common)
 def all_cmd(
     url: str | None, prefill_url: str | None, decode_url: str | None, pd_url: str | None, **kw: Any
 ) -> None:
