@@ -53,6 +53,11 @@ def cli() -> None:
 @click.option("--prefill-gpus", type=click.IntRange(min=1), help="GPUs per prefill instance.")
 @click.option("--decode-gpus", type=click.IntRange(min=1), help="GPUs per decode instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
+)
 def size(
     profile_path: str | None,
     isl: int,
@@ -71,6 +76,7 @@ def size(
     prefill_gpus: int | None,
     decode_gpus: int | None,
     as_json: bool,
+    verify: bool,
 ) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan import overrides, planner
@@ -98,26 +104,44 @@ def size(
             decode_gpus=decode_gpus,
         )
         plan = planner.size(profile, workload, slo_from(ttft, tpot))
-    _emit(plan, profile.metadata, as_json)
+    rows = None
+    if verify:
+        if plan.slo is None:
+            raise ConfigError("--verify needs a profile and SLOs, not --prefill-tps/--decode-tps")
+        from pdplan.verify import verify_plan
+
+        rows = verify_plan(profile, plan, plan.slo)
+    _emit(plan, profile.metadata, as_json, rows)
 
 
-def _emit(plan: Any, meta: Any, as_json: bool) -> None:
+def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> None:
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:
-        click.echo(json.dumps(plan.model_dump(mode="json"), indent=2))
+        out = plan.model_dump(mode="json")
+        if verified is not None:
+            out["verify"] = [row.model_dump(mode="json") for row in verified]
+        click.echo(json.dumps(out, indent=2))
         return
     from rich.console import Console
 
     from pdplan.report.tables import render_plan
 
-    render_plan(plan, Console(), meta)
+    console = Console()
+    render_plan(plan, console, meta)
+    if verified is not None:
+        from pdplan.report.sim_tables import render_verify
+
+        render_verify(verified, console)
 
 
 def _register() -> None:
     from pdplan.cli_profile import profile
+    from pdplan.cli_sim import capacity, simulate_cmd
 
     cli.add_command(profile)
+    cli.add_command(simulate_cmd)
+    cli.add_command(capacity)
 
 
 _register()

@@ -7,6 +7,7 @@ equal to 0 (got -1)``.
 
 from __future__ import annotations
 
+import csv
 import json
 from importlib import resources
 from pathlib import Path
@@ -17,14 +18,18 @@ from pydantic import ValidationError
 
 from pdplan.errors import ConfigError
 from pdplan.models.profile import Profile
+from pdplan.sim.config import TraceRow
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
     "default_profile",
     "format_validation_error",
+    "load_lengths",
     "load_profile",
+    "load_trace",
     "parse_profile",
     "save_profile",
+    "write_rows_csv",
 ]
 
 DEFAULT_PROFILE_NAME = "paper-deepseek-v3.1-sglang-8xh200.yaml"
@@ -88,3 +93,59 @@ def save_profile(profile: Profile, path: str | Path) -> None:
     else:
         text = json.dumps(data, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def load_trace(path: str | Path) -> list[TraceRow]:
+    """A CSV trace with a header ``arrival_s,isl_tokens,osl_tokens`` (extra columns ignored).
+
+    :raises ConfigError: naming the file, the line and the field
+    """
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"arrival_s", "isl_tokens", "osl_tokens"} - set(reader.fieldnames or [])
+            if missing:
+                raise ConfigError(f"{path}: missing column(s) {sorted(missing)}")
+            rows = []
+            for line, raw in enumerate(reader, start=2):
+                try:
+                    rows.append(
+                        TraceRow(
+                            arrival_s=raw["arrival_s"],
+                            isl_tokens=raw["isl_tokens"],
+                            osl_tokens=raw["osl_tokens"],
+                        )
+                    )
+                except ValidationError as exc:
+                    raise ConfigError(format_validation_error(exc, f"{path}:{line}")) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read trace: {exc.strerror or exc}") from None
+    if not rows:
+        raise ConfigError(f"{path}: the trace has no rows")
+    return rows
+
+
+def load_lengths(path: str | Path) -> list[int]:
+    """Token lengths, one positive integer per line (an empirical distribution)."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").split()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read lengths: {exc.strerror or exc}") from None
+    try:
+        values = [int(v) for v in lines]
+    except ValueError as exc:
+        raise ConfigError(f"{path}: every line must be a whole number of tokens ({exc})") from None
+    if not values or min(values) < 1:
+        raise ConfigError(f"{path}: need at least one length, all >= 1")
+    return values
+
+
+def write_rows_csv(rows: list[dict[str, Any]], path: str | Path) -> None:
+    """Write flat rows (per-request records) as CSV with a header."""
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)

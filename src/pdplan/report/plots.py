@@ -13,7 +13,7 @@ from pdplan.errors import ConfigError
 from pdplan.models.profile import Profile
 from pdplan.queueing.md1 import md1_mean_sojourn_s
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s
-from pdplan.units import ms_to_s, s_to_ms
+from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
 __all__ = ["plot_decode", "plot_prefill_ttft"]
 
@@ -140,3 +140,29 @@ def plot_decode(profile: Profile, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
+    """Mean TTFT and TPOT against total throughput per allocation (the paper's Figure 3)."""
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name in dict.fromkeys(r.allocation for r in rows):
+        mine = [r for r in rows if r.allocation == name]
+        x = [tps_to_tpm(r.offered_total_tps) / 1e6 for r in mine]
+        ax1.plot(x, [r.ttft_mean_s for r in mine], "o-", label=name)
+        ax2.plot(x, [r.tpot_mean_ms for r in mine], "o-", label=name)
+    ax1.axhline(slo.ttft_s, color="k", ls="--", lw=0.8, label="TTFT SLO")
+    ax2.axhline(s_to_ms(slo.tpot_s), color="k", ls="--", lw=0.8, label="TPOT SLO")
+    ax1.set_ylim(0, slo.ttft_s * 2.5)
+    ax2.set_ylim(0, s_to_ms(slo.tpot_s) * 2)
+    for ax, label in ((ax1, "mean TTFT (s)"), (ax2, "mean TPOT (ms)")):
+        ax.set_xlabel("offered total throughput (M tokens/min)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Simulated TTFT and TPOT against load")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

@@ -100,3 +100,37 @@ class Empirical(BaseModel):
 LengthDist = Annotated[
     Fixed | Exponential | Uniform | Lognormal | Empirical, Field(discriminator="kind")
 ]
+
+
+def parse_length_spec(spec: str, mean_tokens: int, field: str) -> LengthDist:
+    """A length distribution from a short command-line spec, around ``mean_tokens``.
+
+    ``fixed``, ``exponential``, ``lognormal:SIGMA``, ``uniform`` (mean +- 50 %) or
+    ``uniform:LOW-HIGH``.
+
+    >>> parse_length_spec("lognormal:0.8", 2000, "--isl-dist").sigma
+    0.8
+    >>> parse_length_spec("uniform:100-300", 200, "--isl-dist").high_tokens
+    300
+    """
+    from pdplan.errors import ConfigError
+
+    allowed = "fixed, exponential, lognormal:SIGMA, uniform or uniform:LOW-HIGH"
+    kind, _, arg = spec.partition(":")
+    try:
+        if kind == "fixed" and not arg:
+            return Fixed(tokens=mean_tokens)
+        if kind == "exponential" and not arg:
+            return Exponential(mean_tokens=mean_tokens)
+        if kind == "lognormal" and arg:
+            return Lognormal(mean_tokens=mean_tokens, sigma=float(arg))
+        if kind == "uniform" and not arg:
+            half = mean_tokens // 2
+            return Uniform(low_tokens=max(1, mean_tokens - half), high_tokens=mean_tokens + half)
+        if kind == "uniform" and arg:
+            low, _, high = arg.partition("-")
+            return Uniform(low_tokens=int(low), high_tokens=int(high))
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"{field}: bad value in {spec!r} ({first}); expected {allowed}") from None
+    raise ConfigError(f"{field}: unknown distribution {spec!r}; expected {allowed}")
