@@ -72,12 +72,14 @@ def _finish(
     console = Console()
     for name, render in (
         ("prefill", profile_tables.prefill_table),
+        ("prefill", profile_tables.sweep_table),
         ("decode", profile_tables.decode_table),
         ("overhead", profile_tables.overhead_table),
     ):
         part = profiler.read_part(out, name)
-        if part is not None:
-            console.print(render(part))
+        table = render(part) if part is not None else None
+        if table is not None:
+            console.print(table)
     written = profiler.write_profile(
         out, prefill_gpus=gpus[0], decode_gpus=gpus[1], kv_capacity_tokens=kv, hardware=hardware
     )

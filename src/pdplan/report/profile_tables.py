@@ -9,7 +9,7 @@ from rich.table import Table
 from pdplan.report.format import fmt_duration, fmt_tps
 from pdplan.units import ms_to_s
 
-__all__ = ["decode_table", "overhead_table", "prefill_table"]
+__all__ = ["decode_table", "overhead_table", "prefill_table", "sweep_table"]
 
 
 def prefill_table(part: dict[str, Any]) -> Table:
@@ -24,11 +24,28 @@ def prefill_table(part: dict[str, Any]) -> Table:
             fmt_duration(p["idle_ttft_s"]),
             fmt_duration(p["isl_tokens"] / p["max_tps"]),
         )
-    if part.get("ttft_vs_rate"):
-        table.caption = "TTFT against Poisson rate: " + "; ".join(
-            f"ISL {s['isl_tokens']} @ {s['rate_rps']:.3g} req/s: mean "
-            f"{fmt_duration(s['ttft_mean_s'])}, p90 {fmt_duration(s['ttft_p90_s'])}"
-            for s in part["ttft_vs_rate"]
+    return table
+
+
+def sweep_table(part: dict[str, Any]) -> Table | None:
+    """TTFT against Poisson arrival rate (the paper's Figure 1 as numbers), if measured."""
+    rows = part.get("ttft_vs_rate") or []
+    if not rows:
+        return None
+    tpmax = {p["isl_tokens"]: p["max_tps"] for p in part["max_throughput"]}
+    table = Table(title="Prefill TTFT under Poisson arrivals", title_justify="left")
+    for name in ("ISL", "rate", "utilization", "mean", "p50", "p90", "p99", "requests"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        table.add_row(
+            f"{r['isl_tokens']:,}",
+            f"{r['rate_rps']:.4g} req/s",
+            f"{r['rate_rps'] * r['isl_tokens'] / tpmax[r['isl_tokens']]:.0%}",
+            *(
+                fmt_duration(r[k])
+                for k in ("ttft_mean_s", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s")
+            ),
+            str(r["requests"]),
         )
     return table
 
