@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+from contextlib import AsyncExitStack
 from pathlib import Path
 from time import perf_counter
 from typing import Any, Protocol
@@ -77,27 +78,22 @@ class Session:
         self._records: JsonlWriter | None = None
         self._steps: JsonlWriter | None = None
         self._done: dict[str, dict[str, Any]] = {}
+        self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> Session:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._done = {row["step"]: row for row in read_jsonl(self.out_dir / "steps.jsonl")}
-        self._client = await EngineClient(self.base_url).__aenter__()
-        try:
+        async with AsyncExitStack() as stack:
+            self._client = await stack.enter_async_context(EngineClient(self.base_url))
             if self.model is None:
                 self.model = await self._client.discover_model()
-        except BaseException:
-            await self._client.__aexit__()
-            raise
-        self._records = JsonlWriter(self.out_dir / "records.jsonl")
-        self._steps = JsonlWriter(self.out_dir / "steps.jsonl")
+            self._records = stack.enter_context(JsonlWriter(self.out_dir / "records.jsonl"))
+            self._steps = stack.enter_context(JsonlWriter(self.out_dir / "steps.jsonl"))
+            self._stack = stack.pop_all()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for writer in (self._records, self._steps):
-            if writer is not None:
-                writer.close()
-        if self._client is not None:
-            await self._client.__aexit__()
+        await self._stack.aclose()
 
     @property
     def client(self) -> EngineClient:

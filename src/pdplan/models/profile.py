@@ -8,7 +8,7 @@ capacity). See the README for a complete example file.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +29,15 @@ SCHEMA_VERSION = 1
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 PositiveInt = Annotated[int, Field(gt=0)]
+P = TypeVar("P", bound=BaseModel)
+
+
+def _sorted_unique_by(points: list[P], key: str) -> list[P]:
+    """Measured points sorted by ``key``, which must not repeat."""
+    values = [getattr(p, key) for p in points]
+    if len(set(values)) != len(values):
+        raise ValueError(f"{key} values must be unique, got {values}")
+    return sorted(points, key=lambda p: getattr(p, key))
 
 
 class ProfileMetadata(BaseModel):
@@ -107,10 +116,7 @@ class PrefillProfile(BaseModel):
     @field_validator("max_throughput")
     @classmethod
     def _sorted_unique(cls, points: list[PrefillPoint]) -> list[PrefillPoint]:
-        isls = [p.isl_tokens for p in points]
-        if len(set(isls)) != len(isls):
-            raise ValueError(f"isl_tokens must be unique, got {isls}")
-        return sorted(points, key=lambda p: p.isl_tokens)
+        return _sorted_unique_by(points, "isl_tokens")
 
 
 class DecodePoint(BaseModel):
@@ -140,10 +146,7 @@ class DecodeCurve(BaseModel):
     @field_validator("points")
     @classmethod
     def _sorted_unique(cls, points: list[DecodePoint]) -> list[DecodePoint]:
-        batches = [p.batch for p in points]
-        if len(set(batches)) != len(batches):
-            raise ValueError(f"batch values must be unique, got {batches}")
-        return sorted(points, key=lambda p: p.batch)
+        return _sorted_unique_by(points, "batch")
 
 
 class DecodeProfile(BaseModel):
