@@ -97,19 +97,27 @@ def main() -> None:
     print(f"4P8D, ISL {ISL} / OSL {OSL}, Poisson {rate:.3f} req/s (80 % of the saturated rate)")
 
     start = time.perf_counter()
-    result = simulate(profile, SimConfig(cluster=cluster, rate_rps=rate, isl=isl, osl=osl,
-                                         requests=args.requests, seed=args.seed))
+    result = simulate(
+        profile,
+        SimConfig(
+            cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=args.requests, seed=args.seed
+        ),
+    )
     ours_s = time.perf_counter() - start
     ours_rps = args.requests / ours_s
-    print(f"pdplan   {args.requests:>9,} requests in {ours_s:7.2f} s = {ours_rps:>9,.0f} req/s"
-          f"   mean TTFT {result.ttft_s.mean:.3f} s, mean TPOT {result.tpot_ms.mean:.2f} ms")
+    print(
+        f"pdplan   {args.requests:>9,} requests in {ours_s:7.2f} s = {ours_rps:>9,.0f} req/s"
+        f"   mean TTFT {result.ttft_s.mean:.3f} s, mean TPOT {result.tpot_ms.mean:.2f} ms"
+    )
 
     start = time.perf_counter()
     ttft, tpot_ms = baseline(rate, args.baseline_requests, args.seed, service)
     base_s = time.perf_counter() - start
     base_rps = args.baseline_requests / base_s
-    print(f"SimPy    {args.baseline_requests:>9,} requests in {base_s:7.2f} s = {base_rps:>9,.0f}"
-          f" req/s   mean TTFT {ttft:.3f} s, mean TPOT {tpot_ms:.2f} ms")
+    print(
+        f"SimPy    {args.baseline_requests:>9,} requests in {base_s:7.2f} s = {base_rps:>9,.0f}"
+        f" req/s   mean TTFT {ttft:.3f} s, mean TPOT {tpot_ms:.2f} ms"
+    )
     print(f"speed-up {ours_rps / base_rps:.1f}x (requests simulated per second of wall time)")
 
 
