@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import click
 
@@ -54,6 +54,48 @@ def cli() -> None:
 @click.option("--decode-gpus", type=click.IntRange(min=1), help="GPUs per decode instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
+    "--model",
+    type=click.Choice(["paper", "queueing", "auto"]),
+    default="paper",
+    show_default=True,
+    help="paper: M/M/1 + the paper's decode rule; queueing: M/G/1 (M/D/1 for fixed ISL), "
+    "pooling, batch fluctuation; auto: the most accurate by the model benchmark.",
+)
+@click.option(
+    "--ttft-stat",
+    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    default="mean",
+    show_default=True,
+    help="TTFT statistic the SLO applies to.",
+)
+@click.option(
+    "--tpot-stat",
+    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    default="mean",
+    show_default=True,
+    help="TPOT statistic the SLO applies to.",
+)
+@click.option(
+    "--routing",
+    type=click.Choice(["independent", "pooled"]),
+    default="independent",
+    show_default=True,
+    help="Prefill: a queue per instance, or one pooled queue.",
+)
+@click.option(
+    "--decode-routing",
+    type=click.Choice(["least_loaded", "random"]),
+    default="least_loaded",
+    show_default=True,
+    help="Decode placement.",
+)
+@click.option(
+    "--isl-dist",
+    default="fixed",
+    show_default=True,
+    help="ISL distribution around --isl (fixed, exponential, lognormal:SIGMA, uniform).",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
@@ -76,12 +118,20 @@ def size(
     prefill_gpus: int | None,
     decode_gpus: int | None,
     as_json: bool,
+    model: str,
+    ttft_stat: str,
+    tpot_stat: str,
+    routing: str,
+    decode_routing: str,
+    isl_dist: str,
     verify: bool,
 ) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan import overrides, planner
+    from pdplan.sim.lengths import parse_length_spec
 
-    workload = target(isl, osl, tpm, total_tps, rps, prefix_hit_rate)
+    scv = parse_length_spec(isl_dist, isl, "--isl-dist").scv
+    workload = target(isl, osl, tpm, total_tps, rps, prefix_hit_rate, scv)
     profile = load_profile_option(profile_path)
     if prefill_tps or decode_tps:
         if not (prefill_tps and decode_tps):
@@ -103,7 +153,14 @@ def size(
             prefill_gpus=prefill_gpus,
             decode_gpus=decode_gpus,
         )
-        plan = planner.size(profile, workload, slo_from(ttft, tpot))
+        plan = planner.size(
+            profile,
+            workload,
+            slo_from(ttft, tpot, ttft_stat, tpot_stat),
+            model=cast(planner.Model, model),
+            prefill_routing=cast(planner.PrefillRouting, routing),
+            decode_routing=cast(planner.DecodeRouting, decode_routing),
+        )
     rows = None
     if verify:
         if plan.slo is None:

@@ -64,7 +64,13 @@ def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) 
 
 
 def target(
-    isl: int, osl: int, tpm: str | None, total_tps: str | None, rps: str | None, hit: float = 0.0
+    isl: int,
+    osl: int,
+    tpm: str | None,
+    total_tps: str | None,
+    rps: str | None,
+    hit: float = 0.0,
+    isl_scv: float = 0.0,
 ) -> Any:
     """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
     from pdplan.models.workload import Workload
@@ -75,7 +81,12 @@ def target(
             f"throughput target: got {' and '.join(given)}; give exactly one of --tpm, "
             "--total-tps or --rps"
         )
-    shape: dict[str, Any] = {"isl_tokens": isl, "osl_tokens": osl, "prefix_hit_rate": hit}
+    shape: dict[str, Any] = {
+        "isl_tokens": isl,
+        "osl_tokens": osl,
+        "prefix_hit_rate": hit,
+        "isl_scv": isl_scv,
+    }
     if rps:
         return Workload.from_rps(rate_rps=parse_rps(rps), **shape)
     if total_tps:
@@ -83,10 +94,15 @@ def target(
     return Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
 
 
-def slo_from(ttft: str, tpot: str) -> Any:
+def slo_from(ttft: str, tpot: str, ttft_stat: str = "mean", tpot_stat: str = "mean") -> Any:
     from pdplan.models.workload import SLO
 
-    return SLO(ttft_s=parse_duration_s(ttft, "--ttft"), tpot_s=parse_duration_s(tpot, "--tpot"))
+    return SLO(
+        ttft_s=parse_duration_s(ttft, "--ttft"),
+        tpot_s=parse_duration_s(tpot, "--tpot"),
+        ttft_stat=ttft_stat,
+        tpot_stat=tpot_stat,
+    )
 
 
 def load_profile_option(path: str | None) -> Any:

@@ -1,30 +1,55 @@
 """The planner: profile + workload + SLO -> plan. Pure functions, no I/O.
 
-This is the method of arXiv 2603.04716 (``model="paper"``): prefill instances are M/M/1
-queues sized by eq. 13, decode instances run the largest batch whose TPOT meets the SLO,
-and eqs. 5-7 turn per-instance throughputs into instance counts. Whole allocations are then
-rated by the total throughput they sustain with both SLOs met.
+``model="paper"`` is the method of arXiv 2603.04716: prefill instances are M/M/1 queues sized
+by eq. 13, decode instances run the largest batch whose TPOT meets the SLO, and eqs. 5-7 turn
+per-instance throughputs into instance counts. ``model="queueing"`` replaces M/M/1 by M/G/1
+with the service-time variability of the ISL distribution (M/D/1 for fixed lengths), pools
+prefill instances behind one queue when asked (M/G/c), and lets the decode batch fluctuate
+under random decode routing (:mod:`pdplan.decode`). Both take mean or percentile SLOs.
+Whole allocations are then rated by the total throughput they sustain with both SLOs met.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Literal
 
-from pdplan.curves import interpolate
+from pdplan.curves import MonotoneCurve, interpolate
+from pdplan.decode import poisson_max_rate_rps
+from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.models.plan import Allocation, DecodePlan, Plan, PrefillPlan
 from pdplan.models.profile import DecodeCurve, DecodeProfile, PrefillProfile, Profile
 from pdplan.models.workload import SLO, Workload
+from pdplan.prefill import PrefillKind, max_rate_rps, sojourn_stat_s
 from pdplan.slo import decode_max_batch, instances_needed, min_mean_ttft_s, prefill_effective_tps
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
-__all__ = ["rate_allocation", "size", "size_from_instance_tps"]
+__all__ = ["MODELS", "DecodeRouting", "Model", "PrefillRouting", "size", "size_from_instance_tps"]
 
 _EPS = 1e-9
+Model = Literal["paper", "queueing", "auto"]
+PrefillRouting = Literal["independent", "pooled"]
+DecodeRouting = Literal["least_loaded", "random"]
+MODELS: tuple[str, ...] = ("paper", "queueing", "auto")
+RateOf = Callable[[int], float]
 
 
-def size(profile: Profile, workload: Workload, slo: SLO) -> Plan:
-    """Plan prefill and decode instances for a workload under mean TTFT/TPOT SLOs.
+def size(
+    profile: Profile,
+    workload: Workload,
+    slo: SLO,
+    *,
+    model: Model = "paper",
+    prefill_routing: PrefillRouting = "independent",
+    decode_routing: DecodeRouting = "least_loaded",
+) -> Plan:
+    """Plan prefill and decode instances for a workload under TTFT/TPOT SLOs.
 
+    :param model: ``paper`` (M/M/1, the paper's decode rule), ``queueing`` (M/G/1 or M/G/c,
+        Poisson batch fluctuation under random decode routing) or ``auto``
+    :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
+    :param decode_routing: ``least_loaded`` (every batch at its mean) or ``random``
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
         is achievable
 
@@ -34,10 +59,21 @@ def size(profile: Profile, workload: Workload, slo: SLO) -> Plan:
     >>> plan.allocation.name, round(plan.pd_ratio, 2)
     ('4P4D', 0.82)
     """
+    # auto: the most accurate model against the simulator (benchmarks/model_accuracy.py)
+    resolved: Literal["paper", "queueing"] = "queueing" if model == "auto" else model
+    if resolved == "paper" and (prefill_routing, decode_routing) != ("independent", "least_loaded"):
+        raise ConfigError(
+            "model paper assumes independent prefill queues and least-loaded decode routing; "
+            "use --model queueing (or auto) for pooled or random routing"
+        )
     warnings: list[str] = []
-    prefill = _plan_prefill(profile.prefill, workload, slo, warnings)
-    decode = _plan_decode(profile.decode, workload, slo, warnings)
-    return _finish(prefill, decode, workload, slo, warnings)
+    prefill, prefill_rps = _plan_prefill(
+        profile.prefill, workload, slo, warnings, resolved, prefill_routing
+    )
+    decode, decode_rps = _plan_decode(
+        profile.decode, workload, slo, warnings, resolved, decode_routing
+    )
+    return _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, resolved)
 
 
 def size_from_instance_tps(
@@ -75,28 +111,32 @@ def size_from_instance_tps(
         instances=instances_needed(rate, workload.osl_tokens, decode_tps),
         gpus_per_instance=decode_gpus,
     )
-    return _finish(prefill, decode, workload, None, [])
+    return _finish(
+        prefill,
+        decode,
+        workload,
+        None,
+        [],
+        lambda m: m * prefill_tps / workload.prefill_isl_tokens,
+        lambda n: n * decode_tps / workload.osl_tokens,
+        "paper",
+    )
 
 
-def rate_allocation(
+def _rate(
     prefill_instances: int,
     decode_instances: int,
+    prefill_rps: RateOf,
+    decode_rps: RateOf,
     prefill: PrefillPlan,
     decode: DecodePlan,
     workload: Workload,
 ) -> Allocation:
-    """The total throughput an mPnD allocation sustains with both SLOs met.
-
-    Each pool carries at most ``count * per_instance_tps / tokens_per_request`` requests/s;
-    the allocation carries the smaller of the two, times ``ISL + OSL`` tokens.
-    """
+    """The total throughput an mPnD allocation sustains with both SLOs met: the smaller of
+    the two pools' request rates, times ``ISL + OSL`` tokens."""
     tokens_per_request = workload.isl_tokens + workload.osl_tokens
-    prefill_total = (
-        prefill_instances * prefill.effective_tps / prefill.isl_tokens * tokens_per_request
-    )
-    decode_total = (
-        decode_instances * decode.effective_tps / workload.osl_tokens * tokens_per_request
-    )
+    prefill_total = prefill_rps(prefill_instances) * tokens_per_request
+    decode_total = decode_rps(decode_instances) * tokens_per_request
     total = min(prefill_total, decode_total)
     gpus = None
     if prefill.gpus_per_instance is not None and decode.gpus_per_instance is not None:
@@ -128,16 +168,21 @@ def _finish(
     workload: Workload,
     slo: SLO | None,
     warnings: list[str],
+    prefill_rps: RateOf,
+    decode_rps: RateOf,
+    model: Literal["paper", "queueing"],
 ) -> Plan:
     m, n = _ceil(prefill.instances), _ceil(decode.instances)
-    chosen = rate_allocation(m, n, prefill, decode, workload)
+    chosen = _rate(m, n, prefill_rps, decode_rps, prefill, decode, workload)
     neighbours = [(m - 1, n), (m, n - 1), (m - 1, n - 1)]
     alternatives = [
-        rate_allocation(p, d, prefill, decode, workload) for p, d in neighbours if p >= 1 and d >= 1
+        _rate(p, d, prefill_rps, decode_rps, prefill, decode, workload)
+        for p, d in neighbours
+        if p >= 1 and d >= 1
     ]
     alternatives.sort(key=lambda a: (a.gpus or 0, -a.max_total_tps))
     return Plan(
-        model="paper",
+        model=model,
         workload=workload,
         slo=slo,
         rate_rps=workload.rate_rps,
@@ -151,8 +196,13 @@ def _finish(
 
 
 def _plan_prefill(
-    profile: PrefillProfile, workload: Workload, slo: SLO, warnings: list[str]
-) -> PrefillPlan:
+    profile: PrefillProfile,
+    workload: Workload,
+    slo: SLO,
+    warnings: list[str],
+    model: str,
+    routing: PrefillRouting,
+) -> tuple[PrefillPlan, RateOf]:
     isl = workload.prefill_isl_tokens
     isls = [p.isl_tokens for p in profile.max_throughput]
     lookup = interpolate(isls, [p.max_tps for p in profile.max_throughput], isl)
@@ -162,18 +212,56 @@ def _plan_prefill(
             f"{isl:.0f} uses the nearest measured value {lookup.value:.6g} tok/s (not "
             f"extrapolated): profile ISL {isl:.0f} for an accurate plan"
         )
-    effective = prefill_effective_tps(
-        lookup.value, isl, slo.ttft_s, profile.overhead_s, profile.dp_groups
-    )
-    return PrefillPlan(
-        isl_tokens=isl,
-        max_tps=lookup.value,
-        overhead_s=profile.overhead_s,
-        min_ttft_s=min_mean_ttft_s(lookup.value, isl, profile.overhead_s, profile.dp_groups),
-        effective_tps=effective,
-        utilization=effective / lookup.value,
-        instances=instances_needed(workload.rate_rps, isl, effective),
-        gpus_per_instance=profile.gpus_per_instance,
+    tpmax, dp, overhead = lookup.value, profile.dp_groups, profile.overhead_s
+    service_s = dp * isl / tpmax  # one DP group computes one request
+    budget_s = slo.ttft_s - overhead
+    rate = workload.rate_rps
+    if model == "paper" and slo.ttft_stat == "mean":
+        # eq. 13 in closed form; raises InfeasibleSLOError with the smallest TTFT
+        effective = prefill_effective_tps(tpmax, isl, slo.ttft_s, overhead, dp)
+        per_instance_rps = effective / isl
+        instances = instances_needed(rate, isl, effective)
+        rate_of: RateOf = lambda m: m * per_instance_rps  # noqa: E731
+    else:
+        kind: PrefillKind = "mm1" if model == "paper" else "mg1"
+        scv = 1.0 if model == "paper" else workload.isl_scv
+
+        def pool_rps(instances: int) -> float:
+            if routing == "pooled":
+                return max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat, instances * dp)
+            return instances * dp * max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat)
+
+        if pool_rps(1) <= 0:
+            floor = overhead + sojourn_stat_s(kind, 0.0, service_s, scv, slo.ttft_stat)
+            raise InfeasibleSLOError(
+                f"{slo.ttft_stat} TTFT SLO {slo.ttft_s:.4g} s cannot be met by any number of "
+                f"prefill instances: at zero load the {slo.ttft_stat} TTFT is {floor:.4g} s "
+                f"(overhead {overhead:.4g} s + prefill of ISL {isl:.0f} at "
+                f"{tpmax / dp:.6g} tok/s); set the TTFT SLO above {floor:.4g} s",
+                field="ttft",
+                achievable=floor,
+            )
+        if routing == "pooled":
+            count = 1
+            while pool_rps(count) < rate * (1 - _EPS):
+                count += 1
+            instances = float(count)
+        else:
+            instances = rate / pool_rps(1)
+        effective = rate / instances * isl
+        rate_of = pool_rps
+    return (
+        PrefillPlan(
+            isl_tokens=isl,
+            max_tps=tpmax,
+            overhead_s=overhead,
+            min_ttft_s=min_mean_ttft_s(tpmax, isl, overhead, dp),
+            effective_tps=effective,
+            utilization=effective / tpmax,
+            instances=instances,
+            gpus_per_instance=profile.gpus_per_instance,
+        ),
+        rate_of,
     )
 
 
@@ -190,17 +278,35 @@ def _select_curve(profile: DecodeProfile, workload: Workload, warnings: list[str
     return curve
 
 
+def _tpot_points_s(curve: DecodeCurve, stat: str, warnings: list[str]) -> list[float]:
+    """Measured TPOT per batch for the SLO statistic (mean, or a measured percentile)."""
+    if stat == "mean":
+        return [ms_to_s(p.tpot_ms) for p in curve.points]
+    values = [getattr(p, f"tpot_{stat}_ms") for p in curve.points]
+    if any(v is None for v in values):
+        warnings.append(
+            f"the profile has no measured {stat} TPOT at every batch; using the mean TPOT curve "
+            "(optimistic for a percentile SLO): profile with pdplan to record percentiles"
+        )
+        return [ms_to_s(p.tpot_ms) for p in curve.points]
+    return [ms_to_s(v) for v in values]
+
+
 def _plan_decode(
-    profile: DecodeProfile, workload: Workload, slo: SLO, warnings: list[str]
-) -> DecodePlan:
+    profile: DecodeProfile,
+    workload: Workload,
+    slo: SLO,
+    warnings: list[str],
+    model: str,
+    routing: DecodeRouting,
+) -> tuple[DecodePlan, RateOf]:
     curve = _select_curve(profile, workload, warnings)
     kv_batch = None
     if profile.kv_capacity_tokens is not None:
         kv_batch = profile.kv_capacity_tokens // (workload.isl_tokens + workload.osl_tokens)
     batches = [p.batch for p in curve.points]
-    chosen = decode_max_batch(
-        batches, [ms_to_s(p.tpot_ms) for p in curve.points], slo.tpot_s, kv_batch
-    )
+    tpots = _tpot_points_s(curve, slo.tpot_stat, warnings)
+    chosen = decode_max_batch(batches, tpots, slo.tpot_s, kv_batch)
     if chosen.repaired:
         warnings.append(
             "measured decode TPOT falls somewhere as the batch grows; pdplan uses the running "
@@ -213,11 +319,25 @@ def _plan_decode(
             "(not extrapolated): measure larger batches to plan beyond it"
         )
     effective = chosen.batch / chosen.tpot_s
-    return DecodePlan(
-        batch=chosen.batch,
-        tpot_s=chosen.tpot_s,
-        batch_limit=chosen.limit,
-        effective_tps=effective,
-        instances=instances_needed(workload.rate_rps, workload.osl_tokens, effective),
-        gpus_per_instance=profile.gpus_per_instance,
+    batch, tpot_s = chosen.batch, chosen.tpot_s
+    if model != "paper" and routing == "random":
+        curve_s = MonotoneCurve.from_points([float(b) for b in batches], tpots)
+        cap = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
+        per_rps = poisson_max_rate_rps(
+            lambda b: curve_s.at(b).value, cap, workload.osl_tokens, slo.tpot_s, slo.tpot_stat
+        )
+        effective = per_rps * workload.osl_tokens
+        batch = max(1, round(per_rps * (workload.osl_tokens - 1) * slo.tpot_s))
+        tpot_s = curve_s.at(batch).value
+    per_instance_rps = effective / workload.osl_tokens
+    return (
+        DecodePlan(
+            batch=batch,
+            tpot_s=tpot_s,
+            batch_limit=chosen.limit,
+            effective_tps=effective,
+            instances=instances_needed(workload.rate_rps, workload.osl_tokens, effective),
+            gpus_per_instance=profile.gpus_per_instance,
+        ),
+        lambda n: n * per_instance_rps,
     )

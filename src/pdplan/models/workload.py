@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.units import tpm_to_tps, tps_to_tpm
@@ -35,6 +37,12 @@ class Workload(BaseModel):
         lt=1.0,
         allow_inf_nan=False,
         description="share of input tokens served from the prefix cache, in [0, 1)",
+    )
+    isl_scv: float = Field(
+        0.0,
+        ge=0.0,
+        allow_inf_nan=False,
+        description="squared coefficient of variation of ISL (0: fixed, 1: exponential)",
     )
 
     @classmethod
@@ -78,7 +86,7 @@ class Workload(BaseModel):
 
 
 class SLO(BaseModel):
-    """Latency objectives, met on the mean (the paper's statistic).
+    """Latency objectives, met on a statistic: the mean (the paper's) or a percentile.
 
     >>> SLO(ttft_s=2.0, tpot_s=0.02).tpot_s
     0.02
@@ -89,4 +97,10 @@ class SLO(BaseModel):
     ttft_s: float = Field(gt=0, allow_inf_nan=False, description="time to first token, seconds")
     tpot_s: float = Field(
         gt=0, allow_inf_nan=False, description="time per output token after the first, seconds"
+    )
+    ttft_stat: Literal["mean", "p50", "p90", "p99"] = Field(
+        "mean", description="the TTFT statistic that must meet ttft_s"
+    )
+    tpot_stat: Literal["mean", "p50", "p90", "p99"] = Field(
+        "mean", description="the TPOT statistic that must meet tpot_s"
     )

@@ -32,6 +32,11 @@ class Fixed(BaseModel):
     def mean_tokens(self) -> float:
         return float(self.tokens)
 
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation, Var / mean^2."""
+        return 0.0
+
     def sample(self, rng: random.Random) -> int:
         return self.tokens
 
@@ -42,6 +47,10 @@ class Exponential(BaseModel):
     model_config = _CONFIG
     kind: Literal["exponential"] = "exponential"
     mean_tokens: float = Field(gt=0, allow_inf_nan=False)
+
+    @property
+    def scv(self) -> float:
+        return 1.0
 
     def sample(self, rng: random.Random) -> int:
         return max(1, math.ceil(rng.expovariate(1.0 / self.mean_tokens)))
@@ -65,6 +74,11 @@ class Uniform(BaseModel):
     def mean_tokens(self) -> float:
         return (self.low_tokens + self.high_tokens) / 2
 
+    @property
+    def scv(self) -> float:
+        width = self.high_tokens - self.low_tokens + 1
+        return ((width**2 - 1) / 12) / self.mean_tokens**2
+
     def sample(self, rng: random.Random) -> int:
         return rng.randint(self.low_tokens, self.high_tokens)
 
@@ -76,6 +90,10 @@ class Lognormal(BaseModel):
     kind: Literal["lognormal"] = "lognormal"
     mean_tokens: float = Field(gt=0, allow_inf_nan=False)
     sigma: float = Field(gt=0, allow_inf_nan=False)
+
+    @property
+    def scv(self) -> float:
+        return math.expm1(self.sigma**2)
 
     def sample(self, rng: random.Random) -> int:
         mu = math.log(self.mean_tokens) - self.sigma**2 / 2
@@ -92,6 +110,12 @@ class Empirical(BaseModel):
     @property
     def mean_tokens(self) -> float:
         return sum(self.values_tokens) / len(self.values_tokens)
+
+    @property
+    def scv(self) -> float:
+        mean = self.mean_tokens
+        var = sum((v - mean) ** 2 for v in self.values_tokens) / len(self.values_tokens)
+        return var / mean**2
 
     def sample(self, rng: random.Random) -> int:
         return self.values_tokens[rng.randrange(len(self.values_tokens))]

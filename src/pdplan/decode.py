@@ -1,0 +1,81 @@
+"""Decode capacity models: the largest request rate one decode instance serves with a TPOT
+statistic within the SLO. Pure functions on floats.
+
+- ``paper``: the batch B* whose TPOT meets the SLO is held constantly, so an instance serves
+  ``B* / TPOT(B*) / OSL`` requests/s (arXiv 2603.04716). Exact when a least-loaded router
+  keeps every batch at its mean.
+- ``poisson``: with random routing the batch of an instance fluctuates; treated as M/G/inf,
+  the other requests an arrival finds are Poisson with mean m, so it runs at
+  ``TPOT(1 + N)``, ``N ~ Poisson(m)``; Little's law closes the loop,
+  ``m = rate * (OSL - 1) * E[TPOT(1 + N)]``. TPOT is convex in the batch, so the mean TPOT at
+  a given rate is above TPOT(mean batch): fewer requests per instance than the paper's rule.
+  A percentile of TPOT uses the same distribution (conservative: a request's TPOT averages
+  over its life). Rates where ``1 + N`` exceeds the batch cap with probability > 1 % are
+  refused (requests would queue).
+
+``tpot_s`` maps a batch (1..max_batch) to seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from pdplan.prefill import Stat
+
+__all__ = ["poisson_max_rate_rps", "poisson_tpot_stat_s"]
+
+_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+
+def _poisson_pmf(mean: float, upto: int) -> list[float]:
+    out, p = [], math.exp(-mean)
+    for k in range(upto + 1):
+        out.append(p)
+        p *= mean / (k + 1)
+    return out
+
+
+def poisson_tpot_stat_s(
+    rate_rps: float, tpot_s: Callable[[int], float], max_batch: int, osl: int, stat: Stat
+) -> float:
+    """TPOT statistic at ``rate_rps`` per instance under Poisson batch fluctuation (inf if the
+    batch cap would be hit more than 1 % of the time)."""
+    if rate_rps <= 0:
+        return tpot_s(1)
+    m = rate_rps * (osl - 1) * tpot_s(1)
+    for _ in range(100):
+        if m + 1 > max_batch:
+            return math.inf
+        pmf = _poisson_pmf(m, max_batch - 1)
+        if 1 - sum(pmf) > 0.01:
+            return math.inf
+        mean_tpot = sum(p * tpot_s(k + 1) for k, p in enumerate(pmf)) / sum(pmf)
+        new_m = rate_rps * (osl - 1) * mean_tpot
+        if abs(new_m - m) < 1e-9 * max(1.0, m):
+            break
+        m = new_m
+    if stat == "mean":
+        return mean_tpot
+    target, acc = _QUANTILE[stat] * sum(pmf), 0.0
+    for k, p in enumerate(pmf):
+        acc += p
+        if acc >= target:
+            return tpot_s(k + 1)
+    return tpot_s(max_batch)
+
+
+def poisson_max_rate_rps(
+    tpot_s: Callable[[int], float], max_batch: int, osl: int, tpot_slo_s: float, stat: Stat
+) -> float:
+    """Largest per-instance rate whose Poisson-fluctuation TPOT statistic meets the SLO."""
+    if poisson_tpot_stat_s(1e-12, tpot_s, max_batch, osl, stat) > tpot_slo_s:
+        return 0.0
+    lo, hi = 0.0, max_batch / tpot_s(max_batch) / max(osl - 1, 1)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if poisson_tpot_stat_s(mid, tpot_s, max_batch, osl, stat) <= tpot_slo_s:
+            lo = mid
+        else:
+            hi = mid
+    return lo
