@@ -1,16 +1,18 @@
 """The ``pdplan`` command line. Parses, loads, calls one library function, renders.
 
 Exit codes: 0 success; 1 bad input (file, field, value); 2 bad command-line usage;
-3 an SLO no allocation can meet; 130 interrupted.
+3 an SLO no allocation can meet; 70 an internal error (a bug); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn, cast
 
 import click
+from pydantic import ValidationError
 
 from pdplan.cli_common import (
     load_profile_option,
@@ -21,6 +23,7 @@ from pdplan.cli_common import (
     workload_options,
 )
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
+from pdplan.io import format_validation_error
 from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_USAGE", "cli", "main"]
@@ -29,6 +32,7 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -223,4 +227,15 @@ def main(argv: list[str] | None = None) -> None:
         _fail("UsageError", exc.format_message(), exc.exit_code)
     except KeyboardInterrupt:
         _fail("Interrupted", "stopped by the user", EXIT_INTERRUPTED)
+    except ValidationError as exc:
+        _fail("ConfigError", format_validation_error(exc, "input"), EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("PDPLAN_DEBUG"):
+            raise
+        _fail(
+            "InternalError",
+            f"{type(exc).__name__}: {exc} (a pdplan bug: please report it; "
+            "PDPLAN_DEBUG=1 shows the traceback)",
+            EXIT_INTERNAL,
+        )
     sys.exit(code if isinstance(code, int) else 0)

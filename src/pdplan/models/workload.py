@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,27 +46,20 @@ class Workload(BaseModel):
     )
 
     @classmethod
-    def from_tpm(
-        cls, *, isl_tokens: int, osl_tokens: int, tpm: float, prefix_hit_rate: float = 0.0
-    ) -> Workload:
-        """Build from a target in tokens per minute (input + output)."""
-        return cls(
-            isl_tokens=isl_tokens,
-            osl_tokens=osl_tokens,
-            total_tps=tpm_to_tps(tpm),
-            prefix_hit_rate=prefix_hit_rate,
-        )
+    def from_tpm(cls, *, isl_tokens: int, osl_tokens: int, tpm: float, **extra: Any) -> Workload:
+        """Build from a target in tokens per minute (input + output); ``extra``: other fields."""
+        return cls(isl_tokens=isl_tokens, osl_tokens=osl_tokens, total_tps=tpm_to_tps(tpm), **extra)
 
     @classmethod
     def from_rps(
-        cls, *, isl_tokens: int, osl_tokens: int, rate_rps: float, prefix_hit_rate: float = 0.0
+        cls, *, isl_tokens: int, osl_tokens: int, rate_rps: float, **extra: Any
     ) -> Workload:
-        """Build from a target request rate (requests/s)."""
+        """Build from a target request rate (requests/s); ``extra``: other fields."""
         return cls(
             isl_tokens=isl_tokens,
             osl_tokens=osl_tokens,
             total_tps=rate_rps * (isl_tokens + osl_tokens),
-            prefix_hit_rate=prefix_hit_rate,
+            **extra,
         )
 
     @property
