@@ -61,9 +61,9 @@ class Dist(BaseModel):
 
 class Throughput(BaseModel):
     model_config = _CONFIG
-    total_tps: float = Field(description="input + output tokens/s completed in the window")
-    output_tps: float = Field(description="output tokens/s completed in the window")
-    rate_rps: float = Field(description="requests/s completed in the window")
+    total_tps: float = Field(description="input + output tokens/s completed (measured requests)")
+    output_tps: float = Field(description="output tokens/s completed (measured requests)")
+    rate_rps: float = Field(description="completion rate of the measured requests, req/s")
 
 
 class SimResult(BaseModel):
@@ -111,11 +111,13 @@ def summarize_run(
         ttft_ok = sum(ok_ttft) / count
         tpot_ok = sum(ok_tpot) / count
         attain = sum(a and b for a, b in zip(ok_ttft, ok_tpot, strict=True)) / count
-    w0, w1 = (c.arrival_s[start], c.arrival_s[-1]) if n else (0.0, 0.0)
-    span = max(w1 - w0, 1e-12)
-    in_window = [i for i in range(n) if w0 <= c.done_s[i] <= w1]
-    out_tokens = sum(c.osl_tokens[i] for i in in_window)
-    all_tokens = out_tokens + sum(c.isl_tokens[i] for i in in_window)
+    # Completion rate of the measured requests over the span of their completions: equals
+    # the arrival rate when the cluster keeps up, and falls below it when queues grow.
+    measured_done = [c.done_s[i] for i in idx]
+    span = max(max(measured_done) - min(measured_done), 1e-12) if measured_done else 1e-12
+    count = max(len(measured_done) - 1, 0)
+    out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
+    all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
     horizon = max(end_s, 1e-12)
     return SimResult(
         requests_measured=len(idx),
@@ -127,7 +129,7 @@ def summarize_run(
         throughput=Throughput(
             total_tps=all_tokens / span,
             output_tps=out_tokens / span,
-            rate_rps=len(in_window) / span,
+            rate_rps=count / span,
         ),
         prefill_utilization=[b / horizon for b in prefill_busy_s],
         decode_mean_batch=[o / horizon for o in decode_occupancy],

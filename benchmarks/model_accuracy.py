@@ -1,0 +1,357 @@
+"""Which planning model is right? Every model scored against the simulator on the same scenarios.
+
+Prefill scenarios (TTFT-bound; decode made non-binding) cross request shapes from short chat
+to long-context RAG, fixed / exponential / lognormal ISL, tight and loose TTFT SLOs, mean and
+p90 statistics, independent queues (random routing) and one pooled queue, and targets needing
+1 to ~60 instances. Decode scenarios (TPOT-bound; prefill non-binding) cross OSL, tight and
+loose TPOT SLOs, least-loaded and random decode routing, mean and p90, small and large targets.
+
+For each scenario and model it reports (a) the error of the model's sustainable throughput for
+the allocation it plans, against the simulator's (bisection on the Poisson rate, same seed),
+and (b) whether the model's smallest instance count is the true smallest (the simulator checks
+counts around every model's answer). Prints one table per phase and model, and breakdowns.
+
+    python benchmarks/model_accuracy.py [--requests 20000] [--csv out.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+from pdplan import SLO, InfeasibleSLOError, Workload, size
+from pdplan.io import parse_profile
+from pdplan.models.profile import Profile
+from pdplan.sim import ClusterConfig, Exponential, Fixed, Lognormal, SimConfig, simulate
+from pdplan.sim.capacity import max_rate, meets
+
+TPMAX = 20_000.0
+OVERHEAD_S = 0.05
+BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+MODELS = ("paper", "queueing")
+
+
+def tpot_ms(b: int) -> float:
+    return 8.0 + 0.05 * b**1.3
+
+
+def make_profile(shapes: list[tuple[int, int]]) -> Profile:
+    curves = [
+        {
+            "isl_tokens": isl,
+            "osl_tokens": osl,
+            "points": [
+                {
+                    "batch": b,
+                    "tpot_ms": tpot_ms(b),
+                    "tpot_p50_ms": tpot_ms(b),
+                    "tpot_p90_ms": tpot_ms(b),
+                    "tpot_p99_ms": tpot_ms(b),
+                }
+                for b in BATCHES
+            ],
+        }
+        for isl, osl in shapes
+    ]
+    return parse_profile(
+        {
+            "schema_version": 1,
+            "prefill": {
+                "gpus_per_instance": 1,
+                "overhead_s": OVERHEAD_S,
+                "max_throughput": [
+                    {"isl_tokens": 256, "max_tps": TPMAX},
+                    {"isl_tokens": 32768, "max_tps": TPMAX},
+                ],
+            },
+            "decode": {"gpus_per_instance": 1, "curves": curves},
+        }
+    )
+
+
+@dataclass
+class Row:
+    phase: str
+    scenario: str
+    model: str
+    predicted_count: int
+    true_count: int
+    predicted_tps: float
+    simulated_tps: float
+
+    @property
+    def error(self) -> float:
+        return self.predicted_tps / self.simulated_tps - 1 if self.simulated_tps else math.inf
+
+
+def sim_meets(
+    profile: Profile,
+    cluster: ClusterConfig,
+    rate: float,
+    isl: object,
+    osl: object,
+    slo: SLO,
+    stat: str,
+    requests: int,
+) -> bool:
+    r = simulate(
+        profile,
+        SimConfig(
+            cluster=cluster,
+            rate_rps=rate,
+            isl=isl,
+            osl=osl,  # type: ignore[arg-type]
+            requests=requests,
+            seed=7,
+        ),
+        slo,
+    )
+    return meets(r, slo, stat, rate) is None  # type: ignore[arg-type]
+
+
+def true_smallest(counts: list[int], ok: object) -> int | None:
+    """Smallest count passing ``ok`` (monotone), searched around the models' answers; None
+    when not found below 4x the largest answer (the SLO is beyond every model's reach)."""
+    n = max(1, min(counts) - 1)
+    while n > 1 and ok(n - 1):  # type: ignore[operator]
+        n -= 1
+    limit = 4 * max(counts) + 4
+    while not ok(n):  # type: ignore[operator]
+        n += 1 if n < 16 else max(1, n // 8)
+        if n > limit:
+            return None
+    while n > 1 and ok(n - 1):  # refine after a coarse step
+        n -= 1
+    return n
+
+
+def prefill_scenarios(requests: int) -> list[Row]:
+    shapes = [(512, 128), (6144, 512), (16384, 256)]
+    profile = make_profile(shapes)
+    rows: list[Row] = []
+    dists = {
+        "fixed": lambda m: Fixed(tokens=m),
+        "exponential": lambda m: Exponential(mean_tokens=m),
+        "lognormal1": lambda m: Lognormal(mean_tokens=m, sigma=1.0),
+    }
+    grid = itertools.product(shapes, dists, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
+    for k, ((isl, osl), dist, slack, stat, routing) in enumerate(grid):
+        service = isl / TPMAX
+        ttft = OVERHEAD_S + slack * service
+        isl_dist = dists[dist](isl)
+        slo = SLO(ttft_s=ttft, tpot_s=10.0, ttft_stat=stat)  # type: ignore[arg-type]
+        per_instance = 1 / service
+        rate = per_instance * (1.6 if k % 2 == 0 else 24.0) * (0.55 if slack < 5 else 0.85)
+        workload = Workload.from_rps(
+            isl_tokens=isl,
+            osl_tokens=osl,
+            rate_rps=rate,
+            isl_scv=isl_dist.scv if dist != "fixed" else 0.0,
+        )
+        decode_n = math.ceil(rate * (osl - 1) * tpot_ms(64) / 1000 / 64) + 1  # batch ~64
+        sim_routing = "shared_queue" if routing == "pooled" else "random"
+        plans = {}
+        for model in MODELS:
+            try:
+                plans[model] = size(
+                    profile,
+                    workload,
+                    slo,
+                    model=model,  # type: ignore[arg-type]
+                    prefill_routing=routing if model != "paper" else "independent",
+                )
+            except InfeasibleSLOError:
+                plans[model] = None
+
+        def cluster(m: int) -> ClusterConfig:
+            return ClusterConfig(
+                prefill_instances=m, decode_instances=decode_n, prefill_routing=sim_routing
+            )  # type: ignore[arg-type]
+
+        counts = [p.allocation.prefill_instances for p in plans.values() if p is not None]
+        if not counts:
+            continue
+        true_m = true_smallest(
+            counts,
+            lambda m: sim_meets(
+                profile, cluster(m), rate, isl_dist, Fixed(tokens=osl), slo, stat, requests
+            ),
+        )
+        print(
+            f"  prefill {k}: {dist} {stat} {routing} slack {slack:g}: models "
+            f"{counts}, true {true_m}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if true_m is None:
+            continue
+        name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g}"
+        for model, plan in plans.items():
+            if plan is None:
+                continue
+            m = plan.allocation.prefill_instances
+            cap = max_rate(
+                profile,
+                cluster(m),
+                isl_dist,
+                Fixed(tokens=osl),
+                slo,
+                stat=stat,
+                requests=requests,
+                seed=7,
+            )  # type: ignore[arg-type]
+            rows.append(
+                Row(
+                    "prefill",
+                    name,
+                    model,
+                    m,
+                    true_m,
+                    plan.allocation.prefill_max_total_tps,
+                    cap.max_total_tps,
+                )
+            )
+    return rows
+
+
+def decode_scenarios(requests: int) -> list[Row]:
+    shapes = [(1024, 128), (1024, 512)]
+    profile = make_profile(shapes)
+    rows: list[Row] = []
+    grid = itertools.product(
+        shapes, (12.0, 20.0), ("least_loaded", "random"), ("mean", "p90"), (3.0, 20.0)
+    )
+    for (isl, osl), slo_ms, routing, stat, scale in grid:
+        slo = SLO(ttft_s=100.0, tpot_s=slo_ms / 1000, tpot_stat=stat)  # type: ignore[arg-type]
+        b_star = max(b for b in range(1, 257) if tpot_ms(b) <= slo_ms)
+        per_instance = b_star / (tpot_ms(b_star) / 1000) / osl
+        rate = per_instance * scale * 0.9
+        workload = Workload.from_rps(isl_tokens=isl, osl_tokens=osl, rate_rps=rate)
+        prefill_m = max(1, math.ceil(rate * isl / TPMAX * 2))
+        plans = {}
+        for model in MODELS:
+            plans[model] = size(
+                profile,
+                workload,
+                slo,
+                model=model,  # type: ignore[arg-type]
+                decode_routing=routing if model != "paper" else "least_loaded",
+            )
+
+        def cluster(n: int) -> ClusterConfig:
+            return ClusterConfig(
+                prefill_instances=prefill_m,
+                decode_instances=n,
+                prefill_routing="shared_queue",
+                decode_routing=routing,
+            )  # type: ignore[arg-type]
+
+        counts = [p.allocation.decode_instances for p in plans.values()]
+        true_n = true_smallest(
+            counts,
+            lambda n: sim_meets(
+                profile, cluster(n), rate, Fixed(tokens=isl), Fixed(tokens=osl), slo, stat, requests
+            ),
+        )
+        print(
+            f"  decode: {routing} {stat} slo {slo_ms:g}: models {counts}, true {true_n}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if true_n is None:
+            continue
+        name = f"OSL {osl} TPOT {slo_ms:g}ms {stat} {routing} x{scale:g}"
+        for model, plan in plans.items():
+            n = plan.allocation.decode_instances
+            cap = max_rate(
+                profile,
+                cluster(n),
+                Fixed(tokens=isl),
+                Fixed(tokens=osl),
+                slo,
+                stat=stat,
+                requests=requests,
+                seed=7,
+            )  # type: ignore[arg-type]
+            rows.append(
+                Row(
+                    "decode",
+                    name,
+                    model,
+                    n,
+                    true_n,
+                    plan.allocation.decode_max_total_tps,
+                    cap.max_total_tps,
+                )
+            )
+    return rows
+
+
+def report(rows: list[Row], title: str) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'model':<10}{'scenarios':>10}{'median |err|':>14}{'worst |err|':>13}{'bias':>8}"
+        f"{'exact':>8}{'too few':>9}{'too many':>10}"
+    )
+    for model in MODELS:
+        mine = [r for r in rows if r.model == model]
+        if not mine:
+            continue
+        errs = [r.error for r in mine]
+        abs_errs = [abs(e) for e in errs]
+        exact = sum(r.predicted_count == r.true_count for r in mine) / len(mine)
+        few = sum(r.predicted_count < r.true_count for r in mine) / len(mine)
+        many = sum(r.predicted_count > r.true_count for r in mine) / len(mine)
+        print(
+            f"{model:<10}{len(mine):>10}{statistics.median(abs_errs):>14.1%}"
+            f"{max(abs_errs):>13.1%}{statistics.median(errs):>+8.1%}{exact:>8.0%}"
+            f"{few:>9.0%}{many:>10.0%}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--csv", help="write every scenario row here")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    prefill = prefill_scenarios(args.requests)
+    decode = decode_scenarios(args.requests)
+    rows = prefill + decode
+    scenarios = len({(r.phase, r.scenario) for r in rows})
+    print(
+        f"{scenarios} scenarios, {len(rows)} model predictions, simulator referee "
+        f"({args.requests:,} requests per run), {time.perf_counter() - start:.0f} s"
+    )
+    print(
+        "err = predicted / simulated sustainable throughput - 1 for the allocation the model "
+        "plans; exact/too few/too many: its instance count against the true smallest"
+    )
+    report(prefill, "Prefill (TTFT-bound)")
+    report(decode, "Decode (TPOT-bound)")
+    report(rows, "All")
+    for label, key in (
+        ("ISL distribution", lambda r: r.scenario.split()[2]),
+        ("TTFT statistic", lambda r: r.scenario.split()[5]),
+        ("prefill routing", lambda r: r.scenario.split()[6]),
+    ):
+        for value in sorted({key(r) for r in prefill}):
+            report([r for r in prefill if key(r) == value], f"Prefill, {label} = {value}")
+    for value in ("least_loaded", "random"):
+        report([r for r in decode if value in r.scenario], f"Decode, routing = {value}")
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=[*asdict(rows[0]), "error"])
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({**asdict(r), "error": r.error})
+
+
+if __name__ == "__main__":
+    main()

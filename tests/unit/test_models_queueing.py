@@ -1,0 +1,134 @@
+"""The queueing models beyond the paper: M/G/1, pooled M/G/c, percentiles, decode fluctuation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pdplan import SLO, InfeasibleSLOError, Profile, Workload, size
+from pdplan.decode import poisson_max_rate_rps, poisson_tpot_stat_s
+from pdplan.errors import ConfigError
+from pdplan.prefill import max_rate_rps, sojourn_stat_s
+from pdplan.queueing import md1_mean_sojourn_s, mmc_mean_sojourn_s
+
+
+def test_mg1_with_zero_scv_is_md1() -> None:
+    assert sojourn_stat_s("mg1", 6.0, 0.1, 0.0, "mean") == pytest.approx(
+        md1_mean_sojourn_s(6.0, 0.1)
+    )
+
+
+def test_pooled_mm1_kind_is_erlang_c() -> None:
+    assert sojourn_stat_s("mm1", 32.0, 0.1, 1.0, "mean", servers=4) == pytest.approx(
+        mmc_mean_sojourn_s(32.0, 10.0, 4)
+    )
+
+
+def test_max_rate_inverts_the_statistic() -> None:
+    for kind, scv, stat in [("mm1", 1.0, "p90"), ("mg1", 0.0, "mean"), ("mg1", 2.0, "p99")]:
+        rate = max_rate_rps(kind, 0.1, scv, 1.5, stat)  # type: ignore[arg-type]
+        assert rate > 0
+        assert sojourn_stat_s(kind, rate, 0.1, scv, stat) == pytest.approx(1.5, rel=1e-6)  # type: ignore[arg-type]
+
+
+def test_variable_service_time_spreads_the_percentile_at_zero_load() -> None:
+    assert sojourn_stat_s("mg1", 0.0, 0.1, 0.0, "p90") == pytest.approx(0.1)
+    # exponential service alone: p90 = 0.1 * ln 10 = 0.23 s (gamma fit within 2 %)
+    assert sojourn_stat_s("mg1", 0.0, 0.1, 1.0, "p90") == pytest.approx(0.2303, rel=0.02)
+
+
+def test_budget_below_service_time_gives_zero() -> None:
+    assert max_rate_rps("mg1", 0.1, 0.0, 0.05, "mean") == 0.0
+
+
+@given(budget=st.floats(min_value=0.12, max_value=5.0), c=st.integers(min_value=1, max_value=16))
+def test_pooling_never_serves_less(budget: float, c: int) -> None:
+    pooled = max_rate_rps("mg1", 0.1, 0.0, budget, "mean", servers=c)
+    independent = c * max_rate_rps("mg1", 0.1, 0.0, budget, "mean")
+    assert pooled >= independent * (1 - 1e-9)
+
+
+def test_poisson_decode_is_below_the_paper_rule_for_convex_tpot() -> None:
+    def tpot(b: int) -> float:
+        return 0.010 + 0.0001 * b**1.5
+
+    max_b, osl, slo = 200, 256, 0.014
+    b_star = max(b for b in range(1, max_b + 1) if tpot(b) <= slo)
+    paper_rps = b_star / tpot(b_star) / osl
+    fluct = poisson_max_rate_rps(tpot, max_b, osl, slo, "mean")
+    assert 0 < fluct < paper_rps
+    assert poisson_tpot_stat_s(fluct, tpot, max_b, osl, "mean") <= slo + 1e-9
+    assert poisson_tpot_stat_s(fluct, tpot, max_b, osl, "p90") > slo
+    assert math.isinf(poisson_tpot_stat_s(10 * paper_rps, tpot, max_b, osl, "mean"))
+
+
+def test_queueing_model_on_the_worked_example(
+    paper_profile: Profile, paper_workload: Workload, paper_slo: SLO
+) -> None:
+    paper = size(paper_profile, paper_workload, paper_slo)
+    queueing = size(paper_profile, paper_workload, paper_slo, model="queueing")
+    auto = size(paper_profile, paper_workload, paper_slo, model="auto")
+    # Fixed ISL: M/D/1 waits half as long as M/M/1, so 3 prefill instances suffice.
+    assert queueing.model == auto.model == "queueing"
+    assert queueing.allocation.name == "3P4D"
+    assert queueing.prefill.instances < paper.prefill.instances
+    assert queueing.decode.instances == pytest.approx(paper.decode.instances)
+    exponential = size(
+        paper_profile,
+        paper_workload.model_copy(update={"isl_scv": 1.0}),
+        paper_slo,
+        model="queueing",
+    )
+    # Exponential ISL makes M/G/1 equal to the paper's M/M/1.
+    assert exponential.prefill.instances == pytest.approx(paper.prefill.instances, rel=1e-6)
+
+
+def test_percentile_and_pooled(paper_profile: Profile, paper_workload: Workload) -> None:
+    mean = size(paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02), model="queueing")
+    p99 = size(
+        paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, ttft_stat="p99"), model="queueing"
+    )
+    assert p99.prefill.instances > mean.prefill.instances
+    pooled = size(
+        paper_profile,
+        paper_workload,
+        SLO(ttft_s=2, tpot_s=0.02, ttft_stat="p99"),
+        model="queueing",
+        prefill_routing="pooled",
+    )
+    assert pooled.prefill.instances == int(pooled.prefill.instances)
+    assert pooled.allocation.prefill_instances <= p99.allocation.prefill_instances
+
+
+def test_paper_p90_uses_the_exact_exponential_tail(
+    paper_profile: Profile, paper_workload: Workload
+) -> None:
+    plan = size(paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, ttft_stat="p90"))
+    # M/M/1 p90 sojourn = ln(10) / (mu - lambda) = 1.9 s -> lambda = mu - ln(10) / 1.9
+    mu = 28309 / 6144
+    assert plan.prefill.effective_tps == pytest.approx((mu - math.log(10) / 1.9) * 6144, rel=1e-6)
+
+
+def test_percentile_ttft_infeasible_says_what_is_achievable(
+    paper_profile: Profile, paper_workload: Workload
+) -> None:
+    with pytest.raises(InfeasibleSLOError, match="p99 TTFT SLO 1 s") as info:
+        size(paper_profile, paper_workload, SLO(ttft_s=1.0, tpot_s=0.02, ttft_stat="p99"))
+    assert info.value.achievable == pytest.approx(0.1 - math.log(0.01) * 6144 / 28309)
+
+
+def test_paper_model_refuses_routing_it_does_not_model(
+    paper_profile: Profile, paper_workload: Workload, paper_slo: SLO
+) -> None:
+    with pytest.raises(ConfigError, match="use --model queueing"):
+        size(paper_profile, paper_workload, paper_slo, prefill_routing="pooled")
+
+
+def test_percentile_tpot_warns_without_measured_percentiles(
+    paper_profile: Profile, paper_workload: Workload
+) -> None:
+    plan = size(paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, tpot_stat="p90"))
+    assert any("no measured p90 TPOT" in w for w in plan.warnings)
