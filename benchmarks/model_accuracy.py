@@ -131,165 +131,194 @@ def true_smallest(counts: list[int], ok: object) -> int | None:
     return n
 
 
+DISTS = {
+    "fixed": lambda m: Fixed(tokens=m),
+    "exponential": lambda m: Exponential(mean_tokens=m),
+    "lognormal1": lambda m: Lognormal(mean_tokens=m, sigma=1.0),
+}
+
+
+def prefill_one(
+    profile: Profile,
+    k: int,
+    isl: int,
+    osl: int,
+    dist: str,
+    slack: float,
+    stat: str,
+    routing: str,
+    requests: int,
+) -> list[Row]:
+    """One TTFT-bound scenario: every model's plan against the simulator."""
+    service = isl / TPMAX
+    isl_dist = DISTS[dist](isl)
+    slo = SLO(ttft_s=OVERHEAD_S + slack * service, tpot_s=10.0, ttft_stat=stat)  # type: ignore[arg-type]
+    rate = (1 / service) * (1.6 if k % 2 == 0 else 24.0) * (0.55 if slack < 5 else 0.85)
+    workload = Workload.from_rps(
+        isl_tokens=isl, osl_tokens=osl, rate_rps=rate, isl_scv=isl_dist.scv
+    )
+    decode_n = math.ceil(rate * (osl - 1) * tpot_ms(64) / 1000 / 64) + 1  # batch ~64
+    sim_routing = "shared_queue" if routing == "pooled" else "random"
+    plans = {}
+    for model in MODELS:
+        try:
+            plans[model] = size(
+                profile,
+                workload,
+                slo,
+                model=model,  # type: ignore[arg-type]
+                prefill_routing=routing if model != "paper" else "independent",
+            )  # type: ignore[arg-type]
+        except InfeasibleSLOError:
+            continue
+
+    def cluster(m: int) -> ClusterConfig:
+        return ClusterConfig(
+            prefill_instances=m, decode_instances=decode_n, prefill_routing=sim_routing
+        )  # type: ignore[arg-type]
+
+    counts = [p.allocation.prefill_instances for p in plans.values()]
+    if not counts:
+        return []
+    true_m = true_smallest(
+        counts,
+        lambda m: sim_meets(
+            profile, cluster(m), rate, isl_dist, Fixed(tokens=osl), slo, stat, requests
+        ),
+    )
+    print(
+        f"  prefill {k}: ISL {isl} {dist} {stat} {routing} slack {slack:g}: models {counts}, "
+        f"true {true_m}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if true_m is None:
+        return []
+    name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g}"
+    rows = []
+    for model, plan in plans.items():
+        m = plan.allocation.prefill_instances
+        cap = max_rate(
+            profile,
+            cluster(m),
+            isl_dist,
+            Fixed(tokens=osl),
+            slo,
+            stat=stat,
+            requests=requests,
+            seed=7,
+        )  # type: ignore[arg-type]
+        rows.append(
+            Row(
+                "prefill",
+                name,
+                model,
+                m,
+                true_m,
+                plan.allocation.prefill_max_total_tps,
+                cap.max_total_tps,
+            )
+        )
+    return rows
+
+
 def prefill_scenarios(requests: int) -> list[Row]:
     shapes = [(512, 128), (6144, 512), (16384, 256)]
     profile = make_profile(shapes)
+    grid = itertools.product(shapes, DISTS, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
     rows: list[Row] = []
-    dists = {
-        "fixed": lambda m: Fixed(tokens=m),
-        "exponential": lambda m: Exponential(mean_tokens=m),
-        "lognormal1": lambda m: Lognormal(mean_tokens=m, sigma=1.0),
-    }
-    grid = itertools.product(shapes, dists, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
     for k, ((isl, osl), dist, slack, stat, routing) in enumerate(grid):
-        service = isl / TPMAX
-        ttft = OVERHEAD_S + slack * service
-        isl_dist = dists[dist](isl)
-        slo = SLO(ttft_s=ttft, tpot_s=10.0, ttft_stat=stat)  # type: ignore[arg-type]
-        per_instance = 1 / service
-        rate = per_instance * (1.6 if k % 2 == 0 else 24.0) * (0.55 if slack < 5 else 0.85)
-        workload = Workload.from_rps(
-            isl_tokens=isl,
-            osl_tokens=osl,
-            rate_rps=rate,
-            isl_scv=isl_dist.scv if dist != "fixed" else 0.0,
-        )
-        decode_n = math.ceil(rate * (osl - 1) * tpot_ms(64) / 1000 / 64) + 1  # batch ~64
-        sim_routing = "shared_queue" if routing == "pooled" else "random"
-        plans = {}
-        for model in MODELS:
-            try:
-                plans[model] = size(
-                    profile,
-                    workload,
-                    slo,
-                    model=model,  # type: ignore[arg-type]
-                    prefill_routing=routing if model != "paper" else "independent",
-                )
-            except InfeasibleSLOError:
-                plans[model] = None
+        rows += prefill_one(profile, k, isl, osl, dist, slack, stat, routing, requests)
+    return rows
 
-        def cluster(m: int) -> ClusterConfig:
-            return ClusterConfig(
-                prefill_instances=m, decode_instances=decode_n, prefill_routing=sim_routing
-            )  # type: ignore[arg-type]
 
-        counts = [p.allocation.prefill_instances for p in plans.values() if p is not None]
-        if not counts:
-            continue
-        true_m = true_smallest(
-            counts,
-            lambda m: sim_meets(
-                profile, cluster(m), rate, isl_dist, Fixed(tokens=osl), slo, stat, requests
-            ),
-        )
-        print(
-            f"  prefill {k}: {dist} {stat} {routing} slack {slack:g}: models "
-            f"{counts}, true {true_m}",
-            file=sys.stderr,
-            flush=True,
-        )
-        if true_m is None:
-            continue
-        name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g}"
-        for model, plan in plans.items():
-            if plan is None:
-                continue
-            m = plan.allocation.prefill_instances
-            cap = max_rate(
-                profile,
-                cluster(m),
-                isl_dist,
-                Fixed(tokens=osl),
-                slo,
-                stat=stat,
-                requests=requests,
-                seed=7,
-            )  # type: ignore[arg-type]
-            rows.append(
-                Row(
-                    "prefill",
-                    name,
-                    model,
-                    m,
-                    true_m,
-                    plan.allocation.prefill_max_total_tps,
-                    cap.max_total_tps,
-                )
+def decode_one(
+    profile: Profile,
+    isl: int,
+    osl: int,
+    slo_ms: float,
+    routing: str,
+    stat: str,
+    scale: float,
+    requests: int,
+) -> list[Row]:
+    """One TPOT-bound scenario: every model's plan against the simulator."""
+    slo = SLO(ttft_s=100.0, tpot_s=slo_ms / 1000, tpot_stat=stat)  # type: ignore[arg-type]
+    b_star = max(b for b in range(1, 257) if tpot_ms(b) <= slo_ms)
+    rate = b_star / (tpot_ms(b_star) / 1000) / osl * scale * 0.9
+    workload = Workload.from_rps(isl_tokens=isl, osl_tokens=osl, rate_rps=rate)
+    prefill_m = max(1, math.ceil(rate * isl / TPMAX * 2))
+    plans = {
+        model: size(
+            profile,
+            workload,
+            slo,
+            model=model,  # type: ignore[arg-type]
+            decode_routing=routing if model != "paper" else "least_loaded",
+        )  # type: ignore[arg-type]
+        for model in MODELS
+    }
+
+    def cluster(n: int) -> ClusterConfig:
+        return ClusterConfig(
+            prefill_instances=prefill_m,
+            decode_instances=n,
+            prefill_routing="shared_queue",
+            decode_routing=routing,
+        )  # type: ignore[arg-type]
+
+    counts = [p.allocation.decode_instances for p in plans.values()]
+    true_n = true_smallest(
+        counts,
+        lambda n: sim_meets(
+            profile, cluster(n), rate, Fixed(tokens=isl), Fixed(tokens=osl), slo, stat, requests
+        ),
+    )
+    print(
+        f"  decode: OSL {osl} {routing} {stat} slo {slo_ms:g} x{scale:g}: models {counts}, "
+        f"true {true_n}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if true_n is None:
+        return []
+    name = f"OSL {osl} TPOT {slo_ms:g}ms {stat} {routing} x{scale:g}"
+    rows = []
+    for model, plan in plans.items():
+        n = plan.allocation.decode_instances
+        cap = max_rate(
+            profile,
+            cluster(n),
+            Fixed(tokens=isl),
+            Fixed(tokens=osl),
+            slo,
+            stat=stat,
+            requests=requests,
+            seed=7,
+        )  # type: ignore[arg-type]
+        rows.append(
+            Row(
+                "decode",
+                name,
+                model,
+                n,
+                true_n,
+                plan.allocation.decode_max_total_tps,
+                cap.max_total_tps,
             )
+        )
     return rows
 
 
 def decode_scenarios(requests: int) -> list[Row]:
     shapes = [(1024, 128), (1024, 512)]
     profile = make_profile(shapes)
-    rows: list[Row] = []
     grid = itertools.product(
         shapes, (12.0, 20.0), ("least_loaded", "random"), ("mean", "p90"), (3.0, 20.0)
     )
+    rows: list[Row] = []
     for (isl, osl), slo_ms, routing, stat, scale in grid:
-        slo = SLO(ttft_s=100.0, tpot_s=slo_ms / 1000, tpot_stat=stat)  # type: ignore[arg-type]
-        b_star = max(b for b in range(1, 257) if tpot_ms(b) <= slo_ms)
-        per_instance = b_star / (tpot_ms(b_star) / 1000) / osl
-        rate = per_instance * scale * 0.9
-        workload = Workload.from_rps(isl_tokens=isl, osl_tokens=osl, rate_rps=rate)
-        prefill_m = max(1, math.ceil(rate * isl / TPMAX * 2))
-        plans = {}
-        for model in MODELS:
-            plans[model] = size(
-                profile,
-                workload,
-                slo,
-                model=model,  # type: ignore[arg-type]
-                decode_routing=routing if model != "paper" else "least_loaded",
-            )
-
-        def cluster(n: int) -> ClusterConfig:
-            return ClusterConfig(
-                prefill_instances=prefill_m,
-                decode_instances=n,
-                prefill_routing="shared_queue",
-                decode_routing=routing,
-            )  # type: ignore[arg-type]
-
-        counts = [p.allocation.decode_instances for p in plans.values()]
-        true_n = true_smallest(
-            counts,
-            lambda n: sim_meets(
-                profile, cluster(n), rate, Fixed(tokens=isl), Fixed(tokens=osl), slo, stat, requests
-            ),
-        )
-        print(
-            f"  decode: {routing} {stat} slo {slo_ms:g}: models {counts}, true {true_n}",
-            file=sys.stderr,
-            flush=True,
-        )
-        if true_n is None:
-            continue
-        name = f"OSL {osl} TPOT {slo_ms:g}ms {stat} {routing} x{scale:g}"
-        for model, plan in plans.items():
-            n = plan.allocation.decode_instances
-            cap = max_rate(
-                profile,
-                cluster(n),
-                Fixed(tokens=isl),
-                Fixed(tokens=osl),
-                slo,
-                stat=stat,
-                requests=requests,
-                seed=7,
-            )  # type: ignore[arg-type]
-            rows.append(
-                Row(
-                    "decode",
-                    name,
-                    model,
-                    n,
-                    true_n,
-                    plan.allocation.decode_max_total_tps,
-                    cap.max_total_tps,
-                )
-            )
+        rows += decode_one(profile, isl, osl, slo_ms, routing, stat, scale, requests)
     return rows
 
 

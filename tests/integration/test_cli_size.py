@@ -188,3 +188,23 @@ def test_bad_profile_field_through_the_cli(
     assert code == EXIT_BAD_INPUT
     assert err.startswith("ConfigError: ")
     assert "decode.curves.0.points.0.tpot_ms: Input should be greater than 0 (got 0)" in err
+
+
+def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
+    paper = run_json(capsys)
+    queueing = run_json(capsys, "--model", "queueing")
+    assert paper["model"] == "paper" and queueing["model"] == "queueing"
+    assert queueing["allocation"]["prefill_instances"] == 3  # M/D/1 for fixed ISL
+    exp = run_json(capsys, "--model", "auto", "--isl-dist", "exponential")
+    assert exp["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"], rel=1e-6)
+    p90 = run_json(capsys, "--model", "queueing", "--ttft-stat", "p90", "--routing", "pooled")
+    assert p90["slo"]["ttft_stat"] == "p90"
+    assert p90["prefill"]["instances"] == int(p90["prefill"]["instances"])
+    rand = run_json(capsys, "--model", "queueing", "--decode-routing", "random")
+    assert rand["decode"]["instances"] > paper["decode"]["instances"]
+
+
+def test_paper_model_with_pooling_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "size", "--routing", "pooled")
+    assert code == EXIT_BAD_INPUT
+    assert "use --model queueing" in err
