@@ -51,7 +51,7 @@ def sojourn_stat_s(
     mu = 1.0 / service_s
     if rate_rps >= servers * mu:
         return math.inf
-    if kind == "mm1" and servers == 1:
+    if servers == 1 and (kind == "mm1" or scv == 1.0):  # exponential service: exact M/M/1
         if stat == "mean":
             return mm1_mean_sojourn_s(rate_rps, mu)
         return mm1_sojourn_quantile_s(rate_rps, mu, _QUANTILE[stat])
