@@ -25,8 +25,10 @@ def main() -> None:
     tpmax = {p.isl_tokens: p.max_tps for p in profile.prefill.max_throughput}
     overhead = profile.prefill.overhead_s
     print(f"overhead {overhead * 1000:.2f} ms (from the profile)")
-    print(f"{'ISL':>6}{'util':>7}{'measured ms':>13}{'M/M/1 ms':>10}{'err':>8}{'M/D/1 ms':>10}"
-          f"{'err':>8}")
+    print(
+        f"{'ISL':>6}{'util':>7}{'measured ms':>13}{'M/M/1 ms':>10}{'err':>8}{'M/D/1 ms':>10}"
+        f"{'err':>8}"
+    )
     errors: dict[str, list[float]] = {"mm1": [], "md1": []}
     for point in profile.prefill.ttft_vs_rate:
         service = point.isl_tokens / tpmax[point.isl_tokens]
@@ -36,8 +38,10 @@ def main() -> None:
         md1 = overhead + sojourn_stat_s("mg1", point.rate_rps, service, 0.0, "mean")
         errors["mm1"].append(mm1 / measured - 1)
         errors["md1"].append(md1 / measured - 1)
-        print(f"{point.isl_tokens:>6}{util:>7.0%}{measured * 1000:>13.2f}{mm1 * 1000:>10.2f}"
-              f"{mm1 / measured - 1:>+8.0%}{md1 * 1000:>10.2f}{md1 / measured - 1:>+8.0%}")
+        print(
+            f"{point.isl_tokens:>6}{util:>7.0%}{measured * 1000:>13.2f}{mm1 * 1000:>10.2f}"
+            f"{mm1 / measured - 1:>+8.0%}{md1 * 1000:>10.2f}{md1 / measured - 1:>+8.0%}"
+        )
     for name, errs in errors.items():
         abs_errs = [abs(e) for e in errs]
         print(f"{name}: median |err| {statistics.median(abs_errs):.0%}, worst {max(abs_errs):.0%}")

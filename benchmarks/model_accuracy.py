@@ -34,7 +34,7 @@ from pdplan.sim.capacity import max_rate, meets
 TPMAX = 20_000.0
 OVERHEAD_S = 0.05
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-MODELS = ("paper", "queueing")
+MODELS = ("paper", "queueing", "auto")
 
 
 def tpot_ms(b: int) -> float:

@@ -63,7 +63,8 @@ def cli() -> None:
     default="paper",
     show_default=True,
     help="paper: M/M/1 + the paper's decode rule; queueing: M/G/1 (M/D/1 for fixed ISL), "
-    "pooling, batch fluctuation; auto: the most accurate by the model benchmark.",
+    "pooling, percentiles, batch fluctuation; auto: queueing with at least exponential "
+    "service variability (what real engines showed).",
 )
 @click.option(
     "--ttft-stat",

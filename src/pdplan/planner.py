@@ -46,8 +46,9 @@ def size(
 ) -> Plan:
     """Plan prefill and decode instances for a workload under TTFT/TPOT SLOs.
 
-    :param model: ``paper`` (M/M/1, the paper's decode rule), ``queueing`` (M/G/1 or M/G/c,
-        Poisson batch fluctuation under random decode routing) or ``auto``
+    :param model: ``paper`` (M/M/1, the paper's decode rule), ``queueing`` (M/G/1 or M/G/c
+        with the ISL's variability, Poisson batch fluctuation under random decode routing) or
+        ``auto`` (``queueing`` with at least exponential service variability; see README)
     :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
     :param decode_routing: ``least_loaded`` (every batch at its mean) or ``random``
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
@@ -59,8 +60,7 @@ def size(
     >>> plan.allocation.name, round(plan.pd_ratio, 2)
     ('4P4D', 0.82)
     """
-    # auto: the most accurate model against the simulator (benchmarks/model_accuracy.py)
-    resolved: Literal["paper", "queueing"] = "queueing" if model == "auto" else model
+    resolved = model
     if resolved == "paper" and (prefill_routing, decode_routing) != ("independent", "least_loaded"):
         raise ConfigError(
             "model paper assumes independent prefill queues and least-loaded decode routing; "
@@ -170,7 +170,7 @@ def _finish(
     warnings: list[str],
     prefill_rps: RateOf,
     decode_rps: RateOf,
-    model: Literal["paper", "queueing"],
+    model: Model,
 ) -> Plan:
     m, n = _ceil(prefill.instances), _ceil(decode.instances)
     chosen = _rate(m, n, prefill_rps, decode_rps, prefill, decode, workload)
@@ -224,7 +224,10 @@ def _plan_prefill(
         rate_of: RateOf = lambda m: m * per_instance_rps  # noqa: E731
     else:
         kind: PrefillKind = "mm1" if model == "paper" else "mg1"
-        scv = 1.0 if model == "paper" else workload.isl_scv
+        # auto: the queueing model, but never less service variability than exponential:
+        # real engines at high utilization (the paper's 3P4D run, benchmarks/
+        # engine_ttft_accuracy.py) queue like M/M/1 even with fixed ISL.
+        scv = {"paper": 1.0, "queueing": workload.isl_scv}.get(model, max(1.0, workload.isl_scv))
 
         def pool_rps(instances: int) -> float:
             if routing == "pooled":

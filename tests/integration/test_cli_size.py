@@ -195,7 +195,7 @@ def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
     queueing = run_json(capsys, "--model", "queueing")
     assert paper["model"] == "paper" and queueing["model"] == "queueing"
     assert queueing["allocation"]["prefill_instances"] == 3  # M/D/1 for fixed ISL
-    exp = run_json(capsys, "--model", "auto", "--isl-dist", "exponential")
+    exp = run_json(capsys, "--model", "queueing", "--isl-dist", "exponential")
     assert exp["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"], rel=1e-6)
     p90 = run_json(capsys, "--model", "queueing", "--ttft-stat", "p90", "--routing", "pooled")
     assert p90["slo"]["ttft_stat"] == "p90"

@@ -72,7 +72,7 @@ class Plan(BaseModel):
 
     model_config = _CONFIG
 
-    model: Literal["paper", "queueing"] = Field(description="the queueing/decode model used")
+    model: Literal["paper", "queueing", "auto"] = Field(description="the planning model used")
     workload: Workload
     slo: SLO | None = Field(description="None when per-instance throughputs were given")
     rate_rps: float = Field(description="target request rate, requests/s")
