@@ -244,11 +244,14 @@ def _plan_prefill(
                 field="ttft",
                 achievable=floor,
             )
-        if routing == "pooled":
-            count = 1
-            while pool_rps(count) < rate * (1 - _EPS):
-                count += 1
-            instances = float(count)
+        if routing == "pooled":  # smallest pool that carries the rate: double, then bisect
+            lo, hi = 0, 1
+            while pool_rps(hi) < rate * (1 - _EPS):
+                lo, hi = hi, hi * 2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if pool_rps(mid) < rate * (1 - _EPS) else (lo, mid)
+            instances = float(hi)
         else:
             instances = rate / pool_rps(1)
         effective = rate / instances * isl
