@@ -23,12 +23,21 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from pdplan import SLO, InfeasibleSLOError, Workload, size
+from pdplan import SLO, InfeasibleSLOError, Plan, Workload, size
 from pdplan.io import parse_profile
 from pdplan.models.profile import Profile
-from pdplan.sim import ClusterConfig, Exponential, Fixed, Lognormal, SimConfig, simulate
+from pdplan.sim import (
+    ClusterConfig,
+    Exponential,
+    Fixed,
+    LengthDist,
+    Lognormal,
+    SimConfig,
+    simulate,
+)
 from pdplan.sim.capacity import max_rate, meets
 
 TPMAX = 20_000.0
@@ -131,6 +140,40 @@ def true_smallest(counts: list[int], ok: object) -> int | None:
     return n
 
 
+def score(
+    phase: str,
+    name: str,
+    plans: dict[str, Plan],
+    true_count: int,
+    profile: Profile,
+    cluster: Callable[[int], ClusterConfig],
+    isl: LengthDist,
+    osl: LengthDist,
+    slo: SLO,
+    stat: str,
+    requests: int,
+) -> list[Row]:
+    """Each model's plan for one phase: its count and promised throughput, against the
+    simulator's sustainable throughput for that count."""
+    rows = []
+    for model, plan in plans.items():
+        a = plan.allocation
+        count = a.prefill_instances if phase == "prefill" else a.decode_instances
+        promised = a.prefill_max_total_tps if phase == "prefill" else a.decode_max_total_tps
+        cap = max_rate(
+            profile,
+            cluster(count),
+            isl,
+            osl,
+            slo,
+            stat=stat,  # type: ignore[arg-type]
+            requests=requests,
+            seed=7,
+        )
+        rows.append(Row(phase, name, model, count, true_count, promised, cap.max_total_tps))
+    return rows
+
+
 DISTS = {
     "fixed": lambda m: Fixed(tokens=m),
     "exponential": lambda m: Exponential(mean_tokens=m),
@@ -195,31 +238,19 @@ def prefill_one(
     if true_m is None:
         return []
     name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g}"
-    rows = []
-    for model, plan in plans.items():
-        m = plan.allocation.prefill_instances
-        cap = max_rate(
-            profile,
-            cluster(m),
-            isl_dist,
-            Fixed(tokens=osl),
-            slo,
-            stat=stat,
-            requests=requests,
-            seed=7,
-        )  # type: ignore[arg-type]
-        rows.append(
-            Row(
-                "prefill",
-                name,
-                model,
-                m,
-                true_m,
-                plan.allocation.prefill_max_total_tps,
-                cap.max_total_tps,
-            )
-        )
-    return rows
+    return score(
+        "prefill",
+        name,
+        plans,
+        true_m,
+        profile,
+        cluster,
+        isl_dist,
+        Fixed(tokens=osl),
+        slo,
+        stat,
+        requests,
+    )
 
 
 def prefill_scenarios(requests: int) -> list[Row]:
@@ -283,31 +314,19 @@ def decode_one(
     if true_n is None:
         return []
     name = f"OSL {osl} TPOT {slo_ms:g}ms {stat} {routing} x{scale:g}"
-    rows = []
-    for model, plan in plans.items():
-        n = plan.allocation.decode_instances
-        cap = max_rate(
-            profile,
-            cluster(n),
-            Fixed(tokens=isl),
-            Fixed(tokens=osl),
-            slo,
-            stat=stat,
-            requests=requests,
-            seed=7,
-        )  # type: ignore[arg-type]
-        rows.append(
-            Row(
-                "decode",
-                name,
-                model,
-                n,
-                true_n,
-                plan.allocation.decode_max_total_tps,
-                cap.max_total_tps,
-            )
-        )
-    return rows
+    return score(
+        "decode",
+        name,
+        plans,
+        true_n,
+        profile,
+        cluster,
+        Fixed(tokens=isl),
+        Fixed(tokens=osl),
+        slo,
+        stat,
+        requests,
+    )
 
 
 def decode_scenarios(requests: int) -> list[Row]:
