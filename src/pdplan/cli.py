@@ -198,12 +198,14 @@ def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> No
 
 
 def _register() -> None:
+    from pdplan.cli_loadtest import loadtest
     from pdplan.cli_profile import profile
     from pdplan.cli_sim import capacity, simulate_cmd
 
     cli.add_command(profile)
     cli.add_command(simulate_cmd)
     cli.add_command(capacity)
+    cli.add_command(loadtest)
 
 
 _register()

@@ -10,7 +10,15 @@ import click
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
 
-__all__ = ["load_profile_option", "maybe", "options", "slo_from", "target", "workload_options"]
+__all__ = [
+    "length_dist",
+    "load_profile_option",
+    "maybe",
+    "options",
+    "slo_from",
+    "target",
+    "workload_options",
+]
 
 T = TypeVar("T")
 _PAPER = "the paper's worked example"
@@ -109,3 +117,14 @@ def load_profile_option(path: str | None) -> Any:
     from pdplan import io
 
     return io.load_profile(path) if path else io.default_profile()
+
+
+def length_dist(spec: str, mean: int, field: str) -> Any:
+    """A length distribution from ``--isl-dist``-style text, or ``file:PATH`` (empirical)."""
+    from pdplan.sim.lengths import Empirical, parse_length_spec
+
+    if spec.startswith("file:"):
+        from pdplan.io import load_lengths
+
+        return Empirical(values_tokens=load_lengths(spec[5:]))
+    return parse_length_spec(spec, mean, field)

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from pdplan.cli_common import load_profile_option, options, slo_from, target, workload_options
+from pdplan.cli_common import (
+    length_dist,
+    load_profile_option,
+    options,
+    slo_from,
+    target,
+    workload_options,
+)
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
 
@@ -65,16 +72,6 @@ sim_options = [
 ]
 
 
-def _dist(spec: str, mean: int, field: str) -> Any:
-    from pdplan.sim.lengths import Empirical, parse_length_spec
-
-    if spec.startswith("file:"):
-        from pdplan.io import load_lengths
-
-        return Empirical(values_tokens=load_lengths(spec[5:]))
-    return parse_length_spec(spec, mean, field)
-
-
 def _cluster(kw: dict[str, Any]) -> Any:
     from pdplan.sim.config import ClusterConfig
 
@@ -103,8 +100,8 @@ def simulate_cmd(trace: str | None, records: str | None, **kw: Any) -> None:
 
     workload = target(kw["isl"], kw["osl"], kw["tpm"], kw["total_tps"], kw["rps"])
     slo = slo_from(kw["ttft"], kw["tpot"])
-    isl = _dist(kw["isl_dist"], kw["isl"], "--isl-dist")
-    osl = _dist(kw["osl_dist"], kw["osl"], "--osl-dist")
+    isl = length_dist(kw["isl_dist"], kw["isl"], "--isl-dist")
+    osl = length_dist(kw["osl_dist"], kw["osl"], "--osl-dist")
     rate = workload.total_tps / (isl.mean_tokens + osl.mean_tokens)
     config = SimConfig(
         cluster=_cluster(kw),
@@ -158,8 +155,8 @@ def capacity(stat: str, sweep_allocs: str | None, plot_path: str | None, **kw: A
 
     profile = load_profile_option(kw["profile_path"])
     slo = slo_from(kw["ttft"], kw["tpot"])
-    isl = _dist(kw["isl_dist"], kw["isl"], "--isl-dist")
-    osl = _dist(kw["osl_dist"], kw["osl"], "--osl-dist")
+    isl = length_dist(kw["isl_dist"], kw["isl"], "--isl-dist")
+    osl = length_dist(kw["osl_dist"], kw["osl"], "--osl-dist")
     result = max_rate(
         profile,
         _cluster(kw),

@@ -181,12 +181,23 @@ class Session:
         return records
 
     async def open_loop(
-        self, step: str, isl: int, max_tokens: int, times_s: list[float]
+        self,
+        step: str,
+        isl: int,
+        max_tokens: int,
+        times_s: list[float],
+        lengths: list[tuple[int, int]] | None = None,
     ) -> list[RequestRecord]:
+        """Requests at ``times_s``; ``lengths[i]`` = (ISL, OSL) of request i if given."""
         self.reporter.step_started(step, len(times_s))
-        records = await run_open_loop(
-            self._sender(step, isl, max_tokens), times_s, self.reporter.request_done
-        )
+        send = self._sender(step, isl, max_tokens)
+        if lengths is not None:
+
+            async def send(index: int) -> RequestRecord:
+                request_isl, request_osl = lengths[index]
+                return await self.request(step, request_isl, request_osl, index=index)
+
+        records = await run_open_loop(send, times_s, self.reporter.request_done)
         self.check_failures(step, records)
         return records
 

@@ -166,3 +166,54 @@ def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def plot_loadtest(
+    steps: list[dict[str, Any]], predictions: dict[str, Any] | None, slo: Any, path: str | Path
+) -> Path:
+    """Measured TTFT/TPOT against achieved throughput, beside the simulator and the planner."""
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    stat = slo.ttft_stat
+    x = [tps_to_tpm(s["achieved_total_tps"]) / 1e6 for s in steps]
+    ax1.plot(
+        x, [s["ttft_s"].get(stat, float("nan")) for s in steps], "o-", label=f"measured {stat}"
+    )
+    ax2.plot(
+        x,
+        [s_to_ms(s["tpot_s"].get(stat, float("nan"))) for s in steps],
+        "o-",
+        label=f"measured {stat}",
+    )
+    if predictions:
+        sim = predictions["simulated_sweep"]
+        sx = [tps_to_tpm(p["offered_total_tps"]) / 1e6 for p in sim]
+        ax1.plot(sx, [p["ttft_mean_s"] for p in sim], "s--", label="simulator mean")
+        ax2.plot(sx, [p["tpot_mean_ms"] for p in sim], "s--", label="simulator mean")
+        for ax in (ax1, ax2):
+            ax.axvline(
+                tps_to_tpm(predictions["planned_max_total_tps"]) / 1e6,
+                color="C2",
+                ls=":",
+                label="planner capacity",
+            )
+            ax.axvline(
+                tps_to_tpm(predictions["simulated_max_total_tps"]) / 1e6,
+                color="C1",
+                ls=":",
+                label="simulator capacity",
+            )
+    ax1.axhline(slo.ttft_s, color="k", ls="--", lw=0.8, label="TTFT SLO")
+    ax2.axhline(s_to_ms(slo.tpot_s), color="k", ls="--", lw=0.8, label="TPOT SLO")
+    for ax, label in ((ax1, "TTFT (s)"), (ax2, "TPOT (ms)")):
+        ax.set_xlabel("total throughput (M tokens/min)")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Load test: measured against predicted")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

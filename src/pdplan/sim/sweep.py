@@ -14,7 +14,7 @@ from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
 from pdplan.sim.lengths import LengthDist
 
-__all__ = ["SweepPoint", "parse_allocations", "sweep_load"]
+__all__ = ["SweepPoint", "parse_allocations", "sweep_load", "sweep_rates"]
 
 _ALLOC = re.compile(r"^\s*(\d+)\s*P\s*(\d+)\s*D\s*$", re.IGNORECASE)
 
@@ -65,25 +65,42 @@ def sweep_load(
         for m, n in allocations
     ]
     top = max(upper_bound_rps(profile, c, isl, osl) for c in clusters)
+    rates = [top * (0.3 + 0.85 * k / (points - 1)) for k in range(points)]
+    return [
+        point
+        for cluster in clusters
+        for point in sweep_rates(profile, cluster, rates, isl, osl, slo, requests, seed)
+    ]
+
+
+def sweep_rates(
+    profile: Profile,
+    cluster: ClusterConfig,
+    rates_rps: list[float],
+    isl: LengthDist,
+    osl: LengthDist,
+    slo: SLO,
+    requests: int = 20_000,
+    seed: int = 42,
+) -> list[SweepPoint]:
+    """One allocation simulated at each of the given Poisson rates."""
     tokens = isl.mean_tokens + osl.mean_tokens
     rows = []
-    for cluster in clusters:
-        for k in range(points):
-            rate = top * (0.3 + 0.85 * k / (points - 1))
-            config = SimConfig(
-                cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=requests, seed=seed
+    for rate in rates_rps:
+        config = SimConfig(
+            cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=requests, seed=seed
+        )
+        r = simulate(profile, config, slo)
+        rows.append(
+            SweepPoint(
+                allocation=f"{cluster.prefill_instances}P{cluster.decode_instances}D",
+                offered_total_tps=rate * tokens,
+                total_tps=r.throughput.total_tps,
+                ttft_mean_s=r.ttft_s.mean,
+                ttft_p90_s=r.ttft_s.p90,
+                tpot_mean_ms=r.tpot_ms.mean,
+                tpot_p90_ms=r.tpot_ms.p90,
+                slo_attainment=r.slo_attainment,
             )
-            r = simulate(profile, config, slo)
-            rows.append(
-                SweepPoint(
-                    allocation=f"{cluster.prefill_instances}P{cluster.decode_instances}D",
-                    offered_total_tps=rate * tokens,
-                    total_tps=r.throughput.total_tps,
-                    ttft_mean_s=r.ttft_s.mean,
-                    ttft_p90_s=r.ttft_s.p90,
-                    tpot_mean_ms=r.tpot_ms.mean,
-                    tpot_p90_ms=r.tpot_ms.p90,
-                    slo_attainment=r.slo_attainment,
-                )
-            )
+        )
     return rows
