@@ -1,0 +1,84 @@
+"""`pdplan loadtest` against the local fake engine: steps, resume, a failing deployment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.fakes.openai_server import FakeEngine, FakeServer
+
+from pdplan.bench.records import read_jsonl
+from pdplan.cli import main
+
+
+def loadtest(capsys: pytest.CaptureFixture[str], url: str, out: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "loadtest",
+                "--url",
+                url,
+                "--isl",
+                "100",
+                "--osl",
+                "8",
+                "--rps",
+                "20",
+                "--ttft",
+                "500ms",
+                "--tpot",
+                "50ms",
+                "--duration",
+                "1s",
+                "--sweep",
+                "0.5,1",
+                "--out",
+                str(out),
+                "--json",
+                *extra,
+            ]
+        )
+    out_text, err = capsys.readouterr()
+    assert info.value.code == 0, err
+    data: dict = json.loads(out_text)  # type: ignore[type-arg]
+    return data
+
+
+def test_sweep_reports_each_step_and_resumes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine()) as server:
+        data = loadtest(capsys, server.url, tmp_path)
+        steps = data["steps"]
+        assert [s["multiplier"] for s in steps] == [0.5, 1.0]
+        for s in steps:
+            assert s["failed"] == 0 and s["meets_slo"] and s["slo_attainment"] > 0.9
+            assert s["ttft_s"]["p90"] > 0 and s["tpot_s"]["mean"] > 0
+        assert steps[1]["achieved_rps"] == pytest.approx(20, rel=0.5)
+        count = len(read_jsonl(tmp_path / "records.jsonl"))
+        again = loadtest(capsys, server.url, tmp_path)
+        assert again["steps"] == steps  # resumed from steps.jsonl
+        assert len(read_jsonl(tmp_path / "records.jsonl")) == count
+
+
+def test_failing_deployment_is_reported_not_crashed_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine(fail_after=12)) as server:
+        data = loadtest(capsys, server.url, tmp_path)
+    first, second = data["steps"]
+    assert first["failed"] == 0  # 10 requests before the engine starts failing
+    assert second["failed"] > 0 and not second["meets_slo"]
+    assert second["first_error"].startswith("HTTP 500")
+
+
+def test_predictions_need_a_profile_allocation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine()) as server:
+        data = loadtest(capsys, server.url, tmp_path, "--prefill", "1", "--decode", "1")
+    p = data["predictions"]
+    assert p["allocation"] == "1P1D"
+    assert p["planned_max_total_tps"] > 0 and p["simulated_max_total_tps"] > 0
+    assert len(p["simulated_sweep"]) == 2
