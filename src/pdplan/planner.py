@@ -335,6 +335,17 @@ def _plan_decode(
         effective = per_rps * workload.osl_tokens
         batch = max(1, round(per_rps * (workload.osl_tokens - 1) * slo.tpot_s))
         tpot_s = curve_s.at(batch).value
+    measured = [p.output_tps for p in curve.points]
+    if model != "paper" and all(v is not None for v in measured):
+        # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
+        # requests spend part of their life outside decode (prefill, KV transfer, gaps)
+        measured_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
+        if measured_tps < effective:
+            warnings.append(
+                f"measured decode throughput at batch {chosen.batch} is {measured_tps:,.0f} "
+                f"tok/s, below the TPOT-based {effective:,.0f} tok/s; planning with the measured"
+            )
+            effective = measured_tps
     per_instance_rps = effective / workload.osl_tokens
     return (
         DecodePlan(

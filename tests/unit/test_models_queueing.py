@@ -134,3 +134,21 @@ def test_percentile_tpot_warns_without_measured_percentiles(
 ) -> None:
     plan = size(paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, tpot_stat="p90"))
     assert any("no measured p90 TPOT" in w for w in plan.warnings)
+
+
+def test_measured_decode_throughput_caps_batch_over_tpot(
+    profile_dict: dict,
+    paper_slo: SLO,  # type: ignore[type-arg]
+) -> None:
+    from pdplan.io import parse_profile
+
+    for point in profile_dict["decode"]["curves"][0]["points"]:
+        point["output_tps"] = 100.0  # far below batch / TPOT (e.g. 8 / 15 ms = 533)
+    profile = parse_profile(profile_dict)
+    w = Workload.from_rps(isl_tokens=2000, osl_tokens=250, rate_rps=1.0)
+    slo = SLO(ttft_s=1.0, tpot_s=0.015)
+    paper = size(profile, w, slo)
+    auto = size(profile, w, slo, model="auto")
+    assert paper.decode.effective_tps == pytest.approx(8 / 0.015)  # unchanged
+    assert auto.decode.effective_tps == pytest.approx(100.0)
+    assert any("measured decode throughput" in x for x in auto.warnings)
