@@ -101,6 +101,15 @@ def cli() -> None:
     help="ISL distribution around --isl (fixed, exponential, lognormal:SIGMA, uniform).",
 )
 @click.option(
+    "--export",
+    "export_engine",
+    type=click.Choice(["vllm", "sglang"]),
+    help="Print launch commands for the planned allocation instead of the tables.",
+)
+@click.option(
+    "--served-model", default="MODEL", show_default=True, help="Model name or path for --export."
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
@@ -129,6 +138,8 @@ def size(
     routing: str,
     decode_routing: str,
     isl_dist: str,
+    export_engine: str | None,
+    served_model: str,
     verify: bool,
 ) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
@@ -166,6 +177,11 @@ def size(
             prefill_routing=cast(planner.PrefillRouting, routing),
             decode_routing=cast(planner.DecodeRouting, decode_routing),
         )
+    if export_engine:
+        from pdplan.export import launch_script
+
+        click.echo(launch_script(plan, cast("Any", export_engine), served_model), nl=False)
+        return
     rows = None
     if verify:
         if plan.slo is None:

@@ -208,3 +208,18 @@ def test_paper_model_with_pooling_is_refused(capsys: pytest.CaptureFixture[str])
     code, _, err = run(capsys, "size", "--routing", "pooled")
     assert code == EXIT_BAD_INPUT
     assert "use --model queueing" in err
+
+
+@pytest.mark.parametrize(
+    ("engine", "server"), [("vllm", "vllm serve"), ("sglang", "sglang.launch_server")]
+)
+def test_export_launch_commands(
+    capsys: pytest.CaptureFixture[str], engine: str, server: str
+) -> None:
+    code, out, _ = run(capsys, "size", "--export", engine, "--served-model", "org/model")
+    assert code == 0
+    assert out.startswith("#!/usr/bin/env bash")
+    assert out.count(server) == 8  # 4P4D
+    assert "--tensor-parallel-size 8" in out or "--tp-size 8" in out
+    assert out.count("--prefill http://") == 4 and out.count("--decode http://") == 4
+    assert ":8103" in out and ":8203" in out  # distinct ports per instance
