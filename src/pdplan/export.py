@@ -73,7 +73,8 @@ def launch_script(plan: Plan, engine: Engine, model: str) -> str:
             for i, host in enumerate(hosts):
                 lines.append(
                     f"# {role} {i} on {host}\npython -m sglang.launch_server --model-path {model} "
-                    f"--host 0.0.0.0 --port {port + i} --tp-size {tp} --disaggregation-mode {role} &"
+                    f"--host 0.0.0.0 --port {port + i} --tp-size {tp} "
+                    f"--disaggregation-mode {role} &"
                 )
         router = [
             "python -m sglang_router.launch_router --host 0.0.0.0",
