@@ -69,6 +69,13 @@ def _multipliers(text: str) -> tuple[float, ...]:
     show_default=True,
 )
 @click.option("--model", "model_id", help="Model id (default: the first in /v1/models).")
+@click.option(
+    "--plan-model",
+    type=click.Choice(["paper", "queueing", "auto"]),
+    default="paper",
+    show_default=True,
+    help="Planning model for the planner's prediction.",
+)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
 @click.option("--json", "as_json", is_flag=True)
 def loadtest(**kw: Any) -> None:
@@ -133,12 +140,13 @@ def _predictions(
     from pdplan.verify import planned_capacity_tps
 
     profile = load_profile_option(kw["profile_path"])
-    plan = planner.size(profile, workload, slo)
+    plan = planner.size(profile, workload, slo, model=kw["plan_model"])
     cluster = ClusterConfig(prefill_instances=kw["prefill_n"], decode_instances=kw["decode_n"])
     sim = max_rate(profile, cluster, isl, osl, slo, stat=kw["stat"], requests=10_000)
     rates = [settings.rate_rps * m for m in settings.multipliers]
     return {
         "allocation": f"{kw['prefill_n']}P{kw['decode_n']}D",
+        "plan_model": kw["plan_model"],
         "planned_max_total_tps": planned_capacity_tps(plan, kw["prefill_n"], kw["decode_n"]),
         "simulated_max_total_tps": sim.max_total_tps,
         "simulated_sweep": [
