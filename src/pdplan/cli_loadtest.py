@@ -85,12 +85,12 @@ def loadtest(**kw: Any) -> None:
     from pdplan.bench.session import Session
     from pdplan.report.loadtest_tables import render_loadtest
 
-    workload = target(kw["isl"], kw["osl"], kw["tpm"], kw["total_tps"], kw["rps"])
     slo = slo_from(kw["ttft"], kw["tpot"], kw["stat"], kw["stat"])
     isl, osl = (
         length_dist(kw["isl_dist"], kw["isl"], "--isl-dist"),
         length_dist(kw["osl_dist"], kw["osl"], "--osl-dist"),
     )
+    workload = target(kw["isl"], kw["osl"], kw["tpm"], kw["total_tps"], kw["rps"], 0.0, isl.scv)
     settings = LoadtestSettings(
         rate_rps=workload.total_tps / (isl.mean_tokens + osl.mean_tokens),
         isl=isl,
