@@ -24,6 +24,7 @@ from pdplan.cli_common import (
 )
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
 from pdplan.io import format_validation_error
+from pdplan.quantiles import STATS
 from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_USAGE", "cli", "main"]
@@ -68,14 +69,14 @@ def cli() -> None:
 )
 @click.option(
     "--ttft-stat",
-    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    type=click.Choice(STATS),
     default="mean",
     show_default=True,
     help="TTFT statistic the SLO applies to.",
 )
 @click.option(
     "--tpot-stat",
-    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    type=click.Choice(STATS),
     default="mean",
     show_default=True,
     help="TPOT statistic the SLO applies to.",

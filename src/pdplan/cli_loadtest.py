@@ -17,6 +17,7 @@ from pdplan.cli_common import (
     target,
     workload_options,
 )
+from pdplan.quantiles import STATS
 from pdplan.units import parse_duration_s
 
 __all__ = ["loadtest"]
@@ -50,7 +51,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
 )
 @click.option(
     "--stat",
-    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    type=click.Choice(STATS),
     default="mean",
     show_default=True,
     help="SLO statistic.",

@@ -15,6 +15,7 @@ from pdplan.cli_common import (
     target,
     workload_options,
 )
+from pdplan.quantiles import STATS
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
 
@@ -132,7 +133,7 @@ def simulate_cmd(trace: str | None, records: str | None, **kw: Any) -> None:
 @options(sim_options)
 @click.option(
     "--stat",
-    type=click.Choice(["mean", "p50", "p90", "p99"]),
+    type=click.Choice(STATS),
     default="mean",
     show_default=True,
     help="SLO statistic (the paper uses the mean).",

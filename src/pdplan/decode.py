@@ -21,11 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from pdplan.prefill import Stat
+from pdplan.quantiles import STAT_QUANTILE, Stat
 
 __all__ = ["poisson_max_rate_rps", "poisson_tpot_stat_s"]
-
-_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
 def _poisson_pmf(mean: float, upto: int) -> list[float]:
@@ -57,7 +55,7 @@ def poisson_tpot_stat_s(
         m = new_m
     if stat == "mean":
         return mean_tpot
-    target, acc = _QUANTILE[stat] * sum(pmf), 0.0
+    target, acc = STAT_QUANTILE[stat] * sum(pmf), 0.0
     for k, p in enumerate(pmf):
         acc += p
         if acc >= target:

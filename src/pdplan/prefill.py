@@ -23,14 +23,13 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from pdplan.quantiles import STAT_QUANTILE, Stat
 from pdplan.queueing.erlang_c import erlang_c
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s, mm1_sojourn_quantile_s
 
 __all__ = ["PrefillKind", "Stat", "max_rate_rps", "sojourn_stat_s"]
 
 PrefillKind = Literal["mm1", "mg1"]
-Stat = Literal["mean", "p50", "p90", "p99"]
-_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
 def sojourn_stat_s(
@@ -54,7 +53,7 @@ def sojourn_stat_s(
     if servers == 1 and (kind == "mm1" or scv == 1.0):  # exponential service: exact M/M/1
         if stat == "mean":
             return mm1_mean_sojourn_s(rate_rps, mu)
-        return mm1_sojourn_quantile_s(rate_rps, mu, _QUANTILE[stat])
+        return mm1_sojourn_quantile_s(rate_rps, mu, STAT_QUANTILE[stat])
     shape = 1.0 if kind == "mm1" else (1 + scv) / 2
     if servers == 1:
         rho = rate_rps * service_s

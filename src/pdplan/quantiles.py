@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
 
-__all__ = ["percentile", "percentiles_sorted", "summarize"]
+__all__ = ["STATS", "STAT_QUANTILE", "Stat", "percentile", "percentiles_sorted", "summarize"]
+
+#: The statistic an SLO applies to: the mean (the paper's) or a percentile.
+Stat = Literal["mean", "p50", "p90", "p99"]
+STATS: tuple[str, ...] = get_args(Stat)
+#: The quantile each percentile statistic names.
+STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
 def percentiles_sorted(ordered: Sequence[float], qs: Iterable[float]) -> list[float]:

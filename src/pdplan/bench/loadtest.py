@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pdplan.bench.arrivals import poisson_times_s
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.models.workload import SLO
-from pdplan.quantiles import summarize
+from pdplan.quantiles import Stat, summarize
 from pdplan.sim.config import TraceRow
 from pdplan.sim.lengths import LengthDist
 
 __all__ = ["LoadtestSettings", "run_loadtest", "step_summary"]
-
-Stat = Literal["mean", "p50", "p90", "p99"]
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pdplan.quantiles import Stat
 from pdplan.units import tpm_to_tps, tps_to_tpm
 
 __all__ = ["SLO", "Workload"]
@@ -91,9 +92,5 @@ class SLO(BaseModel):
     tpot_s: float = Field(
         gt=0, allow_inf_nan=False, description="time per output token after the first, seconds"
     )
-    ttft_stat: Literal["mean", "p50", "p90", "p99"] = Field(
-        "mean", description="the TTFT statistic that must meet ttft_s"
-    )
-    tpot_stat: Literal["mean", "p50", "p90", "p99"] = Field(
-        "mean", description="the TPOT statistic that must meet tpot_s"
-    )
+    ttft_stat: Stat = Field("mean", description="the TTFT statistic that must meet ttft_s")
+    tpot_stat: Stat = Field("mean", description="the TPOT statistic that must meet tpot_s")

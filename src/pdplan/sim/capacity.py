@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.models.profile import Profile
 from pdplan.models.workload import SLO
+from pdplan.quantiles import Stat
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
 from pdplan.sim.lengths import LengthDist
@@ -23,7 +24,6 @@ from pdplan.units import s_to_ms
 
 __all__ = ["CapacityResult", "Stat", "max_rate", "meets", "upper_bound_rps"]
 
-Stat = Literal["mean", "p50", "p90", "p99"]
 _KEEP_UP = 0.97
 
 
