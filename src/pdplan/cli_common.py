@@ -14,6 +14,7 @@ __all__ = [
     "length_dist",
     "load_profile_option",
     "maybe",
+    "number_list",
     "options",
     "slo_from",
     "target",
@@ -128,3 +129,20 @@ def length_dist(spec: str, mean: int, field: str) -> Any:
 
         return Empirical(values_tokens=load_lengths(spec[5:]))
     return parse_length_spec(spec, mean, field)
+
+
+def number_list(
+    text: str, field: str, kind: Callable[[str], T], valid: Callable[[T], bool], allowed: str
+) -> tuple[T, ...]:
+    """Comma-separated numbers, each converted by ``kind`` and checked by ``valid``.
+
+    >>> number_list("1,2,4", "--batch", int, lambda v: v >= 1, "integers >= 1")
+    (1, 2, 4)
+    """
+    try:
+        values = tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{field}: expected comma-separated {allowed}, got {text!r}") from None
+    if not values or not all(valid(v) for v in values):
+        raise ConfigError(f"{field}: values must be {allowed}, got {text!r}")
+    return values

@@ -12,6 +12,7 @@ import click
 from pdplan.cli_common import (
     length_dist,
     load_profile_option,
+    number_list,
     options,
     slo_from,
     target,
@@ -24,15 +25,7 @@ __all__ = ["loadtest"]
 
 
 def _multipliers(text: str) -> tuple[float, ...]:
-    from pdplan.errors import ConfigError
-
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--sweep: expected comma-separated multipliers, got {text!r}") from None
-    if not values or min(values) <= 0:
-        raise ConfigError(f"--sweep: multipliers must be > 0, got {text!r}")
-    return values
+    return number_list(text, "--sweep", float, lambda v: v > 0, "multipliers > 0")
 
 
 @click.command("loadtest")

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli_common import options
+from pdplan.cli_common import number_list, options
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s
 
@@ -19,25 +19,13 @@ T = TypeVar("T")
 
 
 def _ints(text: str, field: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"{field}: expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise ConfigError(f"{field}: every value must be >= 1, got {text!r}")
-    return values
+    return number_list(text, field, int, lambda v: v >= 1, "integers >= 1")
 
 
 def _loads(text: str | None) -> tuple[float, ...]:
     if not text:
         return ()
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--loads: expected comma-separated numbers, got {text!r}") from None
-    if not all(0 < v < 1 for v in values):
-        raise ConfigError(f"--loads: utilizations must be in (0, 1), got {text!r}")
-    return values
+    return number_list(text, "--loads", float, lambda v: 0 < v < 1, "utilizations in (0, 1)")
 
 
 def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:

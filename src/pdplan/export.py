@@ -49,33 +49,31 @@ def launch_script(plan: Plan, engine: Engine, model: str) -> str:
         "# Run each server line on its own host (set PREFILL_HOST_i / DECODE_HOST_i).",
         "set -euo pipefail",
     ]
-    if engine == "vllm":
-        kv = json.dumps({"kv_connector": "NixlConnector", "kv_role": "kv_both"})
-        for role, hosts, tp, port in (
-            ("prefill", prefill_hosts, tp_p, _PREFILL_PORT),
-            ("decode", decode_hosts, tp_d, _DECODE_PORT),
-        ):
-            for i, host in enumerate(hosts):
-                lines.append(
-                    f"# {role} {i} on {host}\nvllm serve {model} --host 0.0.0.0 --port {port + i} "
-                    f"--tensor-parallel-size {tp} --kv-transfer-config '{kv}' &"
+    kv = json.dumps({"kv_connector": "NixlConnector", "kv_role": "kv_both"})
+    for role, hosts, tp, base_port in (
+        ("prefill", prefill_hosts, tp_p, _PREFILL_PORT),
+        ("decode", decode_hosts, tp_d, _DECODE_PORT),
+    ):
+        for i, host in enumerate(hosts):
+            port = base_port + i
+            if engine == "vllm":
+                server = (
+                    f"vllm serve {model} --host 0.0.0.0 --port {port} "
+                    f"--tensor-parallel-size {tp} --kv-transfer-config '{kv}'"
                 )
+            else:
+                server = (
+                    f"python -m sglang.launch_server --model-path {model} --host 0.0.0.0 "
+                    f"--port {port} --tp-size {tp} --disaggregation-mode {role}"
+                )
+            lines.append(f"# {role} {i} on {host}\n{server} &")
+    if engine == "vllm":
         router = [
             "vllm-router --host 0.0.0.0",
             f"--port {_ROUTER_PORT}",
             "--vllm-pd-disaggregation",
         ]
     else:
-        for role, hosts, tp, port in (
-            ("prefill", prefill_hosts, tp_p, _PREFILL_PORT),
-            ("decode", decode_hosts, tp_d, _DECODE_PORT),
-        ):
-            for i, host in enumerate(hosts):
-                lines.append(
-                    f"# {role} {i} on {host}\npython -m sglang.launch_server --model-path {model} "
-                    f"--host 0.0.0.0 --port {port + i} --tp-size {tp} "
-                    f"--disaggregation-mode {role} &"
-                )
         router = [
             "python -m sglang_router.launch_router --host 0.0.0.0",
             f"--port {_ROUTER_PORT}",

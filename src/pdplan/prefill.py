@@ -27,7 +27,7 @@ from pdplan.quantiles import STAT_QUANTILE, Stat
 from pdplan.queueing.erlang_c import erlang_c
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s, mm1_sojourn_quantile_s
 
-__all__ = ["PrefillKind", "Stat", "max_rate_rps", "sojourn_stat_s"]
+__all__ = ["PrefillKind", "max_rate_rps", "sojourn_stat_s"]
 
 PrefillKind = Literal["mm1", "mg1"]
 
