@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.cli_helpers import run, run_json
 
-from pdplan.cli import EXIT_BAD_INPUT, EXIT_USAGE, main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    code, out, err = run(capsys, *args, "--json")
-    assert code == 0, err
-    data: dict[str, Any] = json.loads(out)
-    return data
+from pdplan.cli import EXIT_BAD_INPUT, EXIT_USAGE
 
 
 def test_simulate_json_fields(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_helpers import run
+from tests.cli_helpers import run_json as cli_json
 
-from pdplan.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_USAGE, main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+from pdplan.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_USAGE
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
-    code, out, err = run(capsys, "size", "--json", *args)
-    assert code == 0, err
-    data: dict[str, Any] = json.loads(out)
-    return data
+    return cli_json(capsys, "size", *args)
 
 
 def test_default_is_the_worked_example_in_a_real_process() -> None:
