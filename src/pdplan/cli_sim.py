@@ -62,6 +62,12 @@ sim_options = [
         help="Chunked-prefill budget, tokens per step (default: one request per step).",
     ),
     click.option(
+        "--prefill-scv",
+        type=click.FloatRange(min=0),
+        help="Engine variability of prefill service time (SCV; 0 deterministic, 1 "
+        "exponential). Default: fitted from the profile's Poisson TTFT sweep, else 0.",
+    ),
+    click.option(
         "--requests",
         type=click.IntRange(min=100),
         default=20_000,
@@ -81,6 +87,7 @@ def _cluster(kw: dict[str, Any]) -> Any:
         decode_instances=kw["decode_n"],
         prefill_routing=kw["routing"],
         prefill_budget_tokens=kw["prefill_budget"],
+        prefill_service_scv=kw["prefill_scv"],
     )
 
 

@@ -24,6 +24,7 @@ from pdplan.models.workload import SLO, Workload
 from pdplan.prefill import PrefillKind, max_rate_rps, sojourn_stat_s
 from pdplan.slo import decode_max_batch, instances_needed, min_mean_ttft_s, prefill_effective_tps
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
+from pdplan.variability import combine_scv, fit_engine_scv
 
 __all__ = ["MODELS", "DecodeRouting", "Model", "PrefillRouting", "size", "size_from_instance_tps"]
 
@@ -195,6 +196,31 @@ def _finish(
     )
 
 
+def _service_scv(profile: PrefillProfile, workload: Workload, model: str) -> float:
+    """Prefill service-time SCV: the ISL spread times the engine's own variability.
+
+    ``queueing`` takes the engine's from the profile's Poisson sweep (deterministic without
+    one); ``auto`` too, but without a sweep assumes at least exponential service, as the
+    paper does: real engines measured so far queue like M/M/1 or worse at high utilization
+    (README, "How accurate is each model")."""
+    if model == "paper":
+        return 1.0
+    fit = fit_engine_scv(profile)
+    if fit is not None:
+        return combine_scv(workload.isl_scv, fit.scv)
+    return workload.isl_scv if model == "queueing" else max(1.0, workload.isl_scv)
+
+
+def _queue_name(model: str, scv: float, routing: PrefillRouting) -> str:
+    if model == "paper":
+        return "M/M/1"
+    if routing == "pooled":
+        return f"M/G/c pooled, SCV {scv:.2g}"
+    if scv == 0:
+        return "M/D/1"
+    return "M/M/1" if scv == 1 else f"M/G/1, SCV {scv:.2g}"
+
+
 def _plan_prefill(
     profile: PrefillProfile,
     workload: Workload,
@@ -216,6 +242,7 @@ def _plan_prefill(
     service_s = dp * isl / tpmax  # one DP group computes one request
     budget_s = slo.ttft_s - overhead
     rate = workload.rate_rps
+    scv = _service_scv(profile, workload, model)
     if model == "paper" and slo.ttft_stat == "mean":
         # eq. 13 in closed form; raises InfeasibleSLOError with the smallest TTFT
         effective = prefill_effective_tps(tpmax, isl, slo.ttft_s, overhead, dp)
@@ -224,10 +251,6 @@ def _plan_prefill(
         rate_of: RateOf = lambda m: m * per_instance_rps  # noqa: E731
     else:
         kind: PrefillKind = "mm1" if model == "paper" else "mg1"
-        # auto: the queueing model, but never less service variability than exponential:
-        # real engines at high utilization (the paper's 3P4D run, benchmarks/
-        # engine_ttft_accuracy.py) queue like M/M/1 even with fixed ISL.
-        scv = {"paper": 1.0, "queueing": workload.isl_scv}.get(model, max(1.0, workload.isl_scv))
 
         def pool_rps(instances: int) -> float:
             if routing == "pooled":
@@ -266,6 +289,8 @@ def _plan_prefill(
             utilization=effective / tpmax,
             instances=instances,
             gpus_per_instance=profile.gpus_per_instance,
+            queue_model=_queue_name(model, scv, routing),
+            service_scv=scv,
         ),
         rate_of,
     )

@@ -28,6 +28,10 @@ class PrefillPlan(BaseModel):
     utilization: float | None = Field(description="TP_p / TPmax: busy share of an instance")
     instances: float = Field(description="N_p, fractional prefill instances for the target")
     gpus_per_instance: int | None = Field(description="GPUs per prefill instance")
+    queue_model: str | None = Field(None, description="queue model used, e.g. M/M/1, M/D/1")
+    service_scv: float | None = Field(
+        None, description="prefill service-time SCV used (ISL spread x engine variability)"
+    )
 
 
 class DecodePlan(BaseModel):

@@ -56,7 +56,10 @@ def render_sim(result: SimResult, config: SimConfig, slo: SLO | None) -> None:
     )
     util = ", ".join(f"{u:.0%}" for u in result.prefill_utilization)
     batch = ", ".join(f"{b:.1f}" for b in result.decode_mean_batch)
-    console.print(f"prefill busy: {util}; decode mean batch: {batch}")
+    console.print(
+        f"prefill busy: {util}; decode mean batch: {batch}; prefill service SCV "
+        f"{result.prefill_service_scv:.2g}"
+    )
 
 
 def render_capacity(result: CapacityResult, slo: SLO) -> None:

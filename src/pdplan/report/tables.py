@@ -32,14 +32,14 @@ def _header(plan: Plan, meta: ProfileMetadata | None) -> Text:
         text.append("none (per-instance throughputs given)")
     else:
         text.append(
-            f"mean TTFT <= {fmt_duration(plan.slo.ttft_s)}, "
-            f"mean TPOT <= {fmt_duration(plan.slo.tpot_s)}"
+            f"{plan.slo.ttft_stat} TTFT <= {fmt_duration(plan.slo.ttft_s)}, "
+            f"{plan.slo.tpot_stat} TPOT <= {fmt_duration(plan.slo.tpot_s)}"
         )
     return text
 
 
 def _phase_table(plan: Plan) -> Table:
-    table = Table(title="Per instance (model: paper)", title_justify="left")
+    table = Table(title=f"Per instance (model: {plan.model})", title_justify="left")
     table.add_column("phase")
     table.add_column("SLO-limited", justify="right", no_wrap=True)
     table.add_column("operating point")
@@ -47,7 +47,7 @@ def _phase_table(plan: Plan) -> Table:
     p, d = plan.prefill, plan.decode
     if p.max_tps is not None and plan.slo is not None and p.overhead_s is not None:
         how_p = (
-            f"M/M/1, TPmax {fmt_tps(p.max_tps)}, {(p.utilization or 0):.1%} busy, "
+            f"{p.queue_model or 'M/M/1'}, TPmax {fmt_tps(p.max_tps)}, {(p.utilization or 0):.1%} busy, "
             f"TTFT {fmt_duration(plan.slo.ttft_s)} - {fmt_duration(p.overhead_s)} overhead"
         )
     else:

@@ -1,7 +1,8 @@
 """The event loop of an xPyD cluster, at request granularity.
 
 A request arrives, is routed to a prefill instance (or a shared queue), waits FCFS, is
-prefilled alone or in a batch under the chunked-prefill budget, crosses to decode after the
+prefilled alone or in a batch under the chunked-prefill budget (its compute time ISL / TPmax,
+times a gamma factor when the engine's service variability is given), crosses to decode after the
 fixed overhead (plus KV bytes over bandwidth, when given) -- that moment is its first token --
 and joins the least-loaded decode instance, where it waits if the batch or the KV cache is
 full. A decode instance advances every active request by one token per TPOT(b), b its current
@@ -77,6 +78,10 @@ def simulate(
         if t is None:
             t = prefill_cache[isl] = service.prefill_time_s(isl)
         ptime.append(t)
+    scv = service.prefill_scv if cl.prefill_service_scv is None else cl.prefill_service_scv
+    if scv > 0:  # engine noise on top of the ISL: a gamma factor of mean 1
+        noise = random.Random(f"{config.seed}/service")
+        ptime = [t * noise.gammavariate(1 / scv, scv) for t in ptime]
     if cl.kv_bytes_per_token is not None and cl.kv_bandwidth_gbps is not None:
         bytes_per_s = cl.kv_bandwidth_gbps * 1e9 / 8
         transfer = [service.overhead_s + i * cl.kv_bytes_per_token / bytes_per_s for i in isls]
@@ -253,4 +258,5 @@ def simulate(
         decode_occupancy=occupancy,
         end_s=end_s,
         keep_records=keep_records,
+        prefill_service_scv=scv,
     )

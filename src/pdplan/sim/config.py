@@ -35,6 +35,14 @@ class ClusterConfig(BaseModel):
         description="chunked-prefill budget: a prefill step takes queued requests while their "
         "tokens fit (at least one); None: one request per step (the paper's M/M/1)",
     )
+    prefill_service_scv: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="engine variability of a prefill's service time: each request's compute "
+        "time is ISL / TPmax times a gamma factor of mean 1 and this SCV (0: deterministic); "
+        "None: estimated from the profile's Poisson TTFT sweep (pdplan.variability), else 0",
+    )
     decode_max_batch: int | None = Field(
         None, gt=0, description="max concurrent decodes per instance; None: largest measured"
     )

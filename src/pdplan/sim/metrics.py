@@ -80,6 +80,7 @@ class SimResult(BaseModel):
     throughput: Throughput
     prefill_utilization: list[float] = Field(description="busy share per prefill instance")
     decode_mean_batch: list[float] = Field(description="time-average batch per decode instance")
+    prefill_service_scv: float = Field(0.0, description="engine service-time SCV simulated")
     records: Columns | None = Field(None, exclude=True)
 
 
@@ -92,6 +93,7 @@ def summarize_run(
     decode_occupancy: list[float],
     end_s: float,
     keep_records: bool,
+    prefill_service_scv: float = 0.0,
 ) -> SimResult:
     c = columns
     n = len(c.arrival_s)
@@ -133,5 +135,6 @@ def summarize_run(
         ),
         prefill_utilization=[b / horizon for b in prefill_busy_s],
         decode_mean_batch=[o / horizon for o in decode_occupancy],
+        prefill_service_scv=prefill_service_scv,
         records=columns if keep_records else None,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pdplan.curves import MonotoneCurve, interpolate
 from pdplan.models.profile import Profile
 from pdplan.units import ms_to_s
+from pdplan.variability import fit_engine_scv
 
 __all__ = ["ServiceModel"]
 
@@ -18,6 +19,8 @@ class ServiceModel:
 
     :ivar prefill_isls: measured ISLs; :ivar prefill_tps: TPmax at each
     :ivar overhead_s: fixed TTFT part (transfer, KV move)
+    :ivar prefill_scv: the engine's prefill service-time SCV fitted from the profile's Poisson
+        sweep (0 without one)
     :ivar tpot_by_batch_s: ``tpot_by_batch_s[b]`` is TPOT at batch b (index 0 unused),
         linear between measured batches, clamped outside
     """
@@ -25,6 +28,7 @@ class ServiceModel:
     prefill_isls: tuple[int, ...]
     prefill_tps: tuple[float, ...]
     overhead_s: float
+    prefill_scv: float
     tpot_by_batch_s: tuple[float, ...]
     max_batch: int
     kv_capacity_tokens: int | None
@@ -49,6 +53,7 @@ class ServiceModel:
             prefill_isls=tuple(p.isl_tokens for p in points),
             prefill_tps=tuple(p.max_tps for p in points),
             overhead_s=profile.prefill.overhead_s,
+            prefill_scv=fit.scv if (fit := fit_engine_scv(profile.prefill)) else 0.0,
             tpot_by_batch_s=table,
             max_batch=top,
             kv_capacity_tokens=kv_capacity_tokens or profile.decode.kv_capacity_tokens,

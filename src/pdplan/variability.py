@@ -1,0 +1,90 @@
+"""How variable an engine's prefill service time is, read from its Poisson TTFT sweep.
+
+The queueing model needs the squared coefficient of variation (SCV) of one request's prefill
+service time. The ISL distribution gives part of it; the engine gives the rest: scheduler
+steps, interleaved work, batching under a chunked-prefill budget, CPU contention with the API
+server. None of that is visible to a closed-loop TPmax measurement, but all of it shows in
+the mean queueing delay under Poisson load. Pollaczek-Khinchine ties the two:
+
+    W = rate * E[S]^2 * (1 + scv) / (2 * (1 - rho)),   rho = rate * E[S]
+
+so every sweep point with measured mean TTFT ``T`` gives ``W = T - overhead - E[S]`` and the
+engine's *effective* SCV follows by the ratio estimator over all points,
+``1 + scv = sum(W) / sum(rate E[S]^2 / (2 (1 - rho)))`` (high-utilization points weigh most,
+where planning happens). ``scv = 0`` queues like M/D/1, ``1`` like M/M/1; a fit below 0
+(batching beats a one-at-a-time server) is kept in ``raw_scv`` and clamped to 0 for use.
+
+With fixed-ISL sweeps, the engine's variability and the workload's ISL variability are
+independent factors of the service time, so ``1 + scv_total = (1 + scv_isl)(1 + scv_engine)``.
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pdplan.curves import interpolate
+from pdplan.models.profile import PrefillProfile
+
+__all__ = ["ServiceScvFit", "combine_scv", "fit_engine_scv"]
+
+_MAX_RHO = 0.98  # beyond this a finite run's mean wait says little about the steady state
+
+
+@dataclass(frozen=True)
+class ServiceScvFit:
+    """The engine's effective prefill service-time SCV and the evidence behind it.
+
+    :ivar scv: clamped to >= 0, what the planner and the simulator use
+    :ivar raw_scv: the unclamped ratio estimate (below 0: batching beats M/D/1)
+    :ivar points: sweep points used
+    :ivar point_scv: the SCV each point implies on its own, in sweep order
+    :ivar max_utilization: highest utilization among the points used
+    """
+
+    scv: float
+    raw_scv: float
+    points: int
+    point_scv: tuple[float, ...]
+    max_utilization: float
+
+
+def combine_scv(isl_scv: float, engine_scv: float) -> float:
+    """SCV of a product of independent factors with these SCVs (ISL spread x engine noise).
+
+    >>> combine_scv(0.0, 1.0), combine_scv(1.0, 0.0), combine_scv(1.0, 1.0)
+    (1.0, 1.0, 3.0)
+    """
+    return (1 + isl_scv) * (1 + engine_scv) - 1
+
+
+def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
+    """The effective service SCV implied by the profile's ``ttft_vs_rate`` points, or None
+    when the profile has no usable sweep point (utilization in (0, 0.98))."""
+    isls = [p.isl_tokens for p in profile.max_throughput]
+    tps = [p.max_tps for p in profile.max_throughput]
+    waits, scales, implied, rhos = [], [], [], []
+    for point in profile.ttft_vs_rate:
+        service_s = (
+            profile.dp_groups * point.isl_tokens / interpolate(isls, tps, point.isl_tokens).value
+        )
+        rate = point.rate_rps / profile.dp_groups  # per DP group
+        rho = rate * service_s
+        if not 0 < rho < _MAX_RHO:
+            continue
+        wait = max(point.ttft_mean_s - profile.overhead_s - service_s, 0.0)
+        scale = rate * service_s**2 / (2 * (1 - rho))
+        waits.append(wait)
+        scales.append(scale)
+        implied.append(wait / scale - 1)
+        rhos.append(rho)
+    if not waits:
+        return None
+    raw = sum(waits) / sum(scales) - 1
+    return ServiceScvFit(
+        scv=max(raw, 0.0),
+        raw_scv=raw,
+        points=len(waits),
+        point_scv=tuple(implied),
+        max_utilization=max(rhos),
+    )
