@@ -1,50 +1,192 @@
-"""Queueing models against a real engine: predicted and measured mean TTFT under Poisson load.
+"""Queueing models against a real engine: predicted and measured TTFT under Poisson load.
 
-Reads a profile measured by ``pdplan profile prefill --loads ...`` (its ``ttft_vs_rate`` points
-are open-loop Poisson runs at several utilizations) and, for each point, predicts the mean
-TTFT with the paper's M/M/1 and with M/D/1 (the queueing model for fixed ISL), both from the
-profile's TPmax and fixed overhead: ``TTFT = overhead + sojourn(rate, S = ISL / TPmax)``.
+Each RUN is one ``pdplan profile prefill --loads ...`` measurement (an output directory with
+``parts/prefill.json``, or a ``profile.yaml``): TPmax and idle TTFT per ISL, then open-loop
+Poisson steps at several utilizations. Every sweep point is predicted, mean and p90, with
+
+- ``paper``: M/M/1 (the paper's model);
+- ``M/D/1``: fixed ISL, deterministic service (``--model queueing`` without sweep evidence);
+- ``fitted``: M/G/1 with the engine's effective SCV fitted on the other points
+  (``--model queueing``/``auto`` on a profile with a sweep; pdplan.variability);
+
+``TTFT = overhead + sojourn(rate, S = ISL / TPmax)``. Two ways:
+
+- ``loo``: within a run, each point from that run's TPmax, overhead and the SCV fitted on
+  the run's other points (the queue model alone);
+- ``cross``: each run's points from every other run (what a plan made from an earlier
+  profile meets: the queue model plus the engine's drift between runs).
+
+Beside each measured mean, the 90 % band of the mean TTFT that one run of the same length
+shows when M/D/1 is exactly right (Lindley's recursion, starting empty like a profiler
+step): a measured mean outside it is an engine effect, not sampling noise.
+
+A directory's overhead is the mean of ``idle TTFT - ISL / TPmax`` over its ISLs.
 
     python benchmarks/engine_ttft_accuracy.py docs/examples/vllm-cpu-tiny-llama.yaml
+    python benchmarks/engine_ttft_accuracy.py run1/ run2/ run3/ --detail
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import statistics
+from pathlib import Path
 
 from pdplan import load_profile
-from pdplan.prefill import sojourn_stat_s
+from pdplan.curves import interpolate
+from pdplan.models.profile import PrefillProfile, TtftRatePoint
+from pdplan.prefill import PrefillKind, sojourn_stat_s
+from pdplan.variability import fit_engine_scv
+
+MODELS: dict[str, tuple[PrefillKind, float | None]] = {
+    "paper": ("mm1", 1.0),
+    "M/D/1": ("mg1", 0.0),
+    "fitted": ("mg1", None),
+}
+Errors = dict[tuple[str, str], list[float]]
+
+
+def load_prefill(path: str) -> PrefillProfile:
+    p = Path(path)
+    if p.is_dir():
+        data = json.loads((p / "parts" / "prefill.json").read_text())
+        data.pop("meta", None)
+        points = data["max_throughput"]
+        overhead = statistics.mean(
+            max(q["idle_ttft_s"] - q["isl_tokens"] / q["max_tps"], 0.0) for q in points
+        )
+        return PrefillProfile.model_validate(
+            {"gpus_per_instance": 1, "overhead_s": overhead, **data}
+        )
+    return load_profile(path).prefill
+
+
+def service_s(profile: PrefillProfile, isl: int) -> float:
+    isls = [p.isl_tokens for p in profile.max_throughput]
+    tps = [p.max_tps for p in profile.max_throughput]
+    return isl / interpolate(isls, tps, isl).value
+
+
+def fitted_scv(profile: PrefillProfile, points: list[TtftRatePoint]) -> float:
+    fit = fit_engine_scv(profile.model_copy(update={"ttft_vs_rate": points}))
+    return fit.scv if fit is not None else 0.0
+
+
+def finite_run_band_s(
+    rate: float, service: float, requests: int, runs: int = 200, seed: int = 0
+) -> tuple[float, float]:
+    """5th and 95th percentile of the mean sojourn of M/D/1 runs of ``requests`` Poisson
+    arrivals starting empty (Lindley's recursion)."""
+    rng = random.Random(seed)
+    means = []
+    for _ in range(runs):
+        wait, total = 0.0, 0.0
+        for _ in range(requests):
+            total += wait + service
+            wait = max(0.0, wait + service - rng.expovariate(rate))
+        means.append(total / requests)
+    means.sort()
+    return means[int(0.05 * runs)], means[int(0.95 * runs) - 1]
+
+
+def predict(
+    capacity: PrefillProfile,
+    scv_fit: float,
+    points: list[TtftRatePoint],
+    errors: Errors,
+    detail: bool,
+    band: list[int],
+) -> None:
+    """Add each point's errors per (model, stat); print a row per point with ``detail``."""
+    for point in points:
+        s = service_s(capacity, point.isl_tokens)
+        util = point.rate_rps * s
+        if util >= 0.98:
+            if detail:
+                print(f"{point.isl_tokens:>6}{util:>6.0%}  at or beyond capacity: skipped")
+            continue
+        for stat, measured in (("mean", point.ttft_mean_s), ("p90", point.ttft_p90_s)):
+            line = f"{point.isl_tokens:>6}{util:>6.0%}{stat:>6}{measured * 1000:>8.1f}ms"
+            for name, (kind, scv) in MODELS.items():
+                scv = scv_fit if scv is None else scv
+                predicted = capacity.overhead_s + sojourn_stat_s(
+                    kind,
+                    point.rate_rps,
+                    s,
+                    scv,
+                    stat,  # type: ignore[arg-type]
+                )
+                err = predicted / measured - 1
+                errors.setdefault((name, stat), []).append(err)
+                line += f"{predicted * 1000:>9.1f}{err:>+7.0%}"
+            if stat == "mean":
+                lo, hi = finite_run_band_s(point.rate_rps, s, point.requests)
+                lo, hi = lo + capacity.overhead_s, hi + capacity.overhead_s
+                inside = lo <= measured <= hi
+                band[0] += inside
+                band[1] += 1
+                line += f"   {lo * 1000:.1f}..{hi * 1000:.1f} ms {'in' if inside else 'OUT'}"
+            if detail:
+                print(line)
+
+
+def summary(title: str, errors: Errors) -> None:
+    print(f"\n{title}")
+    print(f"{'model':<8}{'stat':>6}{'median |err|':>14}{'worst':>8}{'median err':>12}{'points':>8}")
+    for (name, stat), errs in sorted(errors.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        abs_errs = [abs(e) for e in errs]
+        print(
+            f"{name:<8}{stat:>6}{statistics.median(abs_errs):>14.0%}{max(abs_errs):>8.0%}"
+            f"{statistics.median(errs):>+12.0%}{len(errs):>8}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("profile")
+    parser.add_argument("runs", nargs="+", help="profile.yaml or profile output directories")
+    parser.add_argument("--detail", action="store_true", help="print every point")
     args = parser.parse_args()
-    profile = load_profile(args.profile)
-    tpmax = {p.isl_tokens: p.max_tps for p in profile.prefill.max_throughput}
-    overhead = profile.prefill.overhead_s
-    print(f"overhead {overhead * 1000:.2f} ms (from the profile)")
-    print(
-        f"{'ISL':>6}{'util':>7}{'measured ms':>13}{'M/M/1 ms':>10}{'err':>8}{'M/D/1 ms':>10}"
-        f"{'err':>8}"
-    )
-    errors: dict[str, list[float]] = {"mm1": [], "md1": []}
-    for point in profile.prefill.ttft_vs_rate:
-        service = point.isl_tokens / tpmax[point.isl_tokens]
-        util = point.rate_rps * service
-        measured = point.ttft_mean_s
-        mm1 = overhead + sojourn_stat_s("mm1", point.rate_rps, service, 1.0, "mean")
-        md1 = overhead + sojourn_stat_s("mg1", point.rate_rps, service, 0.0, "mean")
-        errors["mm1"].append(mm1 / measured - 1)
-        errors["md1"].append(md1 / measured - 1)
+    runs = {path: load_prefill(path) for path in args.runs}
+    header = f"{'ISL':>6}{'util':>6}{'stat':>6}{'measured':>10}"
+    header += "".join(f"{name:>16}" for name in MODELS) + "   M/D/1 90% band, one run"
+    loo: Errors = {}
+    band = [0, 0]
+    for path, run in runs.items():
+        fit = fit_engine_scv(run)
         print(
-            f"{point.isl_tokens:>6}{util:>7.0%}{measured * 1000:>13.2f}{mm1 * 1000:>10.2f}"
-            f"{mm1 / measured - 1:>+8.0%}{md1 * 1000:>10.2f}{md1 / measured - 1:>+8.0%}"
+            f"{path}: overhead {run.overhead_s * 1000:.2f} ms, TPmax "
+            + ", ".join(f"{p.max_tps:,.0f}@{p.isl_tokens}" for p in run.max_throughput)
+            + (
+                f", engine SCV {fit.scv:.2f} (median of {fit.points}, raw {fit.raw_scv:+.2f}; "
+                f"per point {', '.join(f'{v:+.2f}' for v in fit.point_scv)})"
+                if fit
+                else ", no usable sweep"
+            )
         )
-    for name, errs in errors.items():
-        abs_errs = [abs(e) for e in errs]
-        print(f"{name}: median |err| {statistics.median(abs_errs):.0%}, worst {max(abs_errs):.0%}")
+        if args.detail:
+            print(f"leave-one-out\n{header}")
+        points = run.ttft_vs_rate
+        for i, point in enumerate(points):
+            scv = fitted_scv(run, points[:i] + points[i + 1 :])
+            predict(run, scv, [point], loo, args.detail, band)
+    summary("within a run (leave-one-out): the queue model alone", loo)
+    print(
+        f"{band[0]} of {band[1]} measured means inside the 90 % band of one M/D/1 run of the "
+        "same length"
+    )
+    if len(runs) > 1:
+        cross: Errors = {}
+        for fit_path, fit_run in runs.items():
+            for test_path, test_run in runs.items():
+                if test_path == fit_path:
+                    continue
+                if args.detail:
+                    print(f"\n{test_path} predicted from {fit_path}\n{header}")
+                scv = fitted_scv(fit_run, fit_run.ttft_vs_rate)
+                predict(fit_run, scv, test_run.ttft_vs_rate, cross, args.detail, [0, 0])
+        summary("across runs (every run predicted from every other)", cross)
 
 
 if __name__ == "__main__":

