@@ -61,11 +61,11 @@ def cli() -> None:
 @click.option(
     "--model",
     type=click.Choice(["paper", "queueing", "auto"]),
-    default="paper",
+    default="auto",
     show_default=True,
-    help="paper: M/M/1 + the paper's decode rule; queueing: M/G/1 (M/D/1 for fixed ISL), "
-    "pooling, percentiles, batch fluctuation; auto: queueing with at least exponential "
-    "service variability (what real engines showed).",
+    help="auto: queueing with the engine's service variability fitted from the profile's "
+    "Poisson sweep (M/M/1-like without one, as the paper); queueing: M/G/1 (M/D/1 for fixed "
+    "ISL), pooling, percentiles, batch fluctuation; paper: M/M/1 + the paper's decode rule.",
 )
 @click.option(
     "--ttft-stat",

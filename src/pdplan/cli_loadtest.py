@@ -66,7 +66,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
 @click.option(
     "--plan-model",
     type=click.Choice(["paper", "queueing", "auto"]),
-    default="paper",
+    default="auto",
     show_default=True,
     help="Planning model for the planner's prediction.",
 )

@@ -3,10 +3,13 @@
 ``model="paper"`` is the method of arXiv 2603.04716: prefill instances are M/M/1 queues sized
 by eq. 13, decode instances run the largest batch whose TPOT meets the SLO, and eqs. 5-7 turn
 per-instance throughputs into instance counts. ``model="queueing"`` replaces M/M/1 by M/G/1
-with the service-time variability of the ISL distribution (M/D/1 for fixed lengths), pools
-prefill instances behind one queue when asked (M/G/c), and lets the decode batch fluctuate
-under random decode routing (:mod:`pdplan.decode`). Both take mean or percentile SLOs.
-Whole allocations are then rated by the total throughput they sustain with both SLOs met.
+with the service-time variability of the ISL distribution times the engine's own (fitted from
+the profile's Poisson TTFT sweep, :mod:`pdplan.variability`; M/D/1 for fixed lengths without
+one), pools prefill instances behind one queue when asked (M/G/c), lets the decode batch
+fluctuate under random decode routing (:mod:`pdplan.decode`) and caps decode by measured
+output tok/s. ``model="auto"`` (the default) is ``queueing`` that, lacking a sweep, assumes
+exponential service like the paper. All take mean or percentile SLOs. Whole allocations are
+then rated by the total throughput they sustain with both SLOs met.
 """
 
 from __future__ import annotations
@@ -41,15 +44,16 @@ def size(
     workload: Workload,
     slo: SLO,
     *,
-    model: Model = "paper",
+    model: Model = "auto",
     prefill_routing: PrefillRouting = "independent",
     decode_routing: DecodeRouting = "least_loaded",
 ) -> Plan:
     """Plan prefill and decode instances for a workload under TTFT/TPOT SLOs.
 
-    :param model: ``paper`` (M/M/1, the paper's decode rule), ``queueing`` (M/G/1 or M/G/c
-        with the ISL's variability, Poisson batch fluctuation under random decode routing) or
-        ``auto`` (``queueing`` with at least exponential service variability; see README)
+    :param model: ``auto`` (the default: ``queueing`` with the engine's service variability
+        fitted from the profile's Poisson sweep, at least exponential without one),
+        ``queueing`` (M/G/1 or M/G/c with the ISL's and the engine's variability, Poisson batch
+        fluctuation under random decode routing) or ``paper`` (M/M/1, the paper's decode rule)
     :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
     :param decode_routing: ``least_loaded`` (every batch at its mean) or ``random``
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what

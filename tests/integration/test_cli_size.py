@@ -183,9 +183,16 @@ def test_bad_profile_field_through_the_cli(
 
 
 def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
-    paper = run_json(capsys)
+    default = run_json(capsys)
+    paper = run_json(capsys, "--model", "paper")
     queueing = run_json(capsys, "--model", "queueing")
-    assert paper["model"] == "paper" and queueing["model"] == "queueing"
+    assert default["model"] == "auto" and queueing["model"] == "queueing"
+    # auto without a Poisson sweep in the profile plans the paper's M/M/1: same worked example
+    assert default["prefill"]["queue_model"] == "M/M/1"
+    for key in ("prefill_instances", "decode_instances"):
+        assert default["allocation"][key] == paper["allocation"][key]
+    assert default["allocation"]["max_tpm"] == pytest.approx(paper["allocation"]["max_tpm"])
+    assert default["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"])
     assert queueing["allocation"]["prefill_instances"] == 3  # M/D/1 for fixed ISL
     exp = run_json(capsys, "--model", "queueing", "--isl-dist", "exponential")
     assert exp["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"], rel=1e-6)
@@ -197,7 +204,7 @@ def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_paper_model_with_pooling_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "size", "--routing", "pooled")
+    code, _, err = run(capsys, "size", "--model", "paper", "--routing", "pooled")
     assert code == EXIT_BAD_INPUT
     assert "use --model queueing" in err
 

@@ -68,7 +68,7 @@ def test_poisson_decode_is_below_the_paper_rule_for_convex_tpot() -> None:
 def test_queueing_model_on_the_worked_example(
     paper_profile: Profile, paper_workload: Workload, paper_slo: SLO
 ) -> None:
-    paper = size(paper_profile, paper_workload, paper_slo)
+    paper = size(paper_profile, paper_workload, paper_slo, model="paper")
     queueing = size(paper_profile, paper_workload, paper_slo, model="queueing")
     auto = size(paper_profile, paper_workload, paper_slo, model="auto")
     # Fixed ISL: M/D/1 waits half as long as M/M/1, so 3 prefill instances suffice.
@@ -108,7 +108,9 @@ def test_percentile_and_pooled(paper_profile: Profile, paper_workload: Workload)
 def test_paper_p90_uses_the_exact_exponential_tail(
     paper_profile: Profile, paper_workload: Workload
 ) -> None:
-    plan = size(paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, ttft_stat="p90"))
+    plan = size(
+        paper_profile, paper_workload, SLO(ttft_s=2, tpot_s=0.02, ttft_stat="p90"), model="paper"
+    )
     # M/M/1 p90 sojourn = ln(10) / (mu - lambda) = 1.9 s -> lambda = mu - ln(10) / 1.9
     mu = 28309 / 6144
     assert plan.prefill.effective_tps == pytest.approx((mu - math.log(10) / 1.9) * 6144, rel=1e-6)
@@ -126,7 +128,7 @@ def test_paper_model_refuses_routing_it_does_not_model(
     paper_profile: Profile, paper_workload: Workload, paper_slo: SLO
 ) -> None:
     with pytest.raises(ConfigError, match="use --model queueing"):
-        size(paper_profile, paper_workload, paper_slo, prefill_routing="pooled")
+        size(paper_profile, paper_workload, paper_slo, model="paper", prefill_routing="pooled")
 
 
 def test_percentile_tpot_warns_without_measured_percentiles(
@@ -147,7 +149,7 @@ def test_measured_decode_throughput_caps_batch_over_tpot(
     profile = parse_profile(profile_dict)
     w = Workload.from_rps(isl_tokens=2000, osl_tokens=250, rate_rps=1.0)
     slo = SLO(ttft_s=1.0, tpot_s=0.015)
-    paper = size(profile, w, slo)
+    paper = size(profile, w, slo, model="paper")
     auto = size(profile, w, slo, model="auto")
     assert paper.decode.effective_tps == pytest.approx(8 / 0.015)  # unchanged
     assert auto.decode.effective_tps == pytest.approx(100.0)

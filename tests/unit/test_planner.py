@@ -6,9 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pdplan import SLO, Profile, Workload, default_profile, size, size_from_instance_tps
+from pdplan import SLO, Profile, Workload, default_profile, size_from_instance_tps
 from pdplan.errors import InfeasibleSLOError
 from pdplan.io import parse_profile
+from pdplan.models.plan import Plan
+from pdplan.planner import size as plan_size
+
+
+def size(profile: Profile, workload: Workload, slo: SLO) -> Plan:
+    """This module checks the paper's method itself (``auto``, the default, is tested beside
+    the other models in test_models_queueing.py)."""
+    return plan_size(profile, workload, slo, model="paper")
 
 
 def test_paper_worked_example(
