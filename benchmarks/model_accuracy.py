@@ -50,7 +50,9 @@ def tpot_ms(b: int) -> float:
     return 8.0 + 0.05 * b**1.3
 
 
-def make_profile(shapes: list[tuple[int, int]]) -> Profile:
+def make_profile(
+    shapes: list[tuple[int, int]], sweep: list[dict[str, float]] | None = None
+) -> Profile:
     curves = [
         {
             "isl_tokens": isl,
@@ -78,6 +80,7 @@ def make_profile(shapes: list[tuple[int, int]]) -> Profile:
                     {"isl_tokens": 256, "max_tps": TPMAX},
                     {"isl_tokens": 32768, "max_tps": TPMAX},
                 ],
+                "ttft_vs_rate": sweep or [],
             },
             "decode": {"gpus_per_instance": 1, "curves": curves},
         }
@@ -181,8 +184,50 @@ DISTS = {
 }
 
 
+def measure_sweep(
+    shapes: list[tuple[int, int]], engine_scv: float, requests: int = 300
+) -> list[dict[str, float]]:
+    """What ``pdplan profile prefill`` (default loads, 300 requests per point) records on a
+    simulated engine whose prefill service time has this SCV: the realistic sweep noise."""
+    bare = make_profile(shapes)
+    isl = 6144
+    points = []
+    for load in (0.5, 0.7, 0.85):
+        rate = load * TPMAX / isl
+        config = SimConfig(
+            cluster=ClusterConfig(
+                prefill_instances=1, decode_instances=1, prefill_service_scv=engine_scv
+            ),
+            rate_rps=rate,
+            isl=Fixed(tokens=isl),
+            osl=Fixed(tokens=2),
+            requests=requests,
+            warmup_share=0.0,
+            seed=int(load * 100),
+        )
+        r = simulate(bare, config)
+        points.append(
+            {
+                "isl_tokens": isl,
+                "rate_rps": rate,
+                "ttft_mean_s": r.ttft_s.mean,
+                "ttft_p50_s": r.ttft_s.p50,
+                "ttft_p90_s": r.ttft_s.p90,
+                "ttft_p99_s": r.ttft_s.p99,
+                "requests": r.requests_measured,
+            }
+        )
+    return points
+
+
+# Simulated engines: name -> (prefill service SCV, whether the profile carries a Poisson sweep
+# measured on that engine). Without a sweep, auto assumes exponential service like the paper.
+ENGINES = {"deterministic": (0.0, False), "exponential+sweep": (1.0, True)}
+
+
 def prefill_one(
     profile: Profile,
+    engine: str,
     k: int,
     isl: int,
     osl: int,
@@ -217,8 +262,11 @@ def prefill_one(
 
     def cluster(m: int) -> ClusterConfig:
         return ClusterConfig(
-            prefill_instances=m, decode_instances=decode_n, prefill_routing=sim_routing
-        )  # type: ignore[arg-type]
+            prefill_instances=m,
+            decode_instances=decode_n,
+            prefill_routing=sim_routing,  # type: ignore[arg-type]
+            prefill_service_scv=ENGINES[engine][0],  # the truth, not the profile's fit
+        )
 
     counts = [p.allocation.prefill_instances for p in plans.values()]
     if not counts:
@@ -230,14 +278,14 @@ def prefill_one(
         ),
     )
     print(
-        f"  prefill {k}: ISL {isl} {dist} {stat} {routing} slack {slack:g}: models {counts}, "
+        f"  prefill {k}: {engine} ISL {isl} {dist} {stat} {routing} slack {slack:g}: models {counts}, "
         f"true {true_m}",
         file=sys.stderr,
         flush=True,
     )
     if true_m is None:
         return []
-    name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g}"
+    name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g} {engine}"
     return score(
         "prefill",
         name,
@@ -259,7 +307,16 @@ def prefill_scenarios(requests: int) -> list[Row]:
     grid = itertools.product(shapes, DISTS, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
     rows: list[Row] = []
     for k, ((isl, osl), dist, slack, stat, routing) in enumerate(grid):
-        rows += prefill_one(profile, k, isl, osl, dist, slack, stat, routing, requests)
+        rows += prefill_one(
+            profile, "deterministic", k, isl, osl, dist, slack, stat, routing, requests
+        )
+    # A noisy engine, profiled like pdplan does it: fixed ISL, so only the engine varies.
+    swept = make_profile(shapes, measure_sweep(shapes, ENGINES["exponential+sweep"][0]))
+    grid = itertools.product(shapes, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
+    for k, ((isl, osl), slack, stat, routing) in enumerate(grid):
+        rows += prefill_one(
+            swept, "exponential+sweep", k, isl, osl, "fixed", slack, stat, routing, requests
+        )
     return rows
 
 
@@ -385,6 +442,7 @@ def main() -> None:
     report(decode, "Decode (TPOT-bound)")
     report(rows, "All")
     for label, key in (
+        ("engine", lambda r: r.scenario.split()[-1]),
         ("ISL distribution", lambda r: r.scenario.split()[2]),
         ("TTFT statistic", lambda r: r.scenario.split()[5]),
         ("prefill routing", lambda r: r.scenario.split()[6]),

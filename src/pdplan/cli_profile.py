@@ -23,7 +23,7 @@ def _ints(text: str, field: str) -> tuple[int, ...]:
 
 
 def _loads(text: str | None) -> tuple[float, ...]:
-    if not text:
+    if not text or text.strip().lower() == "none":
         return ()
     return number_list(text, "--loads", float, lambda v: 0 < v < 1, "utilizations in (0, 1)")
 
@@ -134,8 +134,16 @@ prefill_options = [
         show_default=True,
         help="Requests per saturation step.",
     ),
-    click.option("--loads", help="Poisson TTFT sweep at these utilizations, e.g. 0.3,0.5,0.7,0.9."),
-    click.option("--sweep-requests", type=click.IntRange(min=10), default=120, show_default=True),
+    click.option(
+        "--loads",
+        default="0.5,0.7,0.85",
+        show_default=True,
+        help="Poisson TTFT sweep at these utilizations ('none' to skip). The planner reads the "
+        "engine's service variability from it (--model auto/queueing). More requests per point "
+        "read it better: at 85 % utilization one run of 300 requests shows a mean queueing "
+        "delay within -50..+75 % of the steady state 9 times in 10 (1500: -32..+45 %).",
+    ),
+    click.option("--sweep-requests", type=click.IntRange(min=10), default=300, show_default=True),
 ]
 decode_options = [
     click.option("--decode-isl", type=click.IntRange(min=1), default=1024, show_default=True),
