@@ -20,6 +20,7 @@ passing and the first failing step). The TTFT SLO is set loose: decode is what i
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -30,7 +31,9 @@ from pdplan.quantiles import Stat
 from pdplan.units import parse_duration_s
 
 
-def predicted_rps(profile_path: str, isl: int, osl: int, tpot_s: float, stat: Stat) -> dict[str, float]:
+def predicted_rps(
+    profile_path: str, isl: int, osl: int, tpot_s: float, stat: Stat
+) -> dict[str, float]:
     profile = load_profile(profile_path)
     workload = Workload(isl_tokens=isl, osl_tokens=osl, total_tps=isl + osl)  # 1 req/s
     slo = SLO(ttft_s=1e3, tpot_s=tpot_s, tpot_stat=stat)
@@ -52,7 +55,7 @@ def crossing_rps(steps: list[dict[str, object]], tpot_s: float, stat: str) -> fl
         for s in steps
         if not s["failed"] and s["tpot_s"]["count"]  # type: ignore[index]
     )
-    for (r0, t0), (r1, t1) in zip(points, points[1:], strict=False):
+    for (r0, t0), (r1, t1) in itertools.pairwise(points):
         if t0 <= tpot_s < t1:
             return r0 + (tpot_s - t0) * (r1 - r0) / (t1 - t0)
     if points and points[-1][1] <= tpot_s:

@@ -278,8 +278,8 @@ def prefill_one(
         ),
     )
     print(
-        f"  prefill {k}: {engine} ISL {isl} {dist} {stat} {routing} slack {slack:g}: models {counts}, "
-        f"true {true_m}",
+        f"  prefill {k}: {engine} ISL {isl} {dist} {stat} {routing} slack {slack:g}: "
+        f"models {counts}, true {true_m}",
         file=sys.stderr,
         flush=True,
     )

@@ -47,7 +47,8 @@ def _phase_table(plan: Plan) -> Table:
     p, d = plan.prefill, plan.decode
     if p.max_tps is not None and plan.slo is not None and p.overhead_s is not None:
         how_p = (
-            f"{p.queue_model or 'M/M/1'}, TPmax {fmt_tps(p.max_tps)}, {(p.utilization or 0):.1%} busy, "
+            f"{p.queue_model or 'M/M/1'}, TPmax {fmt_tps(p.max_tps)}, "
+            f"{(p.utilization or 0):.1%} busy, "
             f"TTFT {fmt_duration(plan.slo.ttft_s)} - {fmt_duration(p.overhead_s)} overhead"
         )
     else:
