@@ -200,19 +200,23 @@ def _finish(
     )
 
 
-def _service_scv(profile: PrefillProfile, workload: Workload, model: str) -> float:
-    """Prefill service-time SCV: the ISL spread times the engine's own variability.
+def _service_scv(profile: PrefillProfile, workload: Workload, model: str) -> tuple[float, str]:
+    """Prefill service-time SCV (the ISL spread times the engine's variability) and where
+    the engine's part came from.
 
     ``queueing`` takes the engine's from the profile's Poisson sweep (deterministic without
     one); ``auto`` too, but without a sweep assumes at least exponential service, as the
-    paper does: real engines measured so far queue like M/M/1 or worse at high utilization
-    (README, "How accurate is each model")."""
+    paper does (README, "Summary: how far each model is from the truth")."""
     if model == "paper":
-        return 1.0
+        return 1.0, "exponential (the paper)"
     fit = fit_engine_scv(profile)
     if fit is not None:
-        return combine_scv(workload.isl_scv, fit.scv)
-    return workload.isl_scv if model == "queueing" else max(1.0, workload.isl_scv)
+        return combine_scv(workload.isl_scv, fit.scv), (
+            f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep point(s)"
+        )
+    if model == "queueing":
+        return workload.isl_scv, "no sweep in the profile: deterministic engine assumed"
+    return max(1.0, workload.isl_scv), "no sweep in the profile: exponential assumed"
 
 
 def _queue_name(model: str, scv: float, routing: PrefillRouting) -> str:
@@ -246,7 +250,7 @@ def _plan_prefill(
     service_s = dp * isl / tpmax  # one DP group computes one request
     budget_s = slo.ttft_s - overhead
     rate = workload.rate_rps
-    scv = _service_scv(profile, workload, model)
+    scv, scv_source = _service_scv(profile, workload, model)
     if model == "paper" and slo.ttft_stat == "mean":
         # eq. 13 in closed form; raises InfeasibleSLOError with the smallest TTFT
         effective = prefill_effective_tps(tpmax, isl, slo.ttft_s, overhead, dp)
@@ -295,6 +299,7 @@ def _plan_prefill(
             gpus_per_instance=profile.gpus_per_instance,
             queue_model=_queue_name(model, scv, routing),
             service_scv=scv,
+            service_scv_source=scv_source,
         ),
         rate_of,
     )

@@ -32,6 +32,9 @@ class PrefillPlan(BaseModel):
     service_scv: float | None = Field(
         None, description="prefill service-time SCV used (ISL spread x engine variability)"
     )
+    service_scv_source: str | None = Field(
+        None, description="where the engine's part of the SCV came from"
+    )
 
 
 class DecodePlan(BaseModel):

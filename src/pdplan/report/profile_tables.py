@@ -47,7 +47,30 @@ def sweep_table(part: dict[str, Any]) -> Table | None:
             ),
             str(r["requests"]),
         )
+    fit = _engine_fit(part)
+    if fit is not None:
+        kind = "M/D/1-like" if fit.scv == 0 else "M/M/1-like" if abs(fit.scv - 1) < 0.2 else ""
+        table.caption = (
+            f"engine service SCV {fit.scv:.2f}{f' ({kind})' if kind else ''}: median of "
+            f"{fit.points} point(s) (raw {fit.raw_scv:+.2f}); --model auto plans with it"
+        )
+        table.caption_justify = "left"
     return table
+
+
+def _engine_fit(part: dict[str, Any]) -> Any:
+    """The planner's SCV fit on this part; the idle TTFTs stand in for the overhead."""
+    from pdplan.models.profile import PrefillProfile
+    from pdplan.variability import fit_engine_scv
+
+    measured = {k: v for k, v in part.items() if k in ("max_throughput", "ttft_vs_rate")}
+    try:
+        profile = PrefillProfile.model_validate(
+            {"gpus_per_instance": 1, "overhead_s": 0.0, **measured}
+        )
+    except ValueError:
+        return None
+    return fit_engine_scv(profile)
 
 
 def decode_table(part: dict[str, Any]) -> Table:

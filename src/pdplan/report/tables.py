@@ -51,6 +51,8 @@ def _phase_table(plan: Plan) -> Table:
             f"{(p.utilization or 0):.1%} busy, "
             f"TTFT {fmt_duration(plan.slo.ttft_s)} - {fmt_duration(p.overhead_s)} overhead"
         )
+        if p.service_scv_source and plan.model != "paper":
+            how_p += f"; {p.service_scv_source}"
     else:
         how_p = "given"
     if d.batch is not None and d.tpot_s is not None:
