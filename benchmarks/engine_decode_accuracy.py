@@ -6,8 +6,8 @@ Each decode model predicts the largest request rate whose TPOT statistic meets t
 - ``paper``: the batch B* whose TPOT meets the SLO, held constantly: ``B* / TPOT(B*) / OSL``;
 - ``poisson``: the batch fluctuating under Poisson arrivals (``--model queueing
   --decode-routing random``; exactly the situation of one instance fed by Poisson arrivals);
-- ``measured``: ``paper`` capped by the profile's measured output tok/s at B* (what
-  ``--model queueing``/``auto`` plan with under least-loaded routing).
+- ``auto``: the default model under least-loaded routing: one instance has nothing to
+  balance, so the batch fluctuation applies, capped by the profile's measured output tok/s.
 
 Then ``pdplan loadtest`` offers open-loop Poisson load at multiples of the paper's rate and the
 measured capacity is where the TPOT statistic crosses the SLO (linear between the last
@@ -41,7 +41,7 @@ def predicted_rps(
     for name, model, routing in [
         ("paper", "paper", "least_loaded"),
         ("poisson", "queueing", "random"),
-        ("measured", "queueing", "least_loaded"),
+        ("auto", "auto", "least_loaded"),
     ]:
         plan = planner.size(profile, workload, slo, model=model, decode_routing=routing)  # type: ignore[arg-type]
         out[name] = plan.decode.effective_tps / osl

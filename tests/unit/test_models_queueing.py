@@ -154,3 +154,64 @@ def test_measured_decode_throughput_caps_batch_over_tpot(
     assert paper.decode.effective_tps == pytest.approx(8 / 0.015)  # unchanged
     assert auto.decode.effective_tps == pytest.approx(100.0)
     assert any("measured decode throughput" in x for x in auto.warnings)
+
+
+def _convex_decode_profile() -> Profile:
+    """Fast prefill, a convex TPOT(b) = 8 ms + 0.05 b^1.3 ms (as in model_accuracy)."""
+    from pdplan.io import parse_profile
+
+    points = [
+        {"batch": b, "tpot_ms": 8.0 + 0.05 * b**1.3} for b in (1, 2, 4, 8, 16, 32, 64, 128, 256)
+    ]
+    return parse_profile(
+        {
+            "schema_version": 1,
+            "prefill": {
+                "gpus_per_instance": 1,
+                "overhead_s": 0.0,
+                "max_throughput": [{"isl_tokens": 512, "max_tps": 1e7}],
+            },
+            "decode": {
+                "gpus_per_instance": 1,
+                "curves": [{"isl_tokens": 512, "osl_tokens": 128, "points": points}],
+            },
+        }
+    )
+
+
+def test_one_decode_instance_fluctuates_under_any_routing() -> None:
+    """One decode instance fed by Poisson arrivals cannot hold its batch at B*: the simulator
+    misses the TPOT SLO at the paper's rate and meets it at the fluctuation model's."""
+    from pdplan.sim import ClusterConfig, Fixed, SimConfig, simulate
+
+    profile = _convex_decode_profile()
+    slo = SLO(ttft_s=100.0, tpot_s=0.012)
+    rates = {}
+    for model in ("paper", "auto"):
+        w = Workload.from_rps(isl_tokens=512, osl_tokens=128, rate_rps=10.0)
+        plan = size(profile, w, slo, model=model)  # type: ignore[arg-type]
+        assert plan.allocation.decode_instances == 1
+        rates[model] = plan.decode.effective_tps / 128
+    assert rates["auto"] < rates["paper"] * 0.99
+
+    def mean_tpot_s(rate: float) -> float:
+        config = SimConfig(
+            cluster=ClusterConfig(prefill_instances=1, decode_instances=1),
+            rate_rps=rate,
+            isl=Fixed(tokens=512),
+            osl=Fixed(tokens=128),
+            requests=20_000,
+            seed=5,
+        )
+        return simulate(profile, config).tpot_ms.mean / 1000
+
+    assert mean_tpot_s(rates["paper"]) > slo.tpot_s
+    assert mean_tpot_s(rates["auto"] * 0.98) <= slo.tpot_s
+    # Between the two rates auto needs a second instance; the paper's rule says one.
+    w = Workload.from_rps(
+        isl_tokens=512, osl_tokens=128, rate_rps=(rates["auto"] + rates["paper"]) / 2
+    )
+    assert size(profile, w, slo, model="paper").allocation.decode_instances == 1
+    auto = size(profile, w, slo, model="auto")
+    assert auto.allocation.decode_instances == 2
+    assert any("fluctuates" in x for x in auto.warnings)
