@@ -380,12 +380,8 @@ def _plan_decode(
         # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
         # requests spend part of their life outside decode (prefill, KV transfer, gaps)
         cap_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
-        if cap_tps < effective:
-            warnings.append(
-                f"measured decode throughput at batch {chosen.batch} is {cap_tps:,.0f} "
-                f"tok/s, below the TPOT-based {effective:,.0f} tok/s; planning with the measured"
-            )
-            effective = cap_tps
+    tpot_based = effective
+    effective = min(effective, cap_tps)
     per_instance_rps = effective / workload.osl_tokens
     instances = instances_needed(workload.rate_rps, workload.osl_tokens, effective)
     rate_of: RateOf = lambda n: n * per_instance_rps  # noqa: E731
@@ -393,7 +389,8 @@ def _plan_decode(
         single_tps = min(fluctuating[0], cap_tps)
         single_rps = single_tps / workload.osl_tokens
         if workload.rate_rps <= single_rps * (1 + _EPS):  # one instance carries it
-            effective, batch, tpot_s = single_tps, fluctuating[1], fluctuating[2]
+            tpot_based, batch, tpot_s = fluctuating
+            effective = single_tps
             instances = workload.rate_rps / single_rps
         elif instances <= 1:  # the held batch would fit one, its fluctuation does not
             warnings.append(
@@ -403,6 +400,11 @@ def _plan_decode(
             )
             instances = 1 + 1e-6
         rate_of = lambda n: single_rps if n == 1 else n * per_instance_rps  # noqa: E731
+    if cap_tps < tpot_based:
+        warnings.append(
+            f"measured decode throughput at batch {chosen.batch} is {cap_tps:,.0f} tok/s, below "
+            f"the TPOT-based {tpot_based:,.0f} tok/s; planning with the measured"
+        )
     return (
         DecodePlan(
             batch=batch,

@@ -71,7 +71,8 @@ def test_prefill_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -
     prefill = PrefillProfile.model_validate({"gpus_per_instance": 1, "overhead_s": 0.0, **measured})
     fit = fit_engine_scv(prefill)
     print(json.dumps({"engine_scv": fit.scv if fit else None}))
-    assert fit is not None and fit.points == 2
+    assert fit is not None and len(fit.point_scv) == 2  # both ISLs' points usable
+    assert fit.points in (1, 2)  # the median is over those at >= 50 % utilization
     assert 0 <= fit.scv < 20
 
 
@@ -135,4 +136,6 @@ def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path) -> None:
         SLO(ttft_s=0.5, tpot_s=profile.decode.curves[0].points[-1].tpot_ms / 1000),
     )
     assert plan.allocation.meets_target
-    assert plan.warnings == []
+    # The default model plans decode with the measured tok/s when it is below batch / TPOT
+    # (it is on this engine: the client's gaps between requests); nothing else to warn about.
+    assert all(w.startswith("measured decode throughput") for w in plan.warnings)
