@@ -15,9 +15,12 @@ from typing import Any
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.bench.stats import decode_output_tps, split_bursty, steady_window, summarize
+from pdplan.errors import BenchmarkError
 from pdplan.units import s_to_ms
 
 __all__ = ["DecodeSettings", "profile_decode"]
+
+BURST_FLOOR_OF_SMALLEST = 0.5  # a stream below half the smallest batch's median TPOT is a burst
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,10 @@ def _mean_duration_s(records: list[RequestRecord]) -> float:
 
 
 async def _batch(
-    session: Session, s: DecodeSettings, batch: int, request_s: float
+    session: Session, s: DecodeSettings, batch: int, request_s: float, floor_s: float
 ) -> dict[str, Any]:
-    """One batch size; ``request_s`` (a request's expected duration) sets the start stagger."""
+    """One batch size; ``request_s`` (a request's expected duration) sets the start stagger,
+    ``floor_s`` the TPOT below which a stream counts as bursty whatever the step's median."""
     step = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={batch}"
     if (done := session.finished(step)) is not None:
         return done
@@ -64,7 +68,7 @@ async def _batch(
         and r.t_end_s <= w1
     ]
     used = inside or [r for r in records if r.ok]
-    used, bursty = split_bursty(used)
+    used, bursty = split_bursty(used, floor_s=floor_s)
     tpot = summarize(r.tpot_s for r in used)
     summary = {
         "batch": batch,
@@ -96,13 +100,22 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
         )
         request_s = _mean_duration_s(warm)
     points = []
+    floor_s = 0.0  # half the smallest batch's TPOT: no larger batch decodes faster
     for batch in s.batches:
-        step = await _batch(session, s, batch, request_s)
+        step = await _batch(session, s, batch, request_s, floor_s)
         request_s = step.get("request_s", request_s)
+        if not floor_s and step["tpot_s"]["count"]:
+            floor_s = BURST_FLOOR_OF_SMALLEST * step["tpot_s"]["p50"]
         if step.get("bursty_requests"):
             session.reporter.note(
                 f"batch {batch}: {step['bursty_requests']} request(s) received all tokens in one "
                 "burst (delivery stall, not generation); left out of TPOT, kept in records"
+            )
+        if not step["tpot_s"]["count"]:
+            raise BenchmarkError(
+                f"decode batch {batch}: every stream arrived in bursts (no token timing); the "
+                "client or the server is starved of CPU: see README, 'Measuring on a small "
+                f"machine'; raw samples kept in {session.out_dir}"
             )
         tpot = step["tpot_s"]
         points.append(

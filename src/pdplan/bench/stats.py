@@ -71,9 +71,11 @@ BURST_SHARE = 0.2
 
 
 def split_bursty(
-    records: Sequence[RequestRecord], share: float = BURST_SHARE
+    records: Sequence[RequestRecord], share: float = BURST_SHARE, floor_s: float = 0.0
 ) -> tuple[list[RequestRecord], list[RequestRecord]]:
-    """Split off requests whose tokens arrived in one burst: TPOT < ``share`` x the median.
+    """Split off requests whose tokens arrived in one burst: TPOT < ``share`` x the median,
+    or below ``floor_s`` (an absolute floor, e.g. half the TPOT measured at batch 1: a bigger
+    batch is never faster, and a step whose streams are mostly bursty has a bursty median).
 
     Such a stream carries no timing (the engine's front end or the network held the tokens
     and released them together), so its TPOT is not a generation time. Callers report how
@@ -87,7 +89,7 @@ def split_bursty(
     tpots = [r.tpot_s for r in records if r.tpot_s is not None]
     if not tpots:
         return list(records), []
-    floor = share * percentile(tpots, 50)
+    floor = max(share * percentile(tpots, 50), floor_s)
     kept = [r for r in records if r.tpot_s is None or r.tpot_s >= floor]
     bursty = [r for r in records if r.tpot_s is not None and r.tpot_s < floor]
     return kept, bursty

@@ -7,6 +7,7 @@ from pdplan.bench.stats import (
     decode_output_tps,
     percentile,
     prefill_input_tps,
+    split_bursty,
     steady_window,
     summarize,
 )
@@ -59,3 +60,15 @@ def test_decode_tps_spreads_tokens_over_the_span() -> None:
     records = [rec(-1, 0.0, 10.0, 11)]
     assert decode_output_tps(records, (5.0, 10.0)) == pytest.approx(5 / 5)
     assert decode_output_tps(records, (-1.0, 10.0)) == pytest.approx(11 / 11)
+
+
+def test_mostly_bursty_step_needs_the_absolute_floor() -> None:
+    # 11 tokens: TPOT = (t_last - t_first) / 10. Two real streams at 3 ms/token, four that
+    # arrived in one burst (0.01 ms/token): the median is a burst, so only the floor (half
+    # the batch-1 TPOT, here 2 ms / 2) separates them.
+    real = [rec(0.0, 0.01, 0.01 + 10 * 0.003, 11) for _ in range(2)]
+    burst = [rec(0.0, 0.05, 0.05 + 10 * 0.00001, 11) for _ in range(4)]
+    kept, bursty = split_bursty(real + burst)
+    assert len(bursty) == 0  # the median is bursty: the relative rule sees nothing
+    kept, bursty = split_bursty(real + burst, floor_s=0.001)
+    assert kept == real and bursty == burst
