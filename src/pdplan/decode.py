@@ -27,11 +27,43 @@ __all__ = ["poisson_max_rate_rps", "poisson_tpot_stat_s"]
 
 
 def _poisson_pmf(mean: float, upto: int) -> list[float]:
+    """P(N = k) for k = 0..upto, stopped early once past the mode and negligible."""
     out, p = [], math.exp(-mean)
     for k in range(upto + 1):
         out.append(p)
         p *= mean / (k + 1)
+        if k > mean and p < 1e-12:
+            break
     return out
+
+
+def _stat_s(rate_rps: float, table: list[float], osl: int, stat: Stat) -> float:
+    """``table[k]`` is TPOT at batch ``k + 1``; see :func:`poisson_tpot_stat_s`."""
+    max_batch = len(table)
+    if rate_rps <= 0:
+        return table[0]
+    m = rate_rps * (osl - 1) * table[0]
+    mean_tpot = table[0]
+    for _ in range(100):
+        if m + 1 > max_batch:
+            return math.inf
+        pmf = _poisson_pmf(m, max_batch - 1)
+        mass = sum(pmf)
+        if 1 - mass > 0.01:
+            return math.inf
+        mean_tpot = sum(p * t for p, t in zip(pmf, table, strict=False)) / mass
+        new_m = rate_rps * (osl - 1) * mean_tpot
+        if abs(new_m - m) < 1e-9 * max(1.0, m):
+            break
+        m = new_m
+    if stat == "mean":
+        return mean_tpot
+    target, acc = STAT_QUANTILE[stat] * mass, 0.0
+    for k, p in enumerate(pmf):
+        acc += p
+        if acc >= target:
+            return table[k]
+    return table[len(pmf) - 1]
 
 
 def poisson_tpot_stat_s(
@@ -39,40 +71,20 @@ def poisson_tpot_stat_s(
 ) -> float:
     """TPOT statistic at ``rate_rps`` per instance under Poisson batch fluctuation (inf if the
     batch cap would be hit more than 1 % of the time)."""
-    if rate_rps <= 0:
-        return tpot_s(1)
-    m = rate_rps * (osl - 1) * tpot_s(1)
-    for _ in range(100):
-        if m + 1 > max_batch:
-            return math.inf
-        pmf = _poisson_pmf(m, max_batch - 1)
-        if 1 - sum(pmf) > 0.01:
-            return math.inf
-        mean_tpot = sum(p * tpot_s(k + 1) for k, p in enumerate(pmf)) / sum(pmf)
-        new_m = rate_rps * (osl - 1) * mean_tpot
-        if abs(new_m - m) < 1e-9 * max(1.0, m):
-            break
-        m = new_m
-    if stat == "mean":
-        return mean_tpot
-    target, acc = STAT_QUANTILE[stat] * sum(pmf), 0.0
-    for k, p in enumerate(pmf):
-        acc += p
-        if acc >= target:
-            return tpot_s(k + 1)
-    return tpot_s(max_batch)
+    return _stat_s(rate_rps, [tpot_s(b) for b in range(1, max_batch + 1)], osl, stat)
 
 
 def poisson_max_rate_rps(
     tpot_s: Callable[[int], float], max_batch: int, osl: int, tpot_slo_s: float, stat: Stat
 ) -> float:
     """Largest per-instance rate whose Poisson-fluctuation TPOT statistic meets the SLO."""
-    if poisson_tpot_stat_s(1e-12, tpot_s, max_batch, osl, stat) > tpot_slo_s:
+    table = [tpot_s(b) for b in range(1, max_batch + 1)]
+    if _stat_s(1e-12, table, osl, stat) > tpot_slo_s:
         return 0.0
-    lo, hi = 0.0, max_batch / tpot_s(max_batch) / max(osl - 1, 1)
-    for _ in range(60):
+    lo, hi = 0.0, max_batch / table[-1] / max(osl - 1, 1)
+    for _ in range(48):
         mid = (lo + hi) / 2
-        if poisson_tpot_stat_s(mid, tpot_s, max_batch, osl, stat) <= tpot_slo_s:
+        if _stat_s(mid, table, osl, stat) <= tpot_slo_s:
             lo = mid
         else:
             hi = mid
