@@ -4,7 +4,8 @@ statistic within the SLO. Pure functions on floats.
 - ``paper``: the batch B* whose TPOT meets the SLO is held constantly, so an instance serves
   ``B* / TPOT(B*) / OSL`` requests/s (arXiv 2603.04716). Exact when a least-loaded router
   keeps every batch at its mean.
-- ``poisson``: with random routing the batch of an instance fluctuates; treated as M/G/inf,
+- ``poisson``: with random routing, or on a single instance fed by Poisson arrivals (which
+  no router can balance), the batch of an instance fluctuates; treated as M/G/inf,
   the other requests an arrival finds are Poisson with mean m, so it runs at
   ``TPOT(1 + N)``, ``N ~ Poisson(m)``; Little's law closes the loop,
   ``m = rate * (OSL - 1) * E[TPOT(1 + N)]``. TPOT is convex in the batch, so the mean TPOT at

@@ -6,10 +6,11 @@ per-instance throughputs into instance counts. ``model="queueing"`` replaces M/M
 with the service-time variability of the ISL distribution times the engine's own (fitted from
 the profile's Poisson TTFT sweep, :mod:`pdplan.variability`; M/D/1 for fixed lengths without
 one), pools prefill instances behind one queue when asked (M/G/c), lets the decode batch
-fluctuate under random decode routing (:mod:`pdplan.decode`) and caps decode by measured
-output tok/s. ``model="auto"`` (the default) is ``queueing`` that, lacking a sweep, assumes
-exponential service like the paper. All take mean or percentile SLOs. Whole allocations are
-then rated by the total throughput they sustain with both SLOs met.
+fluctuate under random decode routing or on a single decode instance (:mod:`pdplan.decode`)
+and caps decode by measured output tok/s. ``model="auto"`` (the default) is ``queueing``
+that, lacking a sweep, assumes exponential service like the paper. All take mean or
+percentile SLOs. Whole allocations are then rated by the total throughput they sustain with
+both SLOs met.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def size(
         ``queueing`` (M/G/1 or M/G/c with the ISL's and the engine's variability, Poisson batch
         fluctuation under random decode routing) or ``paper`` (M/M/1, the paper's decode rule)
     :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
-    :param decode_routing: ``least_loaded`` (every batch at its mean) or ``random``
+    :param decode_routing: ``least_loaded`` (every batch at its mean, from two instances on;
+        one instance fluctuates whatever the routing) or ``random``
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
         is achievable
 
