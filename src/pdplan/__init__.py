@@ -35,7 +35,7 @@ from pdplan.models import (
     ProfileMetadata,
     Workload,
 )
-from pdplan.planner import size, size_from_instance_tps
+from pdplan.planner import rate_allocation, size, size_from_instance_tps
 
 __version__ = "0.1.0"
 
@@ -60,6 +60,7 @@ __all__ = [
     "Workload",
     "default_profile",
     "load_profile",
+    "rate_allocation",
     "save_profile",
     "size",
     "size_from_instance_tps",

@@ -131,17 +131,18 @@ def _predictions(
     from pdplan.sim.capacity import max_rate
     from pdplan.sim.config import ClusterConfig
     from pdplan.sim.sweep import sweep_rates
-    from pdplan.verify import planned_capacity_tps
 
     profile = load_profile_option(kw["profile_path"])
-    plan = planner.size(profile, workload, slo, model=kw["plan_model"])
+    planned = planner.rate_allocation(
+        profile, workload, slo, kw["prefill_n"], kw["decode_n"], model=kw["plan_model"]
+    )
     cluster = ClusterConfig(prefill_instances=kw["prefill_n"], decode_instances=kw["decode_n"])
     sim = max_rate(profile, cluster, isl, osl, slo, stat=kw["stat"], requests=10_000)
     rates = [settings.rate_rps * m for m in settings.multipliers]
     return {
         "allocation": f"{kw['prefill_n']}P{kw['decode_n']}D",
         "plan_model": kw["plan_model"],
-        "planned_max_total_tps": planned_capacity_tps(plan, kw["prefill_n"], kw["decode_n"]),
+        "planned_max_total_tps": planned.max_total_tps,
         "simulated_max_total_tps": sim.max_total_tps,
         "simulated_sweep": [
             p.model_dump(mode="json") for p in sweep_rates(profile, cluster, rates, isl, osl, slo)

@@ -30,7 +30,15 @@ from pdplan.slo import decode_max_batch, instances_needed, min_mean_ttft_s, pref
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 from pdplan.variability import combine_scv, fit_engine_scv
 
-__all__ = ["MODELS", "DecodeRouting", "Model", "PrefillRouting", "size", "size_from_instance_tps"]
+__all__ = [
+    "MODELS",
+    "DecodeRouting",
+    "Model",
+    "PrefillRouting",
+    "rate_allocation",
+    "size",
+    "size_from_instance_tps",
+]
 
 _EPS = 1e-9
 Model = Literal["paper", "queueing", "auto"]
@@ -67,20 +75,63 @@ def size(
     >>> plan.allocation.name, round(plan.pd_ratio, 2)
     ('4P4D', 0.82)
     """
-    resolved = model
-    if resolved == "paper" and (prefill_routing, decode_routing) != ("independent", "least_loaded"):
+    warnings: list[str] = []
+    prefill, decode, prefill_rps, decode_rps = _phases(
+        profile, workload, slo, warnings, model, prefill_routing, decode_routing
+    )
+    return _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, model)
+
+
+def rate_allocation(
+    profile: Profile,
+    workload: Workload,
+    slo: SLO,
+    prefill_instances: int,
+    decode_instances: int,
+    *,
+    model: Model = "auto",
+    prefill_routing: PrefillRouting = "independent",
+    decode_routing: DecodeRouting = "least_loaded",
+) -> Allocation:
+    """What any mPnD sustains with both SLOs met, by the same model as :func:`size` (which
+    rates only the planned allocation and its neighbours). The workload gives the lengths;
+    its target rate does not matter.
+
+    >>> from pdplan.io import default_profile
+    >>> a = rate_allocation(default_profile(), Workload.from_tpm(isl_tokens=6144,
+    ...                     osl_tokens=512, tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020), 3, 4)
+    >>> a.name, round(a.max_tpm / 1e6, 2)
+    ('3P4D', 4.89)
+    """
+    prefill, decode, prefill_rps, decode_rps = _phases(
+        profile, workload, slo, [], model, prefill_routing, decode_routing
+    )
+    return _rate(
+        prefill_instances, decode_instances, prefill_rps, decode_rps, prefill, decode, workload
+    )
+
+
+def _phases(
+    profile: Profile,
+    workload: Workload,
+    slo: SLO,
+    warnings: list[str],
+    model: Model,
+    prefill_routing: PrefillRouting,
+    decode_routing: DecodeRouting,
+) -> tuple[PrefillPlan, DecodePlan, RateOf, RateOf]:
+    if model == "paper" and (prefill_routing, decode_routing) != ("independent", "least_loaded"):
         raise ConfigError(
             "model paper assumes independent prefill queues and least-loaded decode routing; "
             "use --model queueing (or auto) for pooled or random routing"
         )
-    warnings: list[str] = []
     prefill, prefill_rps = _plan_prefill(
-        profile.prefill, workload, slo, warnings, resolved, prefill_routing
+        profile.prefill, workload, slo, warnings, model, prefill_routing
     )
     decode, decode_rps = _plan_decode(
-        profile.decode, workload, slo, warnings, resolved, decode_routing
+        profile.decode, workload, slo, warnings, model, decode_routing
     )
-    return _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, resolved)
+    return prefill, decode, prefill_rps, decode_rps
 
 
 def size_from_instance_tps(

@@ -12,7 +12,7 @@ from pdplan.sim.capacity import Stat, max_rate
 from pdplan.sim.config import ClusterConfig, PrefillRouting
 from pdplan.sim.lengths import Fixed, LengthDist
 
-__all__ = ["VerifyRow", "planned_capacity_tps", "verify_plan"]
+__all__ = ["VerifyRow", "verify_plan"]
 
 
 class VerifyRow(BaseModel):
@@ -67,12 +67,3 @@ def verify_plan(
             )
         )
     return rows
-
-
-def planned_capacity_tps(plan: Plan, prefill_instances: int, decode_instances: int) -> float:
-    """Total tok/s the plan's per-instance throughputs promise for any mPnD (independent
-    prefill queues, as the paper assumes)."""
-    w = plan.workload
-    prefill_rps = prefill_instances * plan.prefill.effective_tps / plan.prefill.isl_tokens
-    decode_rps = decode_instances * plan.decode.effective_tps / w.osl_tokens
-    return min(prefill_rps, decode_rps) * (w.isl_tokens + w.osl_tokens)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pdplan import SLO, Workload, load_profile, size
+from pdplan import SLO, Workload, load_profile, rate_allocation
 from pdplan.bench import profiler
 from pdplan.bench.decode import DecodeSettings
 from pdplan.bench.loadtest import LoadtestSettings, run_loadtest
@@ -19,7 +19,6 @@ from pdplan.bench.overhead import OverheadSettings
 from pdplan.bench.prefill import PrefillSettings
 from pdplan.bench.session import Session
 from pdplan.sim import Fixed
-from pdplan.verify import planned_capacity_tps
 
 pytestmark = pytest.mark.engine
 
@@ -69,7 +68,7 @@ def test_profile_plan_loadtest_on_1p1d(tmp_path: Path) -> None:
     slo = SLO(ttft_s=0.5, tpot_s=slowest_ms / 1000 * 1.2)
     workload = Workload.from_rps(isl_tokens=ISL, osl_tokens=OSL, rate_rps=1.0)
     planned = {
-        model: planned_capacity_tps(size(profile, workload, slo, model=model), 1, 1)
+        model: rate_allocation(profile, workload, slo, 1, 1, model=model).max_total_tps
         for model in ("paper", "auto")
     }
     planned_tps = planned["auto"]  # auto plans with the measured decode tok/s

@@ -215,3 +215,20 @@ def test_one_decode_instance_fluctuates_under_any_routing() -> None:
     auto = size(profile, w, slo, model="auto")
     assert auto.allocation.decode_instances == 2
     assert any("fluctuates" in x for x in auto.warnings)
+
+
+def test_rate_allocation_rates_any_allocation_like_size() -> None:
+    from pdplan import rate_allocation
+
+    profile = _convex_decode_profile()
+    slo = SLO(ttft_s=100.0, tpot_s=0.012)
+    w = Workload.from_rps(isl_tokens=512, osl_tokens=128, rate_rps=60.0)
+    plan = size(profile, w, slo)
+    for a in [plan.allocation, *plan.alternatives]:
+        again = rate_allocation(profile, w, slo, a.prefill_instances, a.decode_instances)
+        assert again.max_total_tps == pytest.approx(a.max_total_tps)
+    # One decode instance is rated with its fluctuating batch, two with the held batch.
+    one = rate_allocation(profile, w, slo, 1, 1).decode_max_total_tps
+    two = rate_allocation(profile, w, slo, 1, 2).decode_max_total_tps
+    paper_one = rate_allocation(profile, w, slo, 1, 1, model="paper").decode_max_total_tps
+    assert one < paper_one and two == pytest.approx(2 * paper_one)
