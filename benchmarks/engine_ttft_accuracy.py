@@ -20,7 +20,8 @@ Beside each measured mean, the 90 % band of the mean TTFT that one run of the sa
 shows when M/D/1 is exactly right (Lindley's recursion, starting empty like a profiler
 step): a measured mean outside it is an engine effect, not sampling noise.
 
-A directory's overhead is the mean of ``idle TTFT - ISL / TPmax`` over its ISLs.
+A directory's overhead is the mean of ``idle TTFT - ISL / TPmax`` over its ISLs (as
+``pdplan profile`` assembles it, without a P->D transfer).
 
     python benchmarks/engine_ttft_accuracy.py docs/examples/vllm-cpu-tiny-llama.yaml
     python benchmarks/engine_ttft_accuracy.py run1/ run2/ run3/ --detail
@@ -35,6 +36,7 @@ import statistics
 from pathlib import Path
 
 from pdplan import load_profile
+from pdplan.bench.assemble import prefill_profile
 from pdplan.curves import interpolate
 from pdplan.models.profile import PrefillProfile, TtftRatePoint
 from pdplan.prefill import PrefillKind, sojourn_stat_s
@@ -51,15 +53,7 @@ Errors = dict[tuple[str, str], list[float]]
 def load_prefill(path: str) -> PrefillProfile:
     p = Path(path)
     if p.is_dir():
-        data = json.loads((p / "parts" / "prefill.json").read_text())
-        data.pop("meta", None)
-        points = data["max_throughput"]
-        overhead = statistics.mean(
-            max(q["idle_ttft_s"] - q["isl_tokens"] / q["max_tps"], 0.0) for q in points
-        )
-        return PrefillProfile.model_validate(
-            {"gpus_per_instance": 1, "overhead_s": overhead, **data}
-        )
+        return prefill_profile(json.loads((p / "parts" / "prefill.json").read_text()))
     return load_profile(path).prefill
 
 

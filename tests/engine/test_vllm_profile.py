@@ -11,12 +11,12 @@ import pytest
 
 from pdplan import SLO, Workload, load_profile, size
 from pdplan.bench import profiler
+from pdplan.bench.assemble import prefill_profile
 from pdplan.bench.client import EngineClient
 from pdplan.bench.decode import DecodeSettings
 from pdplan.bench.prefill import PrefillSettings
 from pdplan.bench.prometheus import delta, fetch_metrics
 from pdplan.bench.records import read_jsonl
-from pdplan.models.profile import PrefillProfile
 from pdplan.variability import fit_engine_scv
 
 pytestmark = pytest.mark.engine
@@ -67,9 +67,7 @@ def test_prefill_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -
         assert point["idle_ttft_s"] >= isl / point["max_tps"] * 0.5
     # The Poisson sweep yields the engine's service variability for the planner (one
     # 40-request point per ISL: noisy, so only a sane range is asserted; README has figures).
-    measured = {k: v for k, v in part.items() if k != "meta"}
-    prefill = PrefillProfile.model_validate({"gpus_per_instance": 1, "overhead_s": 0.0, **measured})
-    fit = fit_engine_scv(prefill)
+    fit = fit_engine_scv(prefill_profile(part))
     print(json.dumps({"engine_scv": fit.scv if fit else None}))
     assert fit is not None and len(fit.point_scv) == 2  # both ISLs' points usable
     assert fit.points in (1, 2)  # the median is over those at >= 50 % utilization

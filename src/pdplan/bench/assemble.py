@@ -16,7 +16,7 @@ from typing import Any
 
 from pdplan.models.profile import DecodeProfile, PrefillProfile, Profile, ProfileMetadata
 
-__all__ = ["assemble_profile", "client_overhead_s"]
+__all__ = ["assemble_profile", "client_overhead_s", "prefill_profile"]
 
 
 def client_overhead_s(prefill_part: dict[str, Any]) -> float:
@@ -27,6 +27,19 @@ def client_overhead_s(prefill_part: dict[str, Any]) -> float:
         if p.get("idle_ttft_s") is not None
     ]
     return sum(gaps) / len(gaps) if gaps else 0.0
+
+
+def prefill_profile(
+    prefill_part: dict[str, Any], *, prefill_gpus: int = 1, transfer_s: float = 0.0
+) -> PrefillProfile:
+    """The profile's prefill section from a prefill part; ``overhead_s`` is the client
+    overhead plus the P->D transfer (0 when not measured)."""
+    return PrefillProfile(
+        gpus_per_instance=prefill_gpus,
+        overhead_s=client_overhead_s(prefill_part) + transfer_s,
+        max_throughput=prefill_part["max_throughput"],
+        ttft_vs_rate=prefill_part.get("ttft_vs_rate", []),
+    )
 
 
 def assemble_profile(
@@ -45,12 +58,7 @@ def assemble_profile(
         "" if overhead_part else " (P->D not measured: run `pdplan profile overhead`)"
     )
     meta = metadata.model_copy(update={"notes": "; ".join(n for n in (metadata.notes, note) if n)})
-    prefill = PrefillProfile(
-        gpus_per_instance=prefill_gpus,
-        overhead_s=client_s + transfer_s,
-        max_throughput=prefill_part["max_throughput"],
-        ttft_vs_rate=prefill_part.get("ttft_vs_rate", []),
-    )
+    prefill = prefill_profile(prefill_part, prefill_gpus=prefill_gpus, transfer_s=transfer_s)
     decode = DecodeProfile(
         gpus_per_instance=decode_gpus,
         kv_capacity_tokens=kv_capacity_tokens,

@@ -59,15 +59,12 @@ def sweep_table(part: dict[str, Any]) -> Table | None:
 
 
 def _engine_fit(part: dict[str, Any]) -> Any:
-    """The planner's SCV fit on this part; the idle TTFTs stand in for the overhead."""
-    from pdplan.models.profile import PrefillProfile
+    """The planner's SCV fit on this part (it reads waits against the idle TTFTs)."""
+    from pdplan.bench.assemble import prefill_profile
     from pdplan.variability import fit_engine_scv
 
-    measured = {k: v for k, v in part.items() if k in ("max_throughput", "ttft_vs_rate")}
     try:
-        profile = PrefillProfile.model_validate(
-            {"gpus_per_instance": 1, "overhead_s": 0.0, **measured}
-        )
+        profile = prefill_profile(part)
     except ValueError:
         return None
     return fit_engine_scv(profile)
