@@ -17,8 +17,8 @@ import time
 
 import simpy
 
-from pdplan import default_profile
-from pdplan.sim import ClusterConfig, Fixed, SimConfig, simulate
+from pdplan import Workload, default_profile
+from pdplan.sim import ClusterConfig, SimConfig, simulate
 from pdplan.sim.capacity import upper_bound_rps
 from pdplan.sim.service import ServiceModel
 
@@ -90,9 +90,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     profile = default_profile()
-    cluster = ClusterConfig(prefill_instances=M, decode_instances=N)
-    isl, osl = Fixed(tokens=ISL), Fixed(tokens=OSL)
-    rate = 0.8 * upper_bound_rps(profile, cluster, isl, osl)
+    # deterministic prefill service, as in the SimPy baseline
+    cluster = ClusterConfig(prefill_instances=M, decode_instances=N, prefill_service_scv=0.0)
+    shape = Workload.from_rps(rate_rps=1.0, isl_tokens=ISL, osl_tokens=OSL)
+    rate = 0.8 * upper_bound_rps(profile, cluster, shape)
     service = ServiceModel.from_profile(profile, ISL, OSL)
     print(f"4P8D, ISL {ISL} / OSL {OSL}, Poisson {rate:.3f} req/s (80 % of the saturated rate)")
 
@@ -100,14 +101,17 @@ def main() -> None:
     result = simulate(
         profile,
         SimConfig(
-            cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=args.requests, seed=args.seed
+            cluster=cluster,
+            workload=shape.with_rate(rate),
+            requests=args.requests,
+            seed=args.seed,
         ),
     )
     ours_s = time.perf_counter() - start
     ours_rps = args.requests / ours_s
     print(
         f"pdplan   {args.requests:>9,} requests in {ours_s:7.2f} s = {ours_rps:>9,.0f} req/s"
-        f"   mean TTFT {result.ttft_s.mean:.3f} s, mean TPOT {result.tpot_ms.mean:.2f} ms"
+        f"   mean TTFT {result.ttft_s.mean:.3f} s, mean TPOT {result.tpot_s.mean * 1e3:.2f} ms"
     )
 
     start = time.perf_counter()

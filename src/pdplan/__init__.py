@@ -19,7 +19,7 @@ from pdplan.errors import (
     PdplanError,
     UnstableQueueError,
 )
-from pdplan.io import default_profile, load_profile, save_profile
+from pdplan.io import default_profile, load_profile, load_trace, save_profile
 from pdplan.models import (
     SLO,
     Allocation,
@@ -33,8 +33,11 @@ from pdplan.models import (
     PrefillProfile,
     Profile,
     ProfileMetadata,
+    Trace,
     Workload,
 )
+from pdplan.models.arrivals import Gamma, Poisson
+from pdplan.models.lengths import Empirical, Exponential, Fixed, Lognormal, Uniform
 from pdplan.planner import rate_allocation, size, size_from_instance_tps
 
 __version__ = "0.1.0"
@@ -48,18 +51,27 @@ __all__ = [
     "DecodePlan",
     "DecodePoint",
     "DecodeProfile",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "Gamma",
     "InfeasibleSLOError",
+    "Lognormal",
     "PdplanError",
     "Plan",
+    "Poisson",
     "PrefillPlan",
     "PrefillPoint",
     "PrefillProfile",
     "Profile",
     "ProfileMetadata",
+    "Trace",
+    "Uniform",
     "UnstableQueueError",
     "Workload",
     "default_profile",
     "load_profile",
+    "load_trace",
     "rate_allocation",
     "save_profile",
     "size",

@@ -9,22 +9,24 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
 
 from pdplan.cli_common import (
+    given,
     load_profile_option,
     maybe,
     options,
     slo_from,
-    target,
+    slo_options,
+    workload_from,
     workload_options,
 )
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
 from pdplan.io import format_validation_error
-from pdplan.quantiles import STATS
+from pdplan.models.plan import DECODE_ROUTINGS, MODELS, PREFILL_ROUTINGS
 from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_USAGE", "cli", "main"]
@@ -44,12 +46,7 @@ def cli() -> None:
 
 @cli.command()
 @options(workload_options)
-@click.option(
-    "--prefix-hit-rate",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=0.0,
-    help="Share of input tokens served from the prefix cache.",
-)
+@options(slo_options)
 @click.option("--prefill-max-tps", help="What-if: TPmax of one prefill instance, tok/s.")
 @click.option("--overhead", help="What-if: fixed TTFT overhead (transfer, KV move), e.g. 100ms.")
 @click.option("--decode-table", help="What-if: decode batch:TPOT-ms pairs, e.g. 10:12.8,20:16.4.")
@@ -59,47 +56,35 @@ def cli() -> None:
 @click.option("--decode-gpus", type=click.IntRange(min=1), help="GPUs per decode instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
+    "--plan-model",
     "--model",
-    type=click.Choice(["paper", "queueing", "auto"]),
+    "model",
+    type=click.Choice(MODELS),
     default="auto",
     show_default=True,
     help="auto: queueing with the engine's service variability fitted from the profile's "
     "Poisson sweep (M/M/1-like without one, as the paper); queueing: M/G/1 (M/D/1 for fixed "
-    "ISL), pooling, percentiles, batch fluctuation; paper: M/M/1 + the paper's decode rule.",
-)
-@click.option(
-    "--ttft-stat",
-    type=click.Choice(STATS),
-    default="mean",
-    show_default=True,
-    help="TTFT statistic the SLO applies to.",
-)
-@click.option(
-    "--tpot-stat",
-    type=click.Choice(STATS),
-    default="mean",
-    show_default=True,
-    help="TPOT statistic the SLO applies to.",
+    "ISL), bursts, pooling, percentiles, batch fluctuation; paper: M/M/1 + the paper's "
+    "decode rule, on the mean rate.",
 )
 @click.option(
     "--routing",
-    type=click.Choice(["independent", "pooled"]),
+    type=click.Choice(PREFILL_ROUTINGS),
     default="independent",
     show_default=True,
     help="Prefill: a queue per instance, or one pooled queue.",
 )
 @click.option(
     "--decode-routing",
-    type=click.Choice(["least_loaded", "random"]),
+    type=click.Choice(DECODE_ROUTINGS),
     default="least_loaded",
     show_default=True,
     help="Decode placement.",
 )
 @click.option(
-    "--isl-dist",
-    default="fixed",
-    show_default=True,
-    help="ISL distribution around --isl (fixed, exponential, lognormal:SIGMA, uniform).",
+    "--slo-window",
+    help="With --trace: the SLO statistic must hold in every window of this length (e.g. "
+    "5min), not only over the whole replay.",
 )
 @click.option(
     "--export",
@@ -115,82 +100,92 @@ def cli() -> None:
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
 )
-def size(
-    profile_path: str | None,
-    isl: int,
-    osl: int,
-    ttft: str,
-    tpot: str,
-    tpm: str | None,
-    total_tps: str | None,
-    rps: str | None,
-    prefix_hit_rate: float,
-    prefill_max_tps: str | None,
-    overhead: str | None,
-    decode_table: str | None,
-    prefill_tps: str | None,
-    decode_tps: str | None,
-    prefill_gpus: int | None,
-    decode_gpus: int | None,
-    as_json: bool,
-    model: str,
-    ttft_stat: str,
-    tpot_stat: str,
-    routing: str,
-    decode_routing: str,
-    isl_dist: str,
-    export_engine: str | None,
-    served_model: str,
-    verify: bool,
-) -> None:
+def size(**kw: Any) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan import overrides, planner
-    from pdplan.sim.lengths import parse_length_spec
 
-    scv = parse_length_spec(isl_dist, isl, "--isl-dist").scv
-    workload = target(isl, osl, tpm, total_tps, rps, prefix_hit_rate, scv)
-    profile = load_profile_option(profile_path)
-    if prefill_tps or decode_tps:
-        if not (prefill_tps and decode_tps):
+    workload = workload_from(kw)
+    profile = load_profile_option(kw["profile_path"])
+    _refuse_mixed(kw)
+    if kw["slo_window"]:
+        raise ConfigError("--slo-window applies to a trace replay: give --trace FILE")
+    if kw["prefill_tps"] or kw["decode_tps"]:
+        if not (kw["prefill_tps"] and kw["decode_tps"]):
             raise ConfigError("--prefill-tps and --decode-tps: give both or neither")
         plan = planner.size_from_instance_tps(
-            parse_tps(prefill_tps, "--prefill-tps"),
-            parse_tps(decode_tps, "--decode-tps"),
+            parse_tps(kw["prefill_tps"], "--prefill-tps"),
+            parse_tps(kw["decode_tps"], "--decode-tps"),
             workload,
-            prefill_gpus=prefill_gpus or profile.prefill.gpus_per_instance,
-            decode_gpus=decode_gpus or profile.decode.gpus_per_instance,
+            prefill_gpus=kw["prefill_gpus"] or profile.prefill.gpus_per_instance,
+            decode_gpus=kw["decode_gpus"] or profile.decode.gpus_per_instance,
         )
     else:
         profile = overrides.override_profile(
             profile,
             workload,
-            prefill_max_tps=maybe(parse_tps, prefill_max_tps, "--prefill-max-tps"),
-            overhead_s=maybe(parse_duration_s, overhead, "--overhead", allow_zero=True),
-            decode_points=maybe(overrides.parse_decode_table, decode_table, "--decode-table"),
-            prefill_gpus=prefill_gpus,
-            decode_gpus=decode_gpus,
+            prefill_max_tps=maybe(parse_tps, kw["prefill_max_tps"], "--prefill-max-tps"),
+            overhead_s=maybe(parse_duration_s, kw["overhead"], "--overhead", allow_zero=True),
+            decode_points=maybe(overrides.parse_decode_table, kw["decode_table"], "--decode-table"),
+            prefill_gpus=kw["prefill_gpus"],
+            decode_gpus=kw["decode_gpus"],
         )
         plan = planner.size(
             profile,
             workload,
-            slo_from(ttft, tpot, ttft_stat, tpot_stat),
-            model=cast(planner.Model, model),
-            prefill_routing=cast(planner.PrefillRouting, routing),
-            decode_routing=cast(planner.DecodeRouting, decode_routing),
+            slo_from(kw),
+            model=kw["model"],
+            prefill_routing=kw["routing"],
+            decode_routing=kw["decode_routing"],
         )
-    if export_engine:
+    if kw["export_engine"]:
         from pdplan.export import launch_script
 
-        click.echo(launch_script(plan, cast("Any", export_engine), served_model), nl=False)
+        click.echo(launch_script(plan, kw["export_engine"], kw["served_model"]), nl=False)
         return
     rows = None
-    if verify:
-        if plan.slo is None:
-            raise ConfigError("--verify needs a profile and SLOs, not --prefill-tps/--decode-tps")
+    if kw["verify"]:
         from pdplan.verify import verify_plan
 
-        rows = verify_plan(profile, plan, plan.slo)
-    _emit(plan, profile.metadata, as_json, rows)
+        rows = verify_plan(profile, plan)
+    _emit(plan, profile.metadata, kw["as_json"], rows)
+
+
+def _refuse_mixed(kw: dict[str, Any]) -> None:
+    """Options that do not apply together: an error naming both, never one silently ignored."""
+    pairs = [
+        ("export_engine", "--export", "as_json", "--json"),
+        ("export_engine", "--export", "verify", "--verify"),
+    ]
+    theory = ("prefill_tps", "--prefill-tps") if kw["prefill_tps"] else None
+    theory = theory or (("decode_tps", "--decode-tps") if kw["decode_tps"] else None)
+    if theory is not None:
+        for name, option in (
+            ("ttft", "--ttft"),
+            ("tpot", "--tpot"),
+            ("ttft_stat", "--ttft-stat"),
+            ("tpot_stat", "--tpot-stat"),
+            ("stat", "--stat"),
+            ("model", "--plan-model"),
+            ("routing", "--routing"),
+            ("decode_routing", "--decode-routing"),
+            ("prefill_max_tps", "--prefill-max-tps"),
+            ("overhead", "--overhead"),
+            ("decode_table", "--decode-table"),
+            ("verify", "--verify"),
+            ("trace_path", "--trace"),
+            ("arrivals", "--arrivals"),
+        ):
+            pairs.append((theory[0], theory[1], name, option))
+    for a, a_opt, b, b_opt in pairs:
+        if kw.get(a) and given(b):
+            raise ConfigError(
+                f"{a_opt} and {b_opt} do not go together"
+                + (
+                    ": per-instance throughputs given directly carry no SLO or queueing model"
+                    if a in ("prefill_tps", "decode_tps")
+                    else ""
+                )
+            )
 
 
 def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> None:
@@ -211,7 +206,7 @@ def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> No
     if verified is not None:
         from pdplan.report.sim_tables import render_verify
 
-        render_verify(verified, console)
+        render_verify(verified, console, plan.slo)
 
 
 def _register() -> None:

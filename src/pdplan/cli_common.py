@@ -1,4 +1,7 @@
-"""Options and parsing shared by the commands: profile, request lengths, SLOs, target."""
+"""Options and parsing shared by the commands: profile, the workload (lengths, target,
+arrivals, trace, prefix reuse) and the SLOs. Every command that takes a workload builds it
+with :func:`workload_from`, so that ``size``, ``simulate``, ``capacity`` and ``loadtest`` read
+the same options the same way."""
 
 from __future__ import annotations
 
@@ -6,18 +9,24 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from pdplan.errors import ConfigError
+from pdplan.quantiles import STATS
 from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
 
 __all__ = [
+    "given",
     "length_dist",
     "load_profile_option",
     "maybe",
     "number_list",
     "options",
     "slo_from",
-    "target",
+    "slo_options",
+    "trace_from",
+    "trace_options",
+    "workload_from",
     "workload_options",
 ]
 
@@ -36,6 +45,33 @@ def options(opts: list[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any
     return decorate
 
 
+def given(name: str) -> bool:
+    """True when the user set the option ``name`` (a parameter name) on the command line."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+trace_options = [
+    click.option(
+        "--trace",
+        "trace_path",
+        type=click.Path(dir_okay=False),
+        help="A request trace: pdplan CSV, Azure LLM inference CSV, Mooncake JSONL or vllm "
+        "bench serve --save-detailed JSON (detected). Its lengths and arrival times are the "
+        "workload.",
+    ),
+    click.option(
+        "--time-scale",
+        help="Replay the trace X times faster (e.g. 4). [default: 1]",
+    ),
+    click.option("--trace-rps", help="Replay the trace at this mean rate instead, e.g. 20."),
+    click.option(
+        "--trace-slice",
+        help="Only the requests START:END seconds after the trace's first one (its own clock, "
+        "before --time-scale), e.g. 0:600.",
+    ),
+]
+
 workload_options = [
     click.option(
         "--profile",
@@ -45,25 +81,73 @@ workload_options = [
     ),
     click.option(
         "--isl",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=10_000_000),
         default=6144,
         show_default=True,
         help=f"Input tokens per request (mean; {_PAPER}).",
     ),
     click.option(
         "--osl",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=10_000_000),
         default=512,
         show_default=True,
         help="Output tokens per request (mean).",
     ),
-    click.option("--ttft", default="2s", show_default=True, help="TTFT SLO, e.g. 2s, 500ms."),
-    click.option("--tpot", default="20ms", show_default=True, help="TPOT SLO, e.g. 20ms."),
+    click.option(
+        "--isl-dist",
+        default="fixed",
+        show_default=True,
+        help="ISL distribution around --isl: fixed, exponential, lognormal:SIGMA, "
+        "uniform[:LOW-HIGH], or file:PATH (one length per line).",
+    ),
+    click.option(
+        "--osl-dist",
+        default="fixed",
+        show_default=True,
+        help="OSL distribution around --osl (same forms).",
+    ),
     click.option(
         "--tpm", help="Target tokens/minute, input + output, e.g. 5M, 500k. [default: 5M]"
     ),
     click.option("--total-tps", help="Target tokens/s, input + output, e.g. 83.3k."),
     click.option("--rps", help="Target requests/s, e.g. 12.5."),
+    click.option(
+        "--arrivals",
+        help="Arrival process: poisson, gamma:SCV (inter-arrival SCV; vllm bench serve "
+        "--burstiness b is gamma:1/b) or trace (replay --trace). [default: poisson, or trace "
+        "with --trace]",
+    ),
+    click.option(
+        "--prefix-hit-rate",
+        type=click.FloatRange(0, 1, max_open=True),
+        default=0.0,
+        help="Share of input tokens served from the prefix cache.",
+    ),
+    *trace_options,
+]
+
+slo_options = [
+    click.option("--ttft", default="2s", show_default=True, help="TTFT SLO, e.g. 2s, 500ms."),
+    click.option("--tpot", default="20ms", show_default=True, help="TPOT SLO, e.g. 20ms."),
+    click.option(
+        "--ttft-stat",
+        type=click.Choice(STATS),
+        default="mean",
+        show_default=True,
+        help="TTFT statistic the SLO applies to.",
+    ),
+    click.option(
+        "--tpot-stat",
+        type=click.Choice(STATS),
+        default="mean",
+        show_default=True,
+        help="TPOT statistic the SLO applies to.",
+    ),
+    click.option(
+        "--stat",
+        type=click.Choice(STATS),
+        help="Shorthand: the same statistic for TTFT and TPOT.",
+    ),
 ]
 
 
@@ -72,30 +156,114 @@ def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) 
     return None if text is None else parse(text, field, **kwargs)
 
 
+def _positive(text: str, field: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{field}: expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{field}: expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _slice(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition(":")
+    try:
+        lo = float(start) if start.strip() else 0.0
+        hi = float(end) if end.strip() else float("inf")
+    except ValueError:
+        lo = hi = float("nan")
+    if not sep or not (0 <= lo < hi):
+        raise ConfigError(
+            f"--trace-slice: cannot read {text!r}; expected START:END seconds with "
+            "0 <= START < END, e.g. 0:600 (either may be empty)"
+        )
+    return lo, hi
+
+
+def trace_from(kw: dict[str, Any]) -> Any:
+    """The trace named by ``--trace`` (sliced), or None; refuses trace options without it."""
+    if kw.get("trace_path") is None:
+        for name, option in (
+            ("time_scale", "--time-scale"),
+            ("trace_rps", "--trace-rps"),
+            ("trace_slice", "--trace-slice"),
+        ):
+            if kw.get(name) is not None:
+                raise ConfigError(f"{option} applies to a trace: give --trace FILE")
+        return None
+    from pdplan.io import load_trace
+
+    slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
+    return load_trace(kw["trace_path"], slice_s=slice_s)
+
+
+def workload_from(kw: dict[str, Any]) -> Any:
+    """The :class:`~pdplan.models.workload.Workload` the options describe.
+
+    With ``--trace`` the lengths and the load are the trace's: ``--isl``/``--osl``/
+    ``--isl-dist``/``--osl-dist``/``--tpm``/``--total-tps``/``--rps`` are refused beside it
+    (``--time-scale`` or ``--trace-rps`` set the load); without, ``--arrivals trace`` and the
+    trace options are refused.
+    """
+    from pdplan.models.arrivals import Replay, parse_arrivals_spec
+    from pdplan.models.workload import Workload
+
+    arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
+    trace = trace_from(kw)
+    hit = kw.get("prefix_hit_rate") or 0.0
+    if trace is not None:
+        for name, option in (
+            ("isl", "--isl"),
+            ("osl", "--osl"),
+            ("isl_dist", "--isl-dist"),
+            ("osl_dist", "--osl-dist"),
+            ("tpm", "--tpm"),
+            ("total_tps", "--total-tps"),
+            ("rps", "--rps"),
+        ):
+            if name in kw and given(name):
+                raise ConfigError(
+                    f"{option} and --trace: the trace gives the lengths and the load; scale "
+                    "it with --time-scale or --trace-rps"
+                )
+        if kw.get("time_scale") and kw.get("trace_rps"):
+            raise ConfigError("--time-scale and --trace-rps: give one of them")
+        scale = _positive(kw["time_scale"], "--time-scale") if kw.get("time_scale") else 1.0
+        rate = parse_rps(kw["trace_rps"], "--trace-rps") if kw.get("trace_rps") else None
+        return Workload.from_trace(
+            trace, time_scale=scale, rate_rps=rate, arrivals=arrivals, prefix_hit_rate=hit
+        )
+    if isinstance(arrivals, Replay):
+        raise ConfigError("--arrivals trace replays a trace: give --trace FILE")
+    isl = length_dist(kw.get("isl_dist") or "fixed", kw["isl"], "--isl-dist")
+    osl = length_dist(kw.get("osl_dist") or "fixed", kw["osl"], "--osl-dist")
+    return target(isl, osl, kw.get("tpm"), kw.get("total_tps"), kw.get("rps"), hit, arrivals)
+
+
 def target(
-    isl: int,
-    osl: int,
+    isl: Any,
+    osl: Any,
     tpm: str | None,
     total_tps: str | None,
     rps: str | None,
     hit: float = 0.0,
-    isl_scv: float = 0.0,
+    arrivals: Any = None,
 ) -> Any:
     """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
     from pdplan.models.workload import Workload
 
-    given = [name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v]
-    if len(given) > 1:
+    given_targets = [
+        name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v
+    ]
+    if len(given_targets) > 1:
         raise ConfigError(
-            f"throughput target: got {' and '.join(given)}; give exactly one of --tpm, "
+            f"throughput target: got {' and '.join(given_targets)}; give exactly one of --tpm, "
             "--total-tps or --rps"
         )
-    shape: dict[str, Any] = {
-        "isl_tokens": isl,
-        "osl_tokens": osl,
-        "prefix_hit_rate": hit,
-        "isl_scv": isl_scv,
-    }
+    shape: dict[str, Any] = {"isl": isl, "osl": osl, "prefix_hit_rate": hit}
+    if arrivals is not None:
+        shape["arrivals"] = arrivals
     if rps:
         return Workload.from_rps(rate_rps=parse_rps(rps), **shape)
     if total_tps:
@@ -103,12 +271,21 @@ def target(
     return Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
 
 
-def slo_from(ttft: str, tpot: str, ttft_stat: str = "mean", tpot_stat: str = "mean") -> Any:
+def slo_from(kw: dict[str, Any]) -> Any:
+    """The SLO from ``--ttft``/``--tpot`` and their statistics (``--stat`` sets both)."""
     from pdplan.models.workload import SLO
 
+    ttft_stat, tpot_stat = kw.get("ttft_stat", "mean"), kw.get("tpot_stat", "mean")
+    if kw.get("stat"):
+        clash = [
+            o for n, o in (("ttft_stat", "--ttft-stat"), ("tpot_stat", "--tpot-stat")) if given(n)
+        ]
+        if clash:
+            raise ConfigError(f"--stat and {' and '.join(clash)}: give one or the other")
+        ttft_stat = tpot_stat = kw["stat"]
     return SLO(
-        ttft_s=parse_duration_s(ttft, "--ttft"),
-        tpot_s=parse_duration_s(tpot, "--tpot"),
+        ttft_s=parse_duration_s(kw["ttft"], "--ttft"),
+        tpot_s=parse_duration_s(kw["tpot"], "--tpot"),
         ttft_stat=ttft_stat,
         tpot_stat=tpot_stat,
     )
@@ -122,7 +299,7 @@ def load_profile_option(path: str | None) -> Any:
 
 def length_dist(spec: str, mean: int, field: str) -> Any:
     """A length distribution from ``--isl-dist``-style text, or ``file:PATH`` (empirical)."""
-    from pdplan.sim.lengths import Empirical, parse_length_spec
+    from pdplan.models.lengths import Empirical, parse_length_spec
 
     if spec.startswith("file:"):
         from pdplan.io import load_lengths

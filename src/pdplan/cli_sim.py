@@ -8,14 +8,13 @@ from typing import Any
 import click
 
 from pdplan.cli_common import (
-    length_dist,
     load_profile_option,
     options,
     slo_from,
-    target,
+    slo_options,
+    workload_from,
     workload_options,
 )
-from pdplan.quantiles import STATS
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
 
@@ -23,38 +22,33 @@ sim_options = [
     click.option(
         "--prefill",
         "prefill_n",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=1000),
         default=3,
         show_default=True,
-        help="Prefill instances.",
+        help="Prefill instances (at most 1,000).",
     ),
     click.option(
         "--decode",
         "decode_n",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=1000),
         default=4,
         show_default=True,
-        help="Decode instances.",
-    ),
-    click.option(
-        "--isl-dist",
-        default="fixed",
-        show_default=True,
-        help="ISL distribution around --isl: fixed, exponential, lognormal:SIGMA, "
-        "uniform[:LOW-HIGH], or file:PATH (one length per line).",
-    ),
-    click.option(
-        "--osl-dist",
-        default="fixed",
-        show_default=True,
-        help="OSL distribution around --osl (same forms).",
+        help="Decode instances (at most 1,000).",
     ),
     click.option(
         "--routing",
         type=click.Choice(["random", "round_robin", "least_outstanding", "shared_queue"]),
         default="random",
         show_default=True,
-        help="Prefill routing (shared_queue: one queue for all).",
+        help="Prefill routing (random: independent queues, as planned; shared_queue: one "
+        "pooled queue).",
+    ),
+    click.option(
+        "--decode-routing",
+        type=click.Choice(["least_loaded", "round_robin", "random"]),
+        default="least_loaded",
+        show_default=True,
+        help="Decode placement.",
     ),
     click.option(
         "--prefill-budget",
@@ -63,16 +57,17 @@ sim_options = [
     ),
     click.option(
         "--prefill-scv",
-        type=click.FloatRange(min=0),
+        type=click.FloatRange(min=0, max=100),
         help="Engine variability of prefill service time (SCV; 0 deterministic, 1 "
-        "exponential). Default: fitted from the profile's Poisson TTFT sweep, else 0.",
+        "exponential). Default: as the planner's auto model, fitted from the profile's Poisson "
+        "TTFT sweep, else 1.",
     ),
     click.option(
         "--requests",
-        type=click.IntRange(min=100),
+        type=click.IntRange(min=100, max=5_000_000),
         default=20_000,
         show_default=True,
-        help="Requests per simulated run.",
+        help="Requests per simulated run (a trace replay: the whole trace).",
     ),
     click.option("--seed", type=int, default=42, show_default=True),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
@@ -86,6 +81,7 @@ def _cluster(kw: dict[str, Any]) -> Any:
         prefill_instances=kw["prefill_n"],
         decode_instances=kw["decode_n"],
         prefill_routing=kw["routing"],
+        decode_routing=kw["decode_routing"],
         prefill_budget_tokens=kw["prefill_budget"],
         prefill_service_scv=kw["prefill_scv"],
     )
@@ -93,31 +89,19 @@ def _cluster(kw: dict[str, Any]) -> Any:
 
 @click.command("simulate")
 @options(workload_options)
+@options(slo_options)
 @options(sim_options)
-@click.option(
-    "--trace",
-    type=click.Path(dir_okay=False),
-    help="CSV trace (arrival_s,isl_tokens,osl_tokens) replayed instead of Poisson.",
-)
 @click.option("--records", type=click.Path(dir_okay=False), help="Write per-request CSV here.")
-def simulate_cmd(trace: str | None, records: str | None, **kw: Any) -> None:
-    """Simulate an mPnD allocation at a load: TTFT/TPOT distributions, SLO attainment."""
+def simulate_cmd(records: str | None, **kw: Any) -> None:
+    """Simulate an mPnD allocation under a workload: TTFT/TPOT distributions, SLO verdict."""
     from pdplan import io
     from pdplan.report.sim_tables import render_sim
     from pdplan.sim import SimConfig, simulate
 
-    workload = target(kw["isl"], kw["osl"], kw["tpm"], kw["total_tps"], kw["rps"])
-    slo = slo_from(kw["ttft"], kw["tpot"])
-    isl = length_dist(kw["isl_dist"], kw["isl"], "--isl-dist")
-    osl = length_dist(kw["osl_dist"], kw["osl"], "--osl-dist")
-    rate = workload.total_tps / (isl.mean_tokens + osl.mean_tokens)
+    workload = workload_from(kw)
+    slo = slo_from(kw)
     config = SimConfig(
-        cluster=_cluster(kw),
-        isl=isl,
-        osl=osl,
-        requests=kw["requests"],
-        seed=kw["seed"],
-        **({"trace": io.load_trace(trace)} if trace else {"rate_rps": rate}),
+        cluster=_cluster(kw), workload=workload, requests=kw["requests"], seed=kw["seed"]
     )
     result = simulate(
         load_profile_option(kw["profile_path"]), config, slo, keep_records=records is not None
@@ -126,25 +110,21 @@ def simulate_cmd(trace: str | None, records: str | None, **kw: Any) -> None:
         io.write_rows_csv(result.records.rows(), records)
     if kw["as_json"]:
         out = {
-            "allocation": f"{kw['prefill_n']}P{kw['decode_n']}D",
-            "offered_rate_rps": None if trace else rate,
+            "allocation": config.cluster.name,
+            "workload": workload.model_dump(mode="json"),
+            "slo": slo.model_dump(mode="json"),
+            "meets_slo": result.meets_slo,
             **result.model_dump(mode="json"),
         }
-        click.echo(json.dumps(out, indent=2))
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
         render_sim(result, config, slo)
 
 
 @click.command("capacity")
 @options(workload_options)
+@options(slo_options)
 @options(sim_options)
-@click.option(
-    "--stat",
-    type=click.Choice(STATS),
-    default="mean",
-    show_default=True,
-    help="SLO statistic (the paper uses the mean).",
-)
 @click.option(
     "--sweep",
     "sweep_allocs",
@@ -156,24 +136,17 @@ def simulate_cmd(trace: str | None, records: str | None, **kw: Any) -> None:
     type=click.Path(dir_okay=False),
     help="PNG for the sweep (default capacity_sweep.png with --sweep).",
 )
-def capacity(stat: str, sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None:
-    """The largest total throughput an allocation sustains with the SLOs met (bisection)."""
+def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None:
+    """The largest load of the workload an allocation sustains with the SLOs met (bisection
+    on its mean rate: more arrivals, or the trace replayed faster)."""
     from pdplan.report.sim_tables import render_capacity
     from pdplan.sim.capacity import max_rate
 
     profile = load_profile_option(kw["profile_path"])
-    slo = slo_from(kw["ttft"], kw["tpot"])
-    isl = length_dist(kw["isl_dist"], kw["isl"], "--isl-dist")
-    osl = length_dist(kw["osl_dist"], kw["osl"], "--osl-dist")
+    slo = slo_from(kw)
+    workload = workload_from(kw)
     result = max_rate(
-        profile,
-        _cluster(kw),
-        isl,
-        osl,
-        slo,
-        stat=stat,  # type: ignore[arg-type]
-        requests=kw["requests"],
-        seed=kw["seed"],
+        profile, _cluster(kw), workload, slo, requests=kw["requests"], seed=kw["seed"]
     )
     sweep = None
     if sweep_allocs:
@@ -182,8 +155,7 @@ def capacity(stat: str, sweep_allocs: str | None, plot_path: str | None, **kw: A
         sweep = sweep_load(
             profile,
             parse_allocations(sweep_allocs),
-            isl,
-            osl,
+            workload,
             slo,
             base=_cluster(kw),
             requests=kw["requests"],
@@ -193,7 +165,7 @@ def capacity(stat: str, sweep_allocs: str | None, plot_path: str | None, **kw: A
         out = result.model_dump(mode="json")
         if sweep is not None:
             out["sweep"] = [row.model_dump(mode="json") for row in sweep]
-        click.echo(json.dumps(out, indent=2))
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
         render_capacity(result, slo)
     if sweep is not None:

@@ -13,6 +13,11 @@ statistic within the SLO. Pure functions on floats.
   A percentile of TPOT uses the same distribution (conservative: a request's TPOT averages
   over its life). Rates where ``1 + N`` exceeds the batch cap with probability > 1 % are
   refused (requests would queue).
+- bursty arrivals (inter-arrival SCV, or index of dispersion of counts, ``dispersion > 1``):
+  the number of requests in decode over a request's life is overdispersed; a negative
+  binomial with the same mean and variance ``m * dispersion`` (the asymptotic index of
+  dispersion of a renewal process is its inter-arrival SCV) replaces the Poisson. Smoother
+  than Poisson (``dispersion < 1``) keeps the Poisson (conservative).
 
 ``tpot_s`` maps a batch (1..max_batch) to seconds.
 """
@@ -27,18 +32,40 @@ from pdplan.quantiles import STAT_QUANTILE, Stat
 __all__ = ["poisson_max_rate_rps", "poisson_tpot_stat_s"]
 
 
-def _poisson_pmf(mean: float, upto: int) -> list[float]:
-    """P(N = k) for k = 0..upto, stopped early once past the mode and negligible."""
-    out, p = [], math.exp(-mean)
+def _count_pmf(mean: float, upto: int, dispersion: float = 1.0) -> list[float]:
+    """P(N = k) for k = 0..upto of a Poisson (``dispersion <= 1``) or a negative binomial of
+    variance ``mean * dispersion``; stopped early once past the mode and negligible.
+
+    >>> [round(p, 4) for p in _count_pmf(1.0, 2)]
+    [0.3679, 0.3679, 0.1839]
+    >>> round(sum(_count_pmf(5.0, 400, dispersion=4.0)), 6)
+    1.0
+    """
+    if mean <= 0:
+        return [1.0]
+    if dispersion <= 1.0:
+        log_p0, ratio = -mean, None
+    else:  # r successes, success probability 1 - q: mean r q / (1 - q), variance mean / (1 - q)
+        q = 1 - 1 / dispersion
+        r = mean / (dispersion - 1)
+        log_p0, ratio = r * math.log1p(-q), (r, q)
+    if log_p0 < -700:  # exp would underflow: the mass lies far beyond any decode batch cap
+        return [0.0] * (upto + 1)
+    p, out = math.exp(log_p0), []
     for k in range(upto + 1):
         out.append(p)
-        p *= mean / (k + 1)
+        if ratio is None:
+            p *= mean / (k + 1)
+        else:
+            p *= (ratio[0] + k) / (k + 1) * ratio[1]
         if k > mean and p < 1e-12:
             break
     return out
 
 
-def _stat_s(rate_rps: float, table: list[float], osl: int, stat: Stat) -> float:
+def _stat_s(
+    rate_rps: float, table: list[float], osl: float, stat: Stat, dispersion: float = 1.0
+) -> float:
     """``table[k]`` is TPOT at batch ``k + 1``; see :func:`poisson_tpot_stat_s`."""
     max_batch = len(table)
     if rate_rps <= 0:
@@ -48,7 +75,7 @@ def _stat_s(rate_rps: float, table: list[float], osl: int, stat: Stat) -> float:
     for _ in range(100):
         if m + 1 > max_batch:
             return math.inf
-        pmf = _poisson_pmf(m, max_batch - 1)
+        pmf = _count_pmf(m, max_batch - 1, dispersion)
         mass = sum(pmf)
         if 1 - mass > 0.01:
             return math.inf
@@ -68,24 +95,35 @@ def _stat_s(rate_rps: float, table: list[float], osl: int, stat: Stat) -> float:
 
 
 def poisson_tpot_stat_s(
-    rate_rps: float, tpot_s: Callable[[int], float], max_batch: int, osl: int, stat: Stat
+    rate_rps: float,
+    tpot_s: Callable[[int], float],
+    max_batch: int,
+    osl: float,
+    stat: Stat,
+    dispersion: float = 1.0,
 ) -> float:
-    """TPOT statistic at ``rate_rps`` per instance under Poisson batch fluctuation (inf if the
-    batch cap would be hit more than 1 % of the time)."""
-    return _stat_s(rate_rps, [tpot_s(b) for b in range(1, max_batch + 1)], osl, stat)
+    """TPOT statistic at ``rate_rps`` per instance under batch fluctuation (inf if the batch
+    cap would be hit more than 1 % of the time)."""
+    table = [tpot_s(b) for b in range(1, max_batch + 1)]
+    return _stat_s(rate_rps, table, osl, stat, dispersion)
 
 
 def poisson_max_rate_rps(
-    tpot_s: Callable[[int], float], max_batch: int, osl: int, tpot_slo_s: float, stat: Stat
+    tpot_s: Callable[[int], float],
+    max_batch: int,
+    osl: float,
+    tpot_slo_s: float,
+    stat: Stat,
+    dispersion: float = 1.0,
 ) -> float:
-    """Largest per-instance rate whose Poisson-fluctuation TPOT statistic meets the SLO."""
+    """Largest per-instance rate whose fluctuating-batch TPOT statistic meets the SLO."""
     table = [tpot_s(b) for b in range(1, max_batch + 1)]
-    if _stat_s(1e-12, table, osl, stat) > tpot_slo_s:
+    if _stat_s(1e-12, table, osl, stat, dispersion) > tpot_slo_s:
         return 0.0
     lo, hi = 0.0, max_batch / table[-1] / max(osl - 1, 1)
     for _ in range(48):
         mid = (lo + hi) / 2
-        if _stat_s(mid, table, osl, stat) <= tpot_slo_s:
+        if _stat_s(mid, table, osl, stat, dispersion) <= tpot_slo_s:
             lo = mid
         else:
             hi = mid

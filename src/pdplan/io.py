@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from pdplan.errors import ConfigError
 from pdplan.models.profile import Profile
-from pdplan.sim.config import TraceRow
+from pdplan.models.trace import Trace
+from pdplan.trace_formats import parse_trace
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
@@ -68,6 +69,8 @@ def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; a profile is YAML or JSON") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
     try:
@@ -95,35 +98,25 @@ def save_profile(profile: Profile, path: str | Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def load_trace(path: str | Path) -> list[TraceRow]:
-    """A CSV trace with a header ``arrival_s,isl_tokens,osl_tokens`` (extra columns ignored).
+def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) -> Trace:
+    """A request trace in any format :mod:`pdplan.trace_formats` reads (detected).
 
+    :param slice_s: keep the requests in ``[start, end)`` seconds after the first one
     :raises ConfigError: naming the file, the line and the field
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"arrival_s", "isl_tokens", "osl_tokens"} - set(reader.fieldnames or [])
-            if missing:
-                raise ConfigError(f"{path}: missing column(s) {sorted(missing)}")
-            rows = []
-            for line, raw in enumerate(reader, start=2):
-                try:
-                    rows.append(
-                        TraceRow(
-                            arrival_s=raw["arrival_s"],
-                            isl_tokens=raw["isl_tokens"],
-                            osl_tokens=raw["osl_tokens"],
-                        )
-                    )
-                except ValidationError as exc:
-                    raise ConfigError(format_validation_error(exc, f"{path}:{line}")) from None
+        with path.open(encoding="utf-8", newline="") as handle:
+            return parse_trace(handle, str(path), slice_s=slice_s)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start} of a read block); a trace is CSV or JSON text"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read trace: {exc.strerror or exc}") from None
-    if not rows:
-        raise ConfigError(f"{path}: the trace has no rows")
-    return rows
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not a readable CSV file ({exc})") from None
 
 
 def load_lengths(path: str | Path) -> list[int]:
@@ -131,6 +124,8 @@ def load_lengths(path: str | Path) -> list[int]:
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").split()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; expected one length per line") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read lengths: {exc.strerror or exc}") from None
     try:

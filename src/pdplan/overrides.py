@@ -67,7 +67,9 @@ def override_profile(
     decode_update: dict[str, object] = {}
     if decode_points is not None:
         curve = DecodeCurve(
-            isl_tokens=workload.isl_tokens, osl_tokens=workload.osl_tokens, points=decode_points
+            isl_tokens=max(1, round(workload.isl_tokens)),
+            osl_tokens=max(1, round(workload.osl_tokens)),
+            points=decode_points,
         )
         decode_update["curves"] = [curve]
     if decode_gpus is not None:

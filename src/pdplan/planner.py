@@ -17,18 +17,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Literal
 
 from pdplan.curves import MonotoneCurve, interpolate
 from pdplan.decode import poisson_max_rate_rps
 from pdplan.errors import ConfigError, InfeasibleSLOError
-from pdplan.models.plan import Allocation, DecodePlan, Plan, PrefillPlan
+from pdplan.models.plan import (
+    MODELS,
+    Allocation,
+    DecodePlan,
+    DecodeRouting,
+    Model,
+    Plan,
+    PrefillPlan,
+    PrefillRouting,
+)
 from pdplan.models.profile import DecodeCurve, DecodeProfile, PrefillProfile, Profile
 from pdplan.models.workload import SLO, Workload
 from pdplan.prefill import PrefillKind, max_rate_rps, sojourn_stat_s
-from pdplan.slo import decode_max_batch, instances_needed, min_mean_ttft_s, prefill_effective_tps
+from pdplan.service_time import prefill_service
+from pdplan.slo import decode_max_batch, instances_needed, prefill_effective_tps
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
-from pdplan.variability import combine_scv, fit_engine_scv
+from pdplan.variability import combine_scv, engine_scv
 
 __all__ = [
     "MODELS",
@@ -41,10 +50,6 @@ __all__ = [
 ]
 
 _EPS = 1e-9
-Model = Literal["paper", "queueing", "auto"]
-PrefillRouting = Literal["independent", "pooled"]
-DecodeRouting = Literal["least_loaded", "random"]
-MODELS: tuple[str, ...] = ("paper", "queueing", "auto")
 RateOf = Callable[[int], float]
 
 
@@ -79,7 +84,10 @@ def size(
     prefill, decode, prefill_rps, decode_rps = _phases(
         profile, workload, slo, warnings, model, prefill_routing, decode_routing
     )
-    return _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, model)
+    plan = _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, model)
+    return plan.model_copy(
+        update={"prefill_routing": prefill_routing, "decode_routing": decode_routing}
+    )
 
 
 def rate_allocation(
@@ -253,33 +261,17 @@ def _finish(
     )
 
 
-def _service_scv(profile: PrefillProfile, workload: Workload, model: str) -> tuple[float, str]:
-    """Prefill service-time SCV (the ISL spread times the engine's variability) and where
-    the engine's part came from.
-
-    ``queueing`` takes the engine's from the profile's Poisson sweep (deterministic without
-    one); ``auto`` too, but without a sweep assumes at least exponential service, as the
-    paper does (README, "Summary: how far each model is from the truth")."""
-    if model == "paper":
-        return 1.0, "exponential (the paper)"
-    fit = fit_engine_scv(profile)
-    if fit is not None:
-        return combine_scv(workload.isl_scv, fit.scv), (
-            f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep point(s)"
-        )
-    if model == "queueing":
-        return workload.isl_scv, "no sweep in the profile: deterministic engine assumed"
-    return max(1.0, workload.isl_scv), "no sweep in the profile: exponential assumed"
-
-
-def _queue_name(model: str, scv: float, routing: PrefillRouting) -> str:
+def _queue_name(model: str, scv: float, arrival_scv: float, routing: PrefillRouting) -> str:
     if model == "paper":
         return "M/M/1"
+    arrivals = "M" if arrival_scv == 1 else "G"
     if routing == "pooled":
-        return f"M/G/c pooled, SCV {scv:.2g}"
-    if scv == 0:
+        return f"{arrivals}/G/c pooled, SCV {scv:.2g}"
+    if arrivals == "M" and scv == 0:
         return "M/D/1"
-    return "M/M/1" if scv == 1 else f"M/G/1, SCV {scv:.2g}"
+    if arrivals == "M" and scv == 1:
+        return "M/M/1"
+    return f"{arrivals}/G/1, SCV {scv:.2g}"
 
 
 def _plan_prefill(
@@ -291,19 +283,21 @@ def _plan_prefill(
     routing: PrefillRouting,
 ) -> tuple[PrefillPlan, RateOf]:
     isl = workload.prefill_isl_tokens
-    isls = [p.isl_tokens for p in profile.max_throughput]
-    lookup = interpolate(isls, [p.max_tps for p in profile.max_throughput], isl)
-    if lookup.clamped:
+    service = prefill_service(profile, workload.isl, workload.prefix_hit_rate)
+    if service.clamped:
+        isls = [p.isl_tokens for p in profile.max_throughput]
         warnings.append(
             f"prefill TPmax was measured for ISL {isls[0]}..{isls[-1]} tokens only; ISL "
-            f"{isl:.0f} uses the nearest measured value {lookup.value:.6g} tok/s (not "
+            f"{isl:.0f} uses the nearest measured value {service.tpmax_tps:.6g} tok/s (not "
             f"extrapolated): profile ISL {isl:.0f} for an accurate plan"
         )
-    tpmax, dp, overhead = lookup.value, profile.dp_groups, profile.overhead_s
-    service_s = dp * isl / tpmax  # one DP group computes one request
+    tpmax, dp, overhead = service.tpmax_tps, profile.dp_groups, profile.overhead_s
+    service_s = service.mean_s  # one DP group computes one request
     budget_s = slo.ttft_s - overhead
     rate = workload.rate_rps
-    scv, scv_source = _service_scv(profile, workload, model)
+    engine, engine_source = engine_scv(profile, model)
+    scv = 1.0 if model == "paper" else combine_scv(service.scv, engine)
+    arrival_scv = 1.0 if model == "paper" else workload.arrival_scv
     if model == "paper" and slo.ttft_stat == "mean":
         # eq. 13 in closed form; raises InfeasibleSLOError with the smallest TTFT
         effective = prefill_effective_tps(tpmax, isl, slo.ttft_s, overhead, dp)
@@ -315,8 +309,16 @@ def _plan_prefill(
 
         def pool_rps(instances: int) -> float:
             if routing == "pooled":
-                return max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat, instances * dp)
-            return instances * dp * max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat)
+                return max_rate_rps(
+                    kind, service_s, scv, budget_s, slo.ttft_stat, instances * dp, arrival_scv
+                )
+            # random routing splits a renewal stream into thinner, more Poisson-like ones
+            split_scv = 1 + (arrival_scv - 1) / (instances * dp)
+            return (
+                instances
+                * dp
+                * max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat, 1, split_scv)
+            )
 
         if pool_rps(1) <= 0:
             floor = overhead + sojourn_stat_s(kind, 0.0, service_s, scv, slo.ttft_stat)
@@ -328,14 +330,12 @@ def _plan_prefill(
                 field="ttft",
                 achievable=floor,
             )
-        if routing == "pooled":  # smallest pool that carries the rate: double, then bisect
-            lo, hi = 0, 1
-            while pool_rps(hi) < rate * (1 - _EPS):
-                lo, hi = hi, hi * 2
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (mid, hi) if pool_rps(mid) < rate * (1 - _EPS) else (lo, mid)
-            instances = float(hi)
+        if routing == "pooled":
+            instances = float(_smallest(pool_rps, rate))
+        elif arrival_scv != 1.0:  # thinned bursts: not proportional; interpolate the count
+            whole = _smallest(pool_rps, rate)
+            below = pool_rps(whole - 1) if whole > 1 else 0.0
+            instances = whole - 1 + (rate - below) / (pool_rps(whole) - below)
         else:
             instances = rate / pool_rps(1)
         effective = rate / instances * isl
@@ -345,17 +345,34 @@ def _plan_prefill(
             isl_tokens=isl,
             max_tps=tpmax,
             overhead_s=overhead,
-            min_ttft_s=min_mean_ttft_s(tpmax, isl, overhead, dp),
+            min_ttft_s=overhead + service_s,
             effective_tps=effective,
             utilization=effective / tpmax,
             instances=instances,
             gpus_per_instance=profile.gpus_per_instance,
-            queue_model=_queue_name(model, scv, routing),
+            queue_model=_queue_name(model, scv, arrival_scv, routing),
             service_scv=scv,
-            service_scv_source=scv_source,
+            service_scv_source=engine_source,
+            engine_scv=1.0 if model == "paper" else engine,
+            arrival_scv=arrival_scv,
         ),
         rate_of,
     )
+
+
+def _smallest(pool_rps: RateOf, rate: float) -> int:
+    """The smallest pool that carries ``rate``: double, then bisect."""
+    lo, hi = 0, 1
+    while pool_rps(hi) < rate * (1 - _EPS):
+        lo, hi = hi, hi * 2
+        if hi > 1 << 40:
+            raise InfeasibleSLOError(
+                f"no pool of prefill instances carries {rate:.6g} req/s", field="ttft", achievable=0
+            )
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if pool_rps(mid) < rate * (1 - _EPS) else (lo, mid)
+    return hi
 
 
 def _select_curve(profile: DecodeProfile, workload: Workload, warnings: list[str]) -> DecodeCurve:
@@ -363,8 +380,8 @@ def _select_curve(profile: DecodeProfile, workload: Workload, warnings: list[str
     curve = profile.curve_for(workload.isl_tokens, workload.osl_tokens)
     if (curve.isl_tokens, curve.osl_tokens) != (workload.isl_tokens, workload.osl_tokens):
         warnings.append(
-            f"decode TPOT was not measured at ISL {workload.isl_tokens} / OSL "
-            f"{workload.osl_tokens}; using the curve measured at ISL {curve.isl_tokens} / OSL "
+            f"decode TPOT was not measured at ISL {workload.isl_tokens:.0f} / OSL "
+            f"{workload.osl_tokens:.0f}; using the curve measured at ISL {curve.isl_tokens} / OSL "
             f"{curve.osl_tokens} (nearest mean context): profile the workload's lengths for an "
             "accurate plan"
         )
@@ -396,7 +413,7 @@ def _plan_decode(
     curve = _select_curve(profile, workload, warnings)
     kv_batch = None
     if profile.kv_capacity_tokens is not None:
-        kv_batch = profile.kv_capacity_tokens // (workload.isl_tokens + workload.osl_tokens)
+        kv_batch = int(profile.kv_capacity_tokens // workload.tokens_per_request)
     batches = [p.batch for p in curve.points]
     tpots = _tpot_points_s(curve, slo.tpot_stat, warnings)
     chosen = decode_max_batch(batches, tpots, slo.tpot_s, kv_batch)
@@ -411,20 +428,35 @@ def _plan_decode(
             f"({batches[-1]}, TPOT {s_to_ms(chosen.tpot_s):.4g} ms); the batch is capped there "
             "(not extrapolated): measure larger batches to plan beyond it"
         )
+    osl = workload.osl_tokens
     effective = chosen.batch / chosen.tpot_s
     batch, tpot_s = chosen.batch, chosen.tpot_s
+    dispersion = 1.0 if model == "paper" else workload.arrival_scv
     fluctuating: tuple[float, int, float] | None = None  # (tok/s, batch, TPOT) per instance
+    fluct_rps: RateOf | None = None  # per instance, with the arrivals split n ways
     if model != "paper":
         # Random routing, or a single instance under any routing (nothing to balance): the
         # batch fluctuates with the arrivals (README: one vLLM-cpu instance, paper +6 %,
-        # fluctuation -1 % against the measured decode capacity).
+        # fluctuation -1 % against the measured decode capacity). Bursty arrivals fluctuate
+        # more; random routing thins them towards Poisson (1 + (D - 1) / n).
         curve_s = MonotoneCurve.from_points([float(b) for b in batches], tpots)
         cap = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
-        per_rps = poisson_max_rate_rps(
-            lambda b: curve_s.at(b).value, cap, workload.osl_tokens, slo.tpot_s, slo.tpot_stat
-        )
-        b_mean = max(1, round(per_rps * (workload.osl_tokens - 1) * slo.tpot_s))
-        fluctuating = (per_rps * workload.osl_tokens, b_mean, curve_s.at(b_mean).value)
+        table = [curve_s.at(b).value for b in range(1, cap + 1)]
+
+        def per_rps_split(n: int) -> float:
+            return poisson_max_rate_rps(
+                lambda b: table[b - 1],
+                cap,
+                osl,
+                slo.tpot_s,
+                slo.tpot_stat,
+                1 + (dispersion - 1) / n,
+            )
+
+        fluct_rps = per_rps_split
+        per_rps = per_rps_split(1)
+        b_mean = max(1, round(per_rps * (osl - 1) * slo.tpot_s))
+        fluctuating = (per_rps * osl, b_mean, curve_s.at(b_mean).value)
         if routing == "random":
             effective, batch, tpot_s = fluctuating
     measured = [p.output_tps for p in curve.points]
@@ -435,19 +467,25 @@ def _plan_decode(
         cap_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
     tpot_based = effective
     effective = min(effective, cap_tps)
-    per_instance_rps = effective / workload.osl_tokens
-    instances = instances_needed(workload.rate_rps, workload.osl_tokens, effective)
+    per_instance_rps = effective / osl
+    instances = instances_needed(workload.rate_rps, osl, effective)
     rate_of: RateOf = lambda n: n * per_instance_rps  # noqa: E731
+    if fluct_rps is not None and routing == "random" and dispersion != 1.0:
+        split = fluct_rps
+        rate_of = lambda n: n * min(split(n), cap_tps / osl)  # noqa: E731
+        whole = _smallest(rate_of, workload.rate_rps)
+        below = rate_of(whole - 1) if whole > 1 else 0.0
+        instances = whole - 1 + (workload.rate_rps - below) / (rate_of(whole) - below)
     if fluctuating is not None and routing == "least_loaded":
         single_tps = min(fluctuating[0], cap_tps)
-        single_rps = single_tps / workload.osl_tokens
+        single_rps = single_tps / osl
         if workload.rate_rps <= single_rps * (1 + _EPS):  # one instance carries it
             tpot_based, batch, tpot_s = fluctuating
             effective = single_tps
             instances = workload.rate_rps / single_rps
         elif instances <= 1:  # the held batch would fit one, its fluctuation does not
             warnings.append(
-                f"one decode instance would need its batch held at {chosen.batch}; under Poisson "
+                f"one decode instance would need its batch held at {chosen.batch}; with these "
                 f"arrivals it fluctuates and one instance sustains {single_rps:.4g} req/s "
                 f"(target {workload.rate_rps:.4g}): two instances"
             )
@@ -466,6 +504,7 @@ def _plan_decode(
             effective_tps=effective,
             instances=instances,
             gpus_per_instance=profile.gpus_per_instance,
+            arrival_dispersion=dispersion,
         ),
         rate_of,
     )

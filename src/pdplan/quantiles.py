@@ -1,4 +1,6 @@
-"""Percentiles and summaries of samples. Pure, stdlib only; shared by bench and sim."""
+"""Percentiles and the one distribution summary of samples, shared by the simulator, the
+bench and the reports. Percentiles are named ``p50``/``p90``/``p99`` and held as fractions in
+:data:`STAT_QUANTILE`; an empty sample has no summary (None), never NaN. Pure."""
 
 from __future__ import annotations
 
@@ -6,7 +8,17 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
 
-__all__ = ["STATS", "STAT_QUANTILE", "Stat", "percentile", "percentiles_sorted", "summarize"]
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "STATS",
+    "STAT_QUANTILE",
+    "Distribution",
+    "Stat",
+    "percentile",
+    "percentiles_sorted",
+    "summarize",
+]
 
 #: The statistic an SLO applies to: the mean (the paper's) or a percentile.
 Stat = Literal["mean", "p50", "p90", "p99"]
@@ -40,14 +52,43 @@ def percentile(values: Sequence[float], q: float) -> float:
     return percentiles_sorted(sorted(values), [q])[0]
 
 
+class Distribution(BaseModel):
+    """Count, mean and percentiles of a sample, in the unit the holder's name carries.
+
+    >>> d = Distribution.of([1.0, None, 3.0])
+    >>> d.count, d.mean, d.stat("p50")
+    (2, 2.0, 2.0)
+    >>> Distribution.of([]) is None
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(ge=1, description="values summarized")
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> Distribution | None:
+        """The summary of the non-None values; None when there are none."""
+        kept = sorted(v for v in values if v is not None)
+        if not kept:
+            return None
+        p50, p90, p99 = percentiles_sorted(kept, [50, 90, 99])
+        return cls(count=len(kept), mean=sum(kept) / len(kept), p50=p50, p90=p90, p99=p99)
+
+    def stat(self, name: Stat) -> float:
+        """``mean``, ``p50``, ``p90`` or ``p99``."""
+        return float(getattr(self, name))
+
+
 def summarize(values: Iterable[float | None]) -> dict[str, float | int]:
-    """mean, p50, p90, p99 and count of the non-None values (empty -> count 0 only).
+    """:class:`Distribution` of the non-None values as a dict (empty -> count 0 only).
 
     >>> summarize([1.0, None, 3.0])["mean"]
     2.0
     """
-    kept = sorted(v for v in values if v is not None)
-    if not kept:
-        return {"count": 0}
-    p50, p90, p99 = percentiles_sorted(kept, [50, 90, 99])
-    return {"mean": sum(kept) / len(kept), "p50": p50, "p90": p90, "p99": p99, "count": len(kept)}
+    dist = Distribution.of(values)
+    return {"count": 0} if dist is None else dist.model_dump()

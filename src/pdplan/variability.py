@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pdplan.curves import interpolate
 from pdplan.models.profile import PrefillProfile
 
-__all__ = ["ServiceScvFit", "combine_scv", "fit_engine_scv"]
+__all__ = ["ServiceScvFit", "combine_scv", "engine_scv", "fit_engine_scv"]
 
 _MAX_RHO = 0.98  # beyond this a finite run's mean wait says little about the steady state
 _MIN_RHO_FIT = 0.5  # below this the wait is too small to read the variability from
@@ -93,3 +93,25 @@ def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
         point_scv=tuple(implied),
         max_utilization=max(rhos),
     )
+
+
+def engine_scv(profile: PrefillProfile, model: str = "auto") -> tuple[float, str]:
+    """The engine's prefill service-time SCV a planning model assumes, and where it came from.
+
+    Every model with a sweep in the profile: the fitted SCV (``paper`` always 1, M/M/1).
+    Without a sweep, ``queueing`` assumes a deterministic engine (M/D/1 for fixed lengths) and
+    ``auto`` an exponential one, as the paper does (README, "Planning models"). The simulator
+    takes the same value by default, so that a plan and its simulation describe one engine.
+
+    >>> from pdplan.io import default_profile
+    >>> engine_scv(default_profile().prefill)
+    (1.0, 'no sweep in the profile: exponential assumed')
+    """
+    if model == "paper":
+        return 1.0, "exponential (the paper)"
+    fit = fit_engine_scv(profile)
+    if fit is not None:
+        return fit.scv, f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep point(s)"
+    if model == "queueing":
+        return 0.0, "no sweep in the profile: deterministic engine assumed"
+    return 1.0, "no sweep in the profile: exponential assumed"

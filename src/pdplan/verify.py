@@ -1,5 +1,13 @@
 """Planned against simulated: the capacity the planner promises for an allocation, and the
-capacity the simulator finds for it. Pure (planner + simulator), no I/O."""
+capacity the simulator finds for it, on exactly the scenario that was planned. Pure (planner
++ simulator), no I/O.
+
+The scenario is the plan's: its workload (length distributions, arrival process, prefix hit
+rate, trace), its SLO statistics, its routing (``independent`` prefill queues are random
+routing to each instance's attention-DP groups, ``pooled`` one shared queue; decode
+``least_loaded`` or ``random``) and the engine's service variability it assumed. When the
+two capacities still differ, that is a model error, and ``error`` reports it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.models.plan import Allocation, Plan
 from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO
-from pdplan.sim.capacity import Stat, max_rate
-from pdplan.sim.config import ClusterConfig, PrefillRouting
-from pdplan.sim.lengths import Fixed, LengthDist
+from pdplan.sim.capacity import max_rate
+from pdplan.sim.config import ClusterConfig
+from pdplan.sim.sweep import SweepPoint, sweep_rates
 
-__all__ = ["VerifyRow", "verify_plan"]
+__all__ = ["Prediction", "VerifyRow", "cluster_for", "predict", "verify_plan"]
 
 
 class VerifyRow(BaseModel):
@@ -30,31 +37,37 @@ class VerifyRow(BaseModel):
     simulated_meets_target: bool
 
 
+def cluster_for(plan: Plan, prefill_instances: int, decode_instances: int) -> ClusterConfig:
+    """The simulated cluster that matches a plan's assumptions, at any instance counts.
+
+    >>> from pdplan import SLO, Workload, default_profile, size
+    >>> plan = size(default_profile(), Workload.from_tpm(isl_tokens=6144, osl_tokens=512,
+    ...             tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020))
+    >>> c = cluster_for(plan, 3, 4)
+    >>> c.prefill_routing, c.decode_routing, c.prefill_service_scv
+    ('random', 'least_loaded', 1.0)
+    """
+    return ClusterConfig(
+        prefill_instances=prefill_instances,
+        decode_instances=decode_instances,
+        prefill_routing="shared_queue" if plan.prefill_routing == "pooled" else "random",
+        decode_routing=plan.decode_routing,
+        prefill_service_scv=plan.prefill.engine_scv,
+    )
+
+
 def verify_plan(
-    profile: Profile,
-    plan: Plan,
-    slo: SLO,
-    *,
-    isl: LengthDist | None = None,
-    osl: LengthDist | None = None,
-    stat: Stat = "mean",
-    routing: PrefillRouting = "random",
-    requests: int = 20_000,
-    seed: int = 42,
+    profile: Profile, plan: Plan, *, requests: int = 20_000, seed: int = 42
 ) -> list[VerifyRow]:
     """Simulate the planned allocation and its alternatives; compare capacities."""
+    if plan.slo is None:
+        raise ValueError("a plan made from given per-instance throughputs has no SLO to verify")
     w = plan.workload
-    isl = isl or Fixed(tokens=w.isl_tokens)
-    osl = osl or Fixed(tokens=w.osl_tokens)
     rows = []
     allocations: list[Allocation] = [plan.allocation, *plan.alternatives]
     for a in sorted(allocations, key=lambda x: (x.gpus or 0, -x.max_total_tps)):
-        cluster = ClusterConfig(
-            prefill_instances=a.prefill_instances,
-            decode_instances=a.decode_instances,
-            prefill_routing=routing,
-        )
-        cap = max_rate(profile, cluster, isl, osl, slo, stat=stat, requests=requests, seed=seed)
+        cluster = cluster_for(plan, a.prefill_instances, a.decode_instances)
+        cap = max_rate(profile, cluster, w, plan.slo, requests=requests, seed=seed)
         rows.append(
             VerifyRow(
                 allocation=a.name,
@@ -67,3 +80,54 @@ def verify_plan(
             )
         )
     return rows
+
+
+class Prediction(BaseModel):
+    """What the planner and the simulator predict for one allocation under a plan's
+    assumptions, and the simulated curve at given rates (a load test's steps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation: str
+    plan_model: str
+    planned_max_total_tps: float
+    simulated_max_total_tps: float
+    simulated_sweep: list[SweepPoint]
+
+
+def predict(
+    profile: Profile,
+    plan: Plan,
+    prefill_instances: int,
+    decode_instances: int,
+    rates_rps: list[float],
+    *,
+    requests: int = 10_000,
+    seed: int = 42,
+) -> Prediction:
+    """Planner and simulator capacity of mPnD for the plan's workload, SLO and assumptions."""
+    from pdplan.planner import rate_allocation
+
+    if plan.slo is None:
+        raise ValueError("a plan made from given per-instance throughputs has no SLO to verify")
+    planned = rate_allocation(
+        profile,
+        plan.workload,
+        plan.slo,
+        prefill_instances,
+        decode_instances,
+        model=plan.model,
+        prefill_routing=plan.prefill_routing,
+        decode_routing=plan.decode_routing,
+    )
+    cluster = cluster_for(plan, prefill_instances, decode_instances)
+    sim = max_rate(profile, cluster, plan.workload, plan.slo, requests=requests, seed=seed)
+    return Prediction(
+        allocation=cluster.name,
+        plan_model=plan.model,
+        planned_max_total_tps=planned.max_total_tps,
+        simulated_max_total_tps=sim.max_total_tps,
+        simulated_sweep=sweep_rates(
+            profile, cluster, rates_rps, plan.workload, plan.slo, requests, seed
+        ),
+    )

@@ -18,7 +18,6 @@ from pdplan.bench.loadtest import LoadtestSettings, run_loadtest
 from pdplan.bench.overhead import OverheadSettings
 from pdplan.bench.prefill import PrefillSettings
 from pdplan.bench.session import Session
-from pdplan.sim import Fixed
 
 pytestmark = pytest.mark.engine
 
@@ -79,9 +78,7 @@ def test_profile_plan_loadtest_on_1p1d(tmp_path: Path) -> None:
             return await run_loadtest(
                 session,
                 LoadtestSettings(
-                    rate_rps=rate,
-                    isl=Fixed(tokens=ISL),
-                    osl=Fixed(tokens=OSL),
+                    workload=workload.with_rate(rate),
                     duration_s=15,
                     slo=slo,
                     multipliers=(1.0, 1.2),

@@ -151,7 +151,7 @@ def test_table_output_shows_the_decision(capsys: pytest.CaptureFixture[str]) -> 
         (["--tpot", "20 parsecs"], EXIT_BAD_INPUT, "unknown unit 'parsecs'"),
         (["--tpm", "-5M"], EXIT_BAD_INPUT, "--tpm must be > 0"),
         (["--tpm", "5Q"], EXIT_BAD_INPUT, "--tpm: cannot read '5Q'"),
-        (["--isl", "0"], EXIT_USAGE, "'--isl': 0 is not in the range x>=1"),
+        (["--isl", "0"], EXIT_USAGE, "'--isl': 0 is not in the range"),
         (["--isl", "abc"], EXIT_USAGE, "'abc' is not a valid integer"),
         (["--prefix-hit-rate", "1"], EXIT_USAGE, "--prefix-hit-rate"),
         (["--profile", "/nonexistent.yaml"], EXIT_BAD_INPUT, "cannot read profile"),

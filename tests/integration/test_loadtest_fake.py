@@ -11,6 +11,8 @@ from tests.fakes.openai_server import FakeEngine, FakeServer
 from pdplan.bench.records import read_jsonl
 from pdplan.cli import main
 
+PROFILE = str(Path(__file__).parents[1] / "data" / "small-profile.yaml")
+
 
 def loadtest(capsys: pytest.CaptureFixture[str], url: str, out: Path, *extra: str) -> dict:  # type: ignore[type-arg]
     with pytest.raises(SystemExit) as info:
@@ -77,7 +79,9 @@ def test_predictions_need_a_profile_allocation(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     with FakeServer(FakeEngine()) as server:
-        data = loadtest(capsys, server.url, tmp_path, "--prefill", "1", "--decode", "1")
+        data = loadtest(
+            capsys, server.url, tmp_path, "--prefill", "1", "--decode", "1", "--profile", PROFILE
+        )
     p = data["predictions"]
     assert p["allocation"] == "1P1D"
     assert p["planned_max_total_tps"] > 0 and p["simulated_max_total_tps"] > 0

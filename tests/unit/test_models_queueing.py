@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pdplan import SLO, InfeasibleSLOError, Profile, Workload, size
+from pdplan import SLO, Exponential, InfeasibleSLOError, Profile, Workload, size
 from pdplan.decode import poisson_max_rate_rps, poisson_tpot_stat_s
 from pdplan.errors import ConfigError
 from pdplan.prefill import max_rate_rps, sojourn_stat_s
@@ -80,7 +80,7 @@ def test_queueing_model_on_the_worked_example(
     assert queueing.decode.instances == pytest.approx(paper.decode.instances)
     exponential = size(
         paper_profile,
-        paper_workload.model_copy(update={"isl_scv": 1.0}),
+        paper_workload.model_copy(update={"isl": Exponential(mean_tokens=6144)}),
         paper_slo,
         model="queueing",
     )
@@ -182,7 +182,7 @@ def _convex_decode_profile() -> Profile:
 def test_one_decode_instance_fluctuates_under_any_routing() -> None:
     """One decode instance fed by Poisson arrivals cannot hold its batch at B*: the simulator
     misses the TPOT SLO at the paper's rate and meets it at the fluctuation model's."""
-    from pdplan.sim import ClusterConfig, Fixed, SimConfig, simulate
+    from pdplan.sim import ClusterConfig, SimConfig, simulate
 
     profile = _convex_decode_profile()
     slo = SLO(ttft_s=100.0, tpot_s=0.012)
@@ -197,13 +197,13 @@ def test_one_decode_instance_fluctuates_under_any_routing() -> None:
     def mean_tpot_s(rate: float) -> float:
         config = SimConfig(
             cluster=ClusterConfig(prefill_instances=1, decode_instances=1),
-            rate_rps=rate,
-            isl=Fixed(tokens=512),
-            osl=Fixed(tokens=128),
+            workload=Workload.from_rps(isl_tokens=512, osl_tokens=128, rate_rps=rate),
             requests=20_000,
             seed=5,
         )
-        return simulate(profile, config).tpot_ms.mean / 1000
+        result = simulate(profile, config)
+        assert result.tpot_s is not None
+        return result.tpot_s.mean
 
     assert mean_tpot_s(rates["paper"]) > slo.tpot_s
     assert mean_tpot_s(rates["auto"] * 0.98) <= slo.tpot_s

@@ -9,7 +9,7 @@ from pdplan import SLO, Workload, planner
 from pdplan.io import parse_profile
 from pdplan.models.profile import PrefillProfile, Profile
 from pdplan.queueing import mm1_mean_sojourn_s
-from pdplan.sim import ClusterConfig, Fixed, SimConfig, simulate
+from pdplan.sim import ClusterConfig, SimConfig, simulate
 from pdplan.variability import combine_scv, fit_engine_scv
 
 TPMAX = 10_000.0  # tok/s: ISL 1000 -> S = 0.1 s
@@ -114,9 +114,7 @@ def test_simulator_takes_the_profile_scv_and_matches_pollaczek_khinchine() -> No
     cluster = ClusterConfig(prefill_instances=1, decode_instances=1)
     config = SimConfig(
         cluster=cluster,
-        rate_rps=7.0,
-        isl=Fixed(tokens=1000),
-        osl=Fixed(tokens=2),
+        workload=Workload.from_rps(rate_rps=7.0, isl_tokens=1000, osl_tokens=2),
         requests=200_000,
         seed=3,
     )

@@ -1,9 +1,13 @@
-"""Load tests of a live (P/D) deployment: open-loop arrivals at a target throughput.
+"""Load tests of a live (P/D) deployment: open-loop arrivals of a workload at multiples of its
+rate.
 
-Each step sends Poisson arrivals (or replays a trace) at a multiple of the target rate for a
-duration, streaming, and reports achieved throughput, TTFT and TPOT (mean, p50, p90, p99),
-SLO attainment and errors. Every request is on disk when it ends; a step that hits a failing
-deployment is reported with its errors, not crashed on; the sweep keeps going.
+Each step draws the workload's requests (:meth:`~pdplan.models.workload.Workload.requests`,
+the same generator the simulator uses: Poisson or gamma arrivals with the length
+distributions, or a trace replayed faster by the multiplier) for a duration, streams them, and
+reports the offered load actually sent (and how late the generator sent it), the achieved
+throughput, TTFT and TPOT (mean, p50, p90, p99), SLO attainment, errors and the verdict. Every
+request is on disk when it ends; a step that hits a failing deployment is reported with its
+errors, not crashed on; the sweep keeps going.
 """
 
 from __future__ import annotations
@@ -12,37 +16,42 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from pdplan.bench.arrivals import poisson_times_s
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
-from pdplan.models.workload import SLO
-from pdplan.quantiles import Stat, summarize
-from pdplan.sim.config import TraceRow
-from pdplan.sim.lengths import LengthDist
+from pdplan.models.workload import SLO, Workload
+from pdplan.quantiles import Distribution
+from pdplan.verdict import judge
 
 __all__ = ["LoadtestSettings", "run_loadtest", "step_summary"]
+
+#: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
+LAG_LIMIT_S = 0.010
 
 
 @dataclass(frozen=True)
 class LoadtestSettings:
-    rate_rps: float  # the target (multiplier 1.0)
-    isl: LengthDist
-    osl: LengthDist
-    duration_s: float
+    workload: Workload  # the target (multiplier 1.0)
+    duration_s: float  # per step, for generated arrivals (a replay lasts as long as it lasts)
     slo: SLO
     multipliers: tuple[float, ...] = (1.0,)
-    stat: Stat = "mean"
-    trace: tuple[TraceRow, ...] | None = None
     seed: int = 42
 
+    def schedule(self, multiplier: float) -> tuple[list[float], list[tuple[int, int]]]:
+        """Send times and (ISL, OSL) of one step."""
+        workload = self.workload.scaled(multiplier)
+        rng = random.Random(f"{self.seed}/{multiplier}")
+        count = max(1, round(workload.rate_rps * self.duration_s))
+        requests = workload.requests(count, rng)
+        return list(requests.arrival_s), list(
+            zip(requests.isl_tokens, requests.osl_tokens, strict=True)
+        )
 
-def step_summary(
-    records: list[RequestRecord], offered_rps: float, slo: SLO, stat: Stat
-) -> dict[str, Any]:
-    """What one step delivered; ``meets`` uses ``stat`` of TTFT and TPOT and the error rate."""
+
+def step_summary(records: list[RequestRecord], scheduled_rps: float, slo: SLO) -> dict[str, Any]:
+    """What one step delivered; ``meets_slo`` is :func:`pdplan.verdict.judge`'s verdict."""
     ok = [r for r in records if r.ok]
-    ttft = summarize(r.ttft_s for r in ok)
-    tpot = summarize(r.tpot_s for r in ok)
+    ttft = Distribution.of(r.ttft_s for r in ok)
+    tpot = Distribution.of(r.tpot_s for r in ok)
     met = [
         r
         for r in ok
@@ -53,40 +62,28 @@ def step_summary(
     ends = [r.t_end_s for r in ok if r.t_end_s is not None]
     span = (max(ends) - min(r.t_send_s for r in ok)) if ok and ends else 0.0
     tokens = sum((r.prompt_tokens or 0) + (r.completion_tokens or 0) for r in ok)
+    sends = sorted(r.t_send_s for r in records)
+    send_span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
+    lag = Distribution.of(r.extra.get("send_lag_s") for r in records)
     failed = len(records) - len(ok)
-    meets = (
-        bool(ok)
-        and failed <= 0.01 * len(records)
-        and ttft["count"] > 0
-        and (ttft[stat] <= slo.ttft_s and (tpot["count"] == 0 or tpot[stat] <= slo.tpot_s))
-    )
+    verdict = judge(ttft, tpot, slo, requests=len(records), failed=failed)
+    lag_limit = max(LAG_LIMIT_S, 0.01 * slo.ttft_s)
     return {
-        "offered_rps": offered_rps,
+        "scheduled_rps": scheduled_rps,
+        "offered_rps": (len(sends) - 1) / send_span if send_span > 0 else scheduled_rps,
+        "send_lag_s": None if lag is None else lag.model_dump(),
+        "generator_behind": lag is not None and lag.p99 > lag_limit,
         "requests": len(records),
         "failed": failed,
         "first_error": next((r.error for r in records if r.error), None),
         "achieved_rps": len(ok) / span if span > 0 else 0.0,
         "achieved_total_tps": tokens / span if span > 0 else 0.0,
-        "ttft_s": ttft,
-        "tpot_s": tpot,
+        "ttft_s": None if ttft is None else ttft.model_dump(),
+        "tpot_s": None if tpot is None else tpot.model_dump(),
         "slo_attainment": len(met) / len(records) if records else 0.0,
-        "meets_slo": meets,
+        "meets_slo": verdict.meets,
+        "failure": verdict.failure,
     }
-
-
-def _schedule(s: LoadtestSettings, multiplier: float) -> tuple[list[float], list[tuple[int, int]]]:
-    if s.trace is not None:
-        rows = sorted(s.trace, key=lambda r: r.arrival_s)
-        t0 = rows[0].arrival_s
-        return (
-            [(r.arrival_s - t0) / multiplier for r in rows],
-            [(r.isl_tokens, r.osl_tokens) for r in rows],
-        )
-    rng = random.Random(f"{s.seed}/{multiplier}")
-    rate = s.rate_rps * multiplier
-    count = max(1, round(rate * s.duration_s))
-    times = poisson_times_s(rate, count, rng)
-    return times, [(s.isl.sample(rng), max(2, s.osl.sample(rng))) for _ in times]
 
 
 async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, Any]]:
@@ -101,13 +98,20 @@ async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, 
         if done is not None:  # measured by an earlier run
             done = {k: v for k, v in done.items() if k not in ("step", "base_url")}
         else:
-            times, lengths = _schedule(s, multiplier)
+            times, lengths = s.schedule(multiplier)
             records = await session.open_loop(step, 1, 2, times, lengths)
             failed = sum(not r.ok for r in records)
             if failed:
                 session.reporter.note(f"{step}: {failed} of {len(records)} requests failed")
-            offered = len(times) / max(times[-1], 1e-9)
-            done = {"multiplier": multiplier, **step_summary(records, offered, s.slo, s.stat)}
+            window = times[-1] - times[0]
+            scheduled = (len(times) - 1) / window if window > 0 else 0.0
+            done = {"multiplier": multiplier, **step_summary(records, scheduled, s.slo)}
+            if done["generator_behind"]:
+                session.reporter.note(
+                    f"{step}: the load generator sent late (send lag p99 "
+                    f"{done['send_lag_s']['p99'] * 1e3:.1f} ms): this step measures the "
+                    "client as much as the deployment"
+                )
             session.save_step(step, done)
         results.append(done)
     return results

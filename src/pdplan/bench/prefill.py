@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from pdplan.bench.arrivals import poisson_times_s
 from pdplan.bench.session import Session
 from pdplan.bench.stats import prefill_input_tps, steady_window, summarize
+from pdplan.models.arrivals import Poisson
 
 __all__ = ["PrefillSettings", "profile_prefill"]
 
@@ -93,7 +93,7 @@ async def _poisson(
     step = f"prefill/isl={isl}/poisson/load={load:g}"
     if (done := session.finished(step)) is not None:
         return done
-    times = poisson_times_s(rate, s.sweep_requests, random.Random(f"{s.seed}/{isl}/{load}"))
+    times = Poisson().times_s(rate, s.sweep_requests, random.Random(f"{s.seed}/{isl}/{load}"))
     records = await session.open_loop(step, isl, 1, times)
     ok = [r for r in records if r.ok]
     span = max(r.t_send_s for r in records) - min(r.t_send_s for r in records)

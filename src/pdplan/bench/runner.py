@@ -60,12 +60,17 @@ async def run_closed_loop(
 async def run_open_loop(
     send: Send, times_s: Sequence[float], on_record: OnRecord
 ) -> list[RequestRecord]:
-    """Send request ``i`` at ``times_s[i]`` seconds after the start, whatever is in flight."""
+    """Send request ``i`` at ``times_s[i]`` seconds after the start, whatever is in flight.
+
+    Each record's ``extra["send_lag_s"]`` says how late it left against the schedule.
+    """
     records: list[RequestRecord] = []
     start = perf_counter()
 
     async def one(index: int) -> None:
         record = await send(index)
+        # how late the request left against its schedule (the generator's own delay)
+        record.extra["send_lag_s"] = record.t_send_s - (start + times_s[index])
         records.append(record)
         on_record(record)
 

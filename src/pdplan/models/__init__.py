@@ -12,6 +12,7 @@ from pdplan.models.profile import (
     Profile,
     ProfileMetadata,
 )
+from pdplan.models.trace import Trace
 from pdplan.models.workload import SLO, Workload
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "PrefillProfile",
     "Profile",
     "ProfileMetadata",
+    "Trace",
     "Workload",
 ]

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.models.workload import SLO, Workload
 
-__all__ = ["Allocation", "DecodePlan", "Phase", "Plan", "PrefillPlan"]
+__all__ = [
+    "DECODE_ROUTINGS",
+    "MODELS",
+    "PREFILL_ROUTINGS",
+    "Allocation",
+    "DecodePlan",
+    "DecodeRouting",
+    "Model",
+    "Phase",
+    "Plan",
+    "PrefillPlan",
+    "PrefillRouting",
+]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 Phase = Literal["prefill", "decode"]
+#: The planning model: ``paper`` (M/M/1, held decode batch), ``queueing``, ``auto``.
+Model = Literal["auto", "queueing", "paper"]
+#: How prefill instances take requests: a queue per instance, or one pooled queue.
+PrefillRouting = Literal["independent", "pooled"]
+#: How decode instances take requests.
+DecodeRouting = Literal["least_loaded", "random"]
+MODELS: tuple[str, ...] = get_args(Model)
+PREFILL_ROUTINGS: tuple[str, ...] = get_args(PrefillRouting)
+DECODE_ROUTINGS: tuple[str, ...] = get_args(DecodeRouting)
 
 
 class PrefillPlan(BaseModel):
@@ -35,6 +56,12 @@ class PrefillPlan(BaseModel):
     service_scv_source: str | None = Field(
         None, description="where the engine's part of the SCV came from"
     )
+    engine_scv: float | None = Field(
+        None, description="the engine's part of the service SCV (what the simulator adds)"
+    )
+    arrival_scv: float | None = Field(
+        None, description="inter-arrival SCV the queue model used (1: Poisson)"
+    )
 
 
 class DecodePlan(BaseModel):
@@ -50,6 +77,9 @@ class DecodePlan(BaseModel):
     effective_tps: float = Field(description="TP_d = B* / TPOT(B*): output tok/s per instance")
     instances: float = Field(description="N_d, fractional decode instances for the target")
     gpus_per_instance: int | None = Field(description="GPUs per decode instance")
+    arrival_dispersion: float | None = Field(
+        None, description="index of dispersion of arrivals the batch model used (1: Poisson)"
+    )
 
 
 class Allocation(BaseModel):
@@ -77,9 +107,13 @@ class Allocation(BaseModel):
 class Plan(BaseModel):
     """How many prefill and decode instances a workload needs, and why."""
 
-    model_config = _CONFIG
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    model: Literal["paper", "queueing", "auto"] = Field(description="the planning model used")
+    model: Model = Field(description="the planning model used")
+    prefill_routing: PrefillRouting = Field(
+        "independent", description="a queue per prefill instance, or one pooled queue"
+    )
+    decode_routing: DecodeRouting = Field("least_loaded", description="decode placement")
     workload: Workload
     slo: SLO | None = Field(description="None when per-instance throughputs were given")
     rate_rps: float = Field(description="target request rate, requests/s")

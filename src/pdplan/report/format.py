@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pdplan.units import s_to_ms, tps_to_tpm
 
-__all__ = ["fmt_duration", "fmt_tpm", "fmt_tps"]
+__all__ = ["fmt_arrivals", "fmt_duration", "fmt_lengths", "fmt_tpm", "fmt_tps", "fmt_workload"]
 
 
 def fmt_tps(tokens_per_s: float) -> str:
@@ -17,12 +19,15 @@ def fmt_tps(tokens_per_s: float) -> str:
 
 
 def fmt_tpm(tokens_per_s: float) -> str:
-    """Tokens/s shown as millions of tokens per minute.
+    """Tokens/s shown as millions of tokens per minute (thousands below 0.01 M).
 
-    >>> fmt_tpm(83333.33)
-    '5.00 M TPM'
+    >>> fmt_tpm(83333.33), fmt_tpm(50.0)
+    ('5.00 M TPM', '3.00 k TPM')
     """
-    return f"{tps_to_tpm(tokens_per_s) / 1e6:.2f} M TPM"
+    tpm = tps_to_tpm(tokens_per_s)
+    if 0 < tpm < 1e4:
+        return f"{tpm / 1e3:.3g} k TPM" if tpm < 1e3 else f"{tpm / 1e3:.2f} k TPM"
+    return f"{tpm / 1e6:.2f} M TPM"
 
 
 def fmt_duration(seconds: float) -> str:
@@ -34,3 +39,43 @@ def fmt_duration(seconds: float) -> str:
     if seconds >= 1.0:
         return f"{seconds:.4g} s"
     return f"{s_to_ms(seconds):.4g} ms"
+
+
+def fmt_lengths(dist: Any) -> str:
+    """A length distribution in a few words.
+
+    >>> from pdplan.models.lengths import Fixed, Lognormal
+    >>> fmt_lengths(Fixed(tokens=6144)), fmt_lengths(Lognormal(mean_tokens=2000, sigma=0.8))
+    ('6,144', 'mean 2,000 lognormal (SCV 0.9)')
+    """
+    if dist.kind == "fixed":
+        return f"{dist.tokens:,}"
+    return f"mean {dist.mean_tokens:,.0f} {dist.kind} (SCV {dist.scv:.2g})"
+
+
+def fmt_arrivals(workload: Any) -> str:
+    """The arrival process in a few words."""
+    kind = workload.arrivals.kind
+    if kind == "poisson":
+        return "Poisson arrivals"
+    if kind == "gamma":
+        return f"gamma arrivals (inter-arrival SCV {workload.arrivals.scv:.3g})"
+    trace = workload.trace
+    return (
+        f"{trace.source} ({trace.fmt}) replayed x{workload.time_scale:.3g}, inter-arrival "
+        f"SCV {trace.interarrival_scv:.2g}"
+    )
+
+
+def fmt_workload(workload: Any) -> str:
+    """ISL, OSL, arrivals, rate and prefix hits in one line."""
+    cached = f" ({workload.prefix_hit_rate:.0%} prefix-cached)" if workload.prefix_hit_rate else ""
+    lengths = (
+        f"trace lengths (ISL mean {workload.isl_tokens:,.0f}, OSL mean {workload.osl_tokens:,.0f})"
+        if workload.trace is not None
+        else f"ISL {fmt_lengths(workload.isl)}, OSL {fmt_lengths(workload.osl)} tokens"
+    )
+    return (
+        f"{lengths}{cached}; {fmt_arrivals(workload)} at {workload.rate_rps:.4g} req/s mean "
+        f"({fmt_tpm(workload.total_tps)})"
+    )

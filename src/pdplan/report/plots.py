@@ -142,6 +142,15 @@ def plot_decode(profile: Profile, path: Path) -> Path:
     return path
 
 
+def _nan(value: float | None) -> float:
+    """A gap in a plotted line where there is no value."""
+    return float("nan") if value is None else value
+
+
+def _ms(value_s: float | None) -> float:
+    return float("nan") if value_s is None else s_to_ms(value_s)
+
+
 def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
     """Mean TTFT and TPOT against total throughput per allocation (the paper's Figure 3)."""
     plt = _pyplot()
@@ -149,8 +158,8 @@ def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
     for name in dict.fromkeys(r.allocation for r in rows):
         mine = [r for r in rows if r.allocation == name]
         x = [tps_to_tpm(r.offered_total_tps) / 1e6 for r in mine]
-        ax1.plot(x, [r.ttft_mean_s for r in mine], "o-", label=name)
-        ax2.plot(x, [r.tpot_mean_ms for r in mine], "o-", label=name)
+        ax1.plot(x, [_nan(r.ttft_mean_s) for r in mine], "o-", label=name)
+        ax2.plot(x, [_ms(r.tpot_mean_s) for r in mine], "o-", label=name)
     ax1.axhline(slo.ttft_s, color="k", ls="--", lw=0.8, label="TTFT SLO")
     ax2.axhline(s_to_ms(slo.tpot_s), color="k", ls="--", lw=0.8, label="TPOT SLO")
     ax1.set_ylim(0, slo.ttft_s * 2.5)
@@ -177,19 +186,19 @@ def plot_loadtest(
     stat = slo.ttft_stat
     x = [tps_to_tpm(s["achieved_total_tps"]) / 1e6 for s in steps]
     ax1.plot(
-        x, [s["ttft_s"].get(stat, float("nan")) for s in steps], "o-", label=f"measured {stat}"
+        x, [_nan((s["ttft_s"] or {}).get(stat)) for s in steps], "o-", label=f"measured {stat}"
     )
     ax2.plot(
         x,
-        [s_to_ms(s["tpot_s"].get(stat, float("nan"))) for s in steps],
+        [_ms((s["tpot_s"] or {}).get(slo.tpot_stat)) for s in steps],
         "o-",
-        label=f"measured {stat}",
+        label=f"measured {slo.tpot_stat}",
     )
     if predictions:
         sim = predictions["simulated_sweep"]
         sx = [tps_to_tpm(p["offered_total_tps"]) / 1e6 for p in sim]
-        ax1.plot(sx, [p["ttft_mean_s"] for p in sim], "s--", label="simulator mean")
-        ax2.plot(sx, [p["tpot_mean_ms"] for p in sim], "s--", label="simulator mean")
+        ax1.plot(sx, [_nan(p["ttft_mean_s"]) for p in sim], "s--", label="simulator mean")
+        ax2.plot(sx, [_ms(p["tpot_mean_s"]) for p in sim], "s--", label="simulator mean")
         for ax in (ax1, ax2):
             ax.axvline(
                 tps_to_tpm(predictions["planned_max_total_tps"]) / 1e6,

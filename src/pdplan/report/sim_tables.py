@@ -5,49 +5,82 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.models.workload import SLO
-from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps
+from pdplan.models.workload import SLO, Workload
+from pdplan.quantiles import Distribution
+from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import SimResult
-from pdplan.units import ms_to_s
 from pdplan.verify import VerifyRow
 
-__all__ = ["render_capacity", "render_sim", "render_verify"]
+__all__ = ["latency_table", "render_capacity", "render_sim", "render_verify"]
 
 
-def _latency_table(result: SimResult, slo: SLO | None) -> Table:
-    table = Table(title="Latency (warm-up excluded)", title_justify="left")
+def _cells(dist: Distribution | None) -> list[str]:
+    if dist is None:
+        return ["-"] * 4
+    return [fmt_duration(v) for v in (dist.mean, dist.p50, dist.p90, dist.p99)]
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def latency_table(result: SimResult, slo: SLO | None, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
     for name in ("", "mean", "p50", "p90", "p99", "SLO", "met by"):
         table.add_column(name, justify="right")
-    t, p = result.ttft_s, result.tpot_ms
     table.add_row(
         "TTFT",
-        *(fmt_duration(v) for v in (t.mean, t.p50, t.p90, t.p99)),
-        fmt_duration(slo.ttft_s) if slo else "-",
-        f"{result.ttft_attainment:.1%}" if result.ttft_attainment is not None else "-",
+        *_cells(result.ttft_s),
+        f"{slo.ttft_stat} <= {fmt_duration(slo.ttft_s)}" if slo else "-",
+        _share(result.ttft_attainment),
     )
     table.add_row(
         "TPOT",
-        *(fmt_duration(ms_to_s(v)) for v in (p.mean, p.p50, p.p90, p.p99)),
-        fmt_duration(slo.tpot_s) if slo else "-",
-        f"{result.tpot_attainment:.1%}" if result.tpot_attainment is not None else "-",
+        *_cells(result.tpot_s),
+        f"{slo.tpot_stat} <= {fmt_duration(slo.tpot_s)}" if slo else "-",
+        _share(result.tpot_attainment),
     )
     return table
+
+
+def _verdict_line(result: SimResult) -> str:
+    v = result.verdict
+    if v is None:
+        return ""
+    if v.meets:
+        return "[bold green]meets the SLOs[/]"
+    why = {
+        "no_requests": "no request was measured",
+        "throughput": "the cluster does not keep up with the offered load",
+        "ttft": "TTFT misses its SLO",
+        "tpot": "TPOT misses its SLO",
+        "errors": "too many errors",
+    }[v.failure or "no_requests"]
+    return f"[bold red]misses the SLOs[/]: {why}"
 
 
 def render_sim(result: SimResult, config: SimConfig, slo: SLO | None) -> None:
     console = Console()
     cl = config.cluster
     console.print(
-        f"[bold]{cl.prefill_instances}P{cl.decode_instances}D[/], prefill routing "
-        f"{cl.prefill_routing}, {result.requests_measured:,} requests measured "
-        f"(seed {config.seed})"
+        f"[bold]{cl.name}[/], prefill routing {cl.prefill_routing}, decode routing "
+        f"{cl.decode_routing}; {fmt_workload(config.workload)}"
     )
-    console.print(_latency_table(result, slo))
-    th = result.throughput
+    warmup = "" if config.measured_from == 0 else " (warm-up excluded)"
     console.print(
-        f"throughput {fmt_tpm(th.total_tps)} = {fmt_tps(th.total_tps)} ({th.rate_rps:.4g} req/s)"
+        latency_table(result, slo, f"Latency, {result.requests_measured:,} requests{warmup}")
+    )
+    th = result.throughput
+    offered = (
+        f"offered {fmt_tpm(config.workload.total_tps)} ({result.offered_rate_rps:.4g} req/s), "
+        if result.offered_rate_rps is not None
+        else ""
+    )
+    console.print(
+        f"{offered}completed {fmt_tpm(th.total_tps)} = {fmt_tps(th.total_tps)} "
+        f"({th.rate_rps:.4g} req/s)"
         + (
             f"; both SLOs met by {result.slo_attainment:.1%} of requests"
             if result.slo_attainment is not None
@@ -58,24 +91,30 @@ def render_sim(result: SimResult, config: SimConfig, slo: SLO | None) -> None:
     batch = ", ".join(f"{b:.1f}" for b in result.decode_mean_batch)
     console.print(
         f"prefill busy: {util}; decode mean batch: {batch}; prefill service SCV "
-        f"{result.prefill_service_scv:.2g}"
+        f"{result.prefill_service_scv:.2g} (engine), seed {config.seed}"
     )
+    if result.verdict is not None:
+        console.print(_verdict_line(result))
 
 
-def render_capacity(result: CapacityResult, slo: SLO) -> None:
+def render_capacity(result: CapacityResult, slo: SLO, workload: Workload | None = None) -> None:
     console = Console()
     console.print(
         f"[bold]{result.prefill_instances}P{result.decode_instances}D[/] sustains "
         f"[bold]{fmt_tpm(result.max_total_tps)}[/] = {fmt_tps(result.max_total_tps)} "
-        f"({result.max_rate_rps:.4g} req/s) with {result.stat} TTFT <= "
-        f"{fmt_duration(slo.ttft_s)} and {result.stat} TPOT <= {fmt_duration(slo.tpot_s)}; "
+        f"({result.max_rate_rps:.4g} req/s) with {slo.ttft_stat} TTFT <= "
+        f"{fmt_duration(slo.ttft_s)} and {slo.tpot_stat} TPOT <= {fmt_duration(slo.tpot_s)}; "
         f"above it {result.binding} fails first"
     )
-    console.print(_latency_table(result.at_capacity, slo))
+    console.print(latency_table(result.at_capacity, slo, "Latency at that load"))
 
 
-def render_verify(rows: list[VerifyRow], console: Console) -> None:
-    table = Table(title="Planned against simulated capacity (mean SLOs)", title_justify="left")
+def render_verify(rows: list[VerifyRow], console: Console, slo: SLO) -> None:
+    table = Table(
+        title=f"Planned against simulated capacity ({slo.ttft_stat} TTFT, {slo.tpot_stat} TPOT;"
+        " the same workload, routing and service variability)",
+        title_justify="left",
+    )
     for name in ("", "GPUs", "planned", "simulated", "plan error", "sim binds", "sim meets"):
         table.add_column(name, justify="right")
     for r in rows:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from pdplan.models.plan import Allocation, Plan
 from pdplan.models.profile import ProfileMetadata
-from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps
+from pdplan.report.format import fmt_arrivals, fmt_duration, fmt_lengths, fmt_tpm, fmt_tps
 
 __all__ = ["render_plan"]
 
@@ -24,7 +24,8 @@ def _header(plan: Plan, meta: ProfileMetadata | None) -> Text:
         text.append(" · ".join(p for p in parts if p) + "\n")
     text.append("Workload  ", style="bold")
     cached = f" ({w.prefix_hit_rate:.0%} prefix-cached)" if w.prefix_hit_rate else ""
-    text.append(f"ISL {w.isl_tokens:,}{cached}, OSL {w.osl_tokens:,} tokens\n")
+    text.append(f"ISL {fmt_lengths(w.isl)}{cached}, OSL {fmt_lengths(w.osl)} tokens")
+    text.append("\n" if w.arrivals.kind == "poisson" else f"; {fmt_arrivals(w)}\n")
     text.append("Target    ", style="bold")
     text.append(f"{fmt_tpm(w.total_tps)} = {fmt_tps(w.total_tps)} = {plan.rate_rps:.4g} req/s\n")
     text.append("SLO       ", style="bold")

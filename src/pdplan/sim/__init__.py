@@ -7,18 +7,6 @@ from __future__ import annotations
 
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
-from pdplan.sim.lengths import Empirical, Exponential, Fixed, LengthDist, Lognormal, Uniform
 from pdplan.sim.metrics import SimResult
 
-__all__ = [
-    "ClusterConfig",
-    "Empirical",
-    "Exponential",
-    "Fixed",
-    "LengthDist",
-    "Lognormal",
-    "SimConfig",
-    "SimResult",
-    "Uniform",
-    "simulate",
-]
+__all__ = ["ClusterConfig", "SimConfig", "SimResult", "simulate"]

@@ -1,9 +1,10 @@
 """The largest load an allocation sustains with the SLOs met, by simulation (bisection).
 
-Every probe uses the same seed (common random numbers), so the SLO statistic is a smooth,
-nearly monotone function of the rate and bisection converges. A rate counts as sustained when
-the chosen statistic (mean, as in the paper, or p50/p90/p99) of TTFT and of TPOT meets the SLO
-and the cluster keeps up (completed throughput >= 97 % of offered).
+The load is the workload's own traffic scaled in rate: more arrivals of its process, or its
+trace replayed faster. Every probe uses the same seed (common random numbers), so the SLO
+statistic is a smooth, nearly monotone function of the rate and bisection converges. A rate
+counts as sustained when the run's verdict (:func:`pdplan.verdict.judge`: the SLO's TTFT and
+TPOT statistics, and keeping up with a steady offered rate) says so.
 """
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO
-from pdplan.quantiles import Stat
+from pdplan.models.workload import SLO, Workload
+from pdplan.service_time import prefill_service
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
-from pdplan.sim.lengths import LengthDist
 from pdplan.sim.metrics import SimResult
 from pdplan.sim.service import ServiceModel
-from pdplan.units import s_to_ms
 
-__all__ = ["CapacityResult", "Stat", "max_rate", "meets", "upper_bound_rps"]
-
-_KEEP_UP = 0.97
+__all__ = ["CapacityResult", "max_rate", "upper_bound_rps"]
 
 
 class CapacityResult(BaseModel):
@@ -32,8 +29,7 @@ class CapacityResult(BaseModel):
 
     prefill_instances: int
     decode_instances: int
-    stat: Stat
-    max_rate_rps: float = Field(description="largest Poisson rate meeting the SLOs")
+    max_rate_rps: float = Field(description="largest mean request rate meeting the SLOs")
     max_total_tps: float = Field(description="max_rate_rps * mean (ISL + OSL)")
     binding: Literal["ttft", "tpot", "throughput", "none"] = Field(
         description="what fails just above the capacity"
@@ -41,27 +37,19 @@ class CapacityResult(BaseModel):
     at_capacity: SimResult = Field(description="the run at max_rate_rps")
 
 
-def meets(result: SimResult, slo: SLO, stat: Stat, offered_rps: float) -> str | None:
-    """None if the run meets the SLOs, else what failed: ``ttft``, ``tpot`` or ``throughput``."""
-    if result.throughput.rate_rps < _KEEP_UP * offered_rps:
-        return "throughput"
-    if result.ttft_s.stat(stat) > slo.ttft_s:
-        return "ttft"
-    if result.tpot_ms.stat(stat) > s_to_ms(slo.tpot_s):
-        return "tpot"
-    return None
-
-
-def upper_bound_rps(
-    profile: Profile, cluster: ClusterConfig, isl: LengthDist, osl: LengthDist
-) -> float:
+def upper_bound_rps(profile: Profile, cluster: ClusterConfig, workload: Workload) -> float:
     """No allocation carries more than its saturated prefill or decode rate."""
-    mean_isl, mean_osl = isl.mean_tokens, osl.mean_tokens
     service = ServiceModel.from_profile(
-        profile, mean_isl, mean_osl, cluster.decode_max_batch, cluster.kv_capacity_tokens
+        profile,
+        workload.isl_tokens,
+        workload.osl_tokens,
+        cluster.decode_max_batch,
+        cluster.kv_capacity_tokens,
     )
-    prefill_rps = cluster.prefill_instances / service.prefill_time_s(round(mean_isl))
+    prefill_s = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate).mean_s
+    prefill_rps = cluster.prefill_instances * profile.prefill.dp_groups / prefill_s
     b = service.max_batch
+    mean_osl = workload.osl_tokens
     decode_rps = cluster.decode_instances * b / service.tpot_by_batch_s[b] / max(mean_osl - 1, 1)
     return min(prefill_rps, decode_rps)
 
@@ -69,57 +57,52 @@ def upper_bound_rps(
 def max_rate(
     profile: Profile,
     cluster: ClusterConfig,
-    isl: LengthDist,
-    osl: LengthDist,
+    workload: Workload,
     slo: SLO,
     *,
-    stat: Stat = "mean",
     requests: int = 20_000,
     seed: int = 42,
     rel_tol: float = 0.005,
 ) -> CapacityResult:
-    """Bisection on the Poisson rate for the largest one that meets the SLOs."""
+    """Bisection on the workload's mean rate for the largest one that meets the SLOs."""
 
     def run(rate: float) -> SimResult:
         config = SimConfig(
-            cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=requests, seed=seed
+            cluster=cluster, workload=workload.with_rate(rate), requests=requests, seed=seed
         )
         return simulate(profile, config, slo)
 
-    hi = upper_bound_rps(profile, cluster, isl, osl) * 1.02
+    def failure(result: SimResult) -> str | None:
+        assert result.verdict is not None
+        return result.verdict.failure
+
+    hi = upper_bound_rps(profile, cluster, workload) * 1.02
     probe = hi * 0.01
     first = run(probe)
-    failure = meets(first, slo, stat, probe)
-    if failure is not None:  # not even 1 % of the bound: the SLO is out of reach
-        return _result(cluster, stat, 0.0, failure, first, isl, osl)
+    failed = failure(first)
+    if failed is not None:  # not even 1 % of the bound: the SLO is out of reach
+        return _result(cluster, 0.0, failed, first, workload)
     lo, lo_result = probe, first
     binding = "none"
     while hi - lo > rel_tol * hi:
         mid = (lo + hi) / 2
         result = run(mid)
-        failure = meets(result, slo, stat, mid)
-        if failure is None:
+        failed = failure(result)
+        if failed is None:
             lo, lo_result = mid, result
         else:
-            hi, binding = mid, failure
-    return _result(cluster, stat, lo, binding, lo_result, isl, osl)
+            hi, binding = mid, failed
+    return _result(cluster, lo, binding, lo_result, workload)
 
 
 def _result(
-    cluster: ClusterConfig,
-    stat: Stat,
-    rate: float,
-    binding: str,
-    at: SimResult,
-    isl: LengthDist,
-    osl: LengthDist,
+    cluster: ClusterConfig, rate: float, binding: str, at: SimResult, workload: Workload
 ) -> CapacityResult:
     return CapacityResult(
         prefill_instances=cluster.prefill_instances,
         decode_instances=cluster.decode_instances,
-        stat=stat,
         max_rate_rps=rate,
-        max_total_tps=rate * (isl.mean_tokens + osl.mean_tokens),
+        max_total_tps=rate * workload.tokens_per_request,
         binding=binding,
         at_capacity=at,
     )

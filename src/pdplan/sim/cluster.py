@@ -1,13 +1,16 @@
 """The event loop of an xPyD cluster, at request granularity.
 
-A request arrives, is routed to a prefill instance (or a shared queue), waits FCFS, is
-prefilled alone or in a batch under the chunked-prefill budget (its compute time ISL / TPmax,
-times a gamma factor when the engine's service variability is given), crosses to decode after the
-fixed overhead (plus KV bytes over bandwidth, when given) -- that moment is its first token --
-and joins the least-loaded decode instance, where it waits if the batch or the KV cache is
-full. A decode instance advances every active request by one token per TPOT(b), b its current
-batch; b changes only at admissions and completions, so the loop jumps from one of those to
-the next (a virtual token clock per instance) instead of stepping iteration by iteration.
+The workload's requests arrive (a replayed trace, or arrivals of its process with lengths
+drawn from its distributions), are routed to a prefill server -- one per attention-DP group of
+each instance -- (or a shared queue), wait FCFS, and are prefilled alone or in a batch under
+the chunked-prefill budget. A prefill takes the service time of its uncached tokens
+(``ISL * (1 - prefix hit rate)``, :mod:`pdplan.service_time`), times a gamma factor with the
+engine's service variability. The request crosses to decode after the fixed overhead (plus KV
+bytes over bandwidth, when given) -- that moment is its first token -- and joins a decode
+instance, where it waits if the batch or the KV cache is full. A decode instance advances every
+active request by one token per TPOT(b), b its current batch; b changes only at admissions and
+completions, so the loop jumps from one of those to the next (a virtual token clock per
+instance) instead of stepping iteration by iteration.
 
 Event heap entries are ``(time_s, seq, kind, a, b)``; ``seq`` breaks ties deterministically
 (SimPy's ``core.py`` does the same).
@@ -32,26 +35,6 @@ _ARRIVAL, _PREFILL_DONE, _DECODE_JOIN, _DECODE_DONE = 0, 1, 2, 3
 _EPS_TOKENS = 1e-7
 
 
-def _workload(config: SimConfig, rng: random.Random) -> tuple[list[float], list[int], list[int]]:
-    if config.trace is not None:
-        rows = sorted(config.trace, key=lambda r: r.arrival_s)
-        return (
-            [r.arrival_s for r in rows],
-            [r.isl_tokens for r in rows],
-            [r.osl_tokens for r in rows],
-        )
-    assert config.rate_rps is not None
-    t, arrivals = 0.0, []
-    expo, rate = rng.expovariate, config.rate_rps
-    for _ in range(config.requests):
-        t += expo(rate)
-        arrivals.append(t)
-    isl_sample, osl_sample = config.isl.sample, config.osl.sample
-    isls = [isl_sample(rng) for _ in range(config.requests)]
-    osls = [osl_sample(rng) for _ in range(config.requests)]
-    return arrivals, isls, osls
-
-
 def simulate(
     profile: Profile, config: SimConfig, slo: SLO | None = None, *, keep_records: bool = False
 ) -> SimResult:
@@ -62,21 +45,27 @@ def simulate(
     :param keep_records: keep per-request columns in ``SimResult.records``
     """
     rng = random.Random(config.seed)
-    arrivals, isls, osls = _workload(config, rng)
+    workload = config.workload
+    requests = workload.requests(config.requests, rng)
+    arrivals = list(requests.arrival_s)
+    isls, osls = list(requests.isl_tokens), list(requests.osl_tokens)
     n_req = len(arrivals)
-    mean_isl = sum(isls) / n_req
-    mean_osl = sum(osls) / n_req
     cl = config.cluster
     service = ServiceModel.from_profile(
-        profile, mean_isl, mean_osl, cl.decode_max_batch, cl.kv_capacity_tokens
+        profile,
+        workload.isl_tokens,
+        workload.osl_tokens,
+        cl.decode_max_batch,
+        cl.kv_capacity_tokens,
     )
     route_rng = random.Random(f"{config.seed}/routing")
+    keep = 1.0 - workload.prefix_hit_rate
     prefill_cache: dict[int, float] = {}
     ptime = []
     for isl in isls:
         t = prefill_cache.get(isl)
         if t is None:
-            t = prefill_cache[isl] = service.prefill_time_s(isl)
+            t = prefill_cache[isl] = service.prefill_time_s(isl * keep)
         ptime.append(t)
     scv = service.prefill_scv if cl.prefill_service_scv is None else cl.prefill_service_scv
     if scv > 0:  # engine noise on top of the ISL: a gamma factor of mean 1
@@ -93,8 +82,9 @@ def simulate(
     done = [0.0] * n_req
     prefill_start = [0.0] * n_req
 
-    # Prefill state.
-    m = cl.prefill_instances
+    # Prefill state: one server per attention-DP group.
+    groups = service.prefill_servers_per_instance
+    m = cl.prefill_instances * groups
     routing = cl.prefill_routing
     shared = routing == "shared_queue"
     queues: list[deque[int]] = [deque() for _ in range(1 if shared else m)]
@@ -250,13 +240,17 @@ def simulate(
         first_token_s=first_token,
         done_s=done,
     )
+    per_instance_busy = [
+        sum(busy_time[i * groups : (i + 1) * groups]) / groups for i in range(cl.prefill_instances)
+    ]
     return summarize_run(
         columns,
-        warmup_share=config.warmup_share,
+        warmup_share=config.measured_from,
         slo=slo,
-        prefill_busy_s=busy_time,
+        prefill_busy_s=per_instance_busy,
         decode_occupancy=occupancy,
         end_s=end_s,
         keep_records=keep_records,
         prefill_service_scv=scv,
+        offered_rps=None if workload.replays_trace else workload.rate_rps,
     )

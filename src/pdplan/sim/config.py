@@ -1,4 +1,4 @@
-"""Simulation inputs: the cluster shape and policies, the load, the run length and seed."""
+"""Simulation inputs: the cluster shape and policies, the workload, the run length and seed."""
 
 from __future__ import annotations
 
@@ -6,13 +6,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pdplan.sim.lengths import Fixed, LengthDist
+from pdplan.models.workload import Workload
 
-__all__ = ["ClusterConfig", "PrefillRouting", "SimConfig", "TraceRow"]
+__all__ = [
+    "MAX_SIM_INSTANCES",
+    "MAX_SIM_REQUESTS",
+    "ClusterConfig",
+    "DecodeRouting",
+    "SimConfig",
+    "SimPrefillRouting",
+]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
+#: Largest instance count per phase one simulation takes (routing scans the instances).
+MAX_SIM_INSTANCES = 1000
+#: Largest number of generated requests one simulation takes (~10 s per million here).
+MAX_SIM_REQUESTS = 5_000_000
 
-PrefillRouting = Literal["round_robin", "random", "least_outstanding", "shared_queue"]
+SimPrefillRouting = Literal["round_robin", "random", "least_outstanding", "shared_queue"]
 DecodeRouting = Literal["least_loaded", "round_robin", "random"]
 
 
@@ -21,12 +32,12 @@ class ClusterConfig(BaseModel):
 
     model_config = _CONFIG
 
-    prefill_instances: int = Field(gt=0, description="m, prefill instances")
-    decode_instances: int = Field(gt=0, description="n, decode instances")
-    prefill_routing: PrefillRouting = Field(
+    prefill_instances: int = Field(gt=0, le=MAX_SIM_INSTANCES, description="m, prefill instances")
+    decode_instances: int = Field(gt=0, le=MAX_SIM_INSTANCES, description="n, decode instances")
+    prefill_routing: SimPrefillRouting = Field(
         "random",
-        description="random/round_robin/least_outstanding: a queue per instance; "
-        "shared_queue: one FCFS queue served by every instance (M/M/c-like)",
+        description="random/round_robin/least_outstanding: a queue per instance (per attention-"
+        "DP group); shared_queue: one FCFS queue served by every instance (M/M/c-like)",
     )
     decode_routing: DecodeRouting = Field("least_loaded", description="decode placement")
     prefill_budget_tokens: int | None = Field(
@@ -38,10 +49,12 @@ class ClusterConfig(BaseModel):
     prefill_service_scv: float | None = Field(
         None,
         ge=0,
+        le=100,
         allow_inf_nan=False,
         description="engine variability of a prefill's service time: each request's compute "
-        "time is ISL / TPmax times a gamma factor of mean 1 and this SCV (0: deterministic); "
-        "None: estimated from the profile's Poisson TTFT sweep (pdplan.variability), else 0",
+        "time is its ISL's service time times a gamma factor of mean 1 and this SCV (0: "
+        "deterministic); None: what the default planning model (auto) assumes, the SCV "
+        "fitted from the profile's Poisson TTFT sweep, else 1 (pdplan.variability.engine_scv)",
     )
     decode_max_batch: int | None = Field(
         None, gt=0, description="max concurrent decodes per instance; None: largest measured"
@@ -62,33 +75,32 @@ class ClusterConfig(BaseModel):
             raise ValueError("kv_bytes_per_token and kv_bandwidth_gbps go together")
         return self
 
-
-class TraceRow(BaseModel):
-    """One request of a trace: when it arrives and its lengths."""
-
-    model_config = _CONFIG
-
-    arrival_s: float = Field(ge=0, allow_inf_nan=False)
-    isl_tokens: int = Field(gt=0)
-    osl_tokens: int = Field(gt=0)
+    @property
+    def name(self) -> str:
+        """The usual notation, e.g. ``3P4D``."""
+        return f"{self.prefill_instances}P{self.decode_instances}D"
 
 
 class SimConfig(BaseModel):
-    """A simulation run. Poisson arrivals at ``rate_rps``, or a trace replayed as given."""
+    """A simulation run: the cluster, the workload (a trace is replayed whole; other arrival
+    processes generate ``requests`` arrivals), the warm-up share and the seed."""
 
-    model_config = _CONFIG
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     cluster: ClusterConfig
-    rate_rps: float | None = Field(None, gt=0, allow_inf_nan=False, description="Poisson rate")
-    trace: list[TraceRow] | None = Field(None, description="replayed instead of Poisson")
-    isl: LengthDist = Field(default_factory=lambda: Fixed(tokens=6144))
-    osl: LengthDist = Field(default_factory=lambda: Fixed(tokens=512))
-    requests: int = Field(20_000, gt=0, description="requests to simulate (Poisson)")
-    warmup_share: float = Field(0.1, ge=0, lt=1, description="first share of requests ignored")
+    workload: Workload
+    requests: int = Field(
+        20_000, gt=0, le=MAX_SIM_REQUESTS, description="arrivals to generate (not a replay)"
+    )
+    warmup_share: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="first share of requests ignored; None: 0 for a replay, 0.1 otherwise",
+    )
     seed: int = 42
 
-    @model_validator(mode="after")
-    def _one_source(self) -> SimConfig:
-        if (self.rate_rps is None) == (self.trace is None):
-            raise ValueError("give exactly one of rate_rps and trace")
-        return self
+    @property
+    def measured_from(self) -> float:
+        """The warm-up share in effect."""
+        return self.workload.warmup_share if self.warmup_share is None else self.warmup_share

@@ -1,6 +1,8 @@
-"""What a simulation run delivered: latency distributions, SLO attainment, throughput, load.
+"""What a simulation run delivered: latency distributions, SLO attainment and verdict,
+throughput, load.
 
-Per-request results are flat columns (``Columns``), so they go straight to CSV.
+Per-request results are flat columns (``Columns``), so they go straight to CSV. Latencies are
+in seconds; reports convert.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.models.workload import SLO
-from pdplan.quantiles import percentiles_sorted
-from pdplan.units import s_to_ms
+from pdplan.quantiles import Distribution
+from pdplan.verdict import Verdict, judge
 
-__all__ = ["Columns", "Dist", "SimResult", "Throughput", "summarize_run"]
+__all__ = ["Columns", "SimResult", "Throughput", "summarize_run"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,28 +37,14 @@ class Columns:
         cols = [getattr(self, name) for name in names]
         return [dict(zip(names, values, strict=True)) for values in zip(*cols, strict=True)]
 
+    def ttft_s(self, i: int) -> float:
+        return self.first_token_s[i] - self.arrival_s[i]
 
-class Dist(BaseModel):
-    """Mean and percentiles of one latency, in the unit its name carries."""
-
-    model_config = _CONFIG
-    mean: float
-    p50: float
-    p90: float
-    p99: float
-
-    @classmethod
-    def of(cls, values: list[float]) -> Dist:
-        ordered = sorted(values)
-        if not ordered:
-            nan = float("nan")
-            return cls(mean=nan, p50=nan, p90=nan, p99=nan)
-        p50, p90, p99 = percentiles_sorted(ordered, [50, 90, 99])
-        return cls(mean=sum(ordered) / len(ordered), p50=p50, p90=p90, p99=p99)
-
-    def stat(self, name: str) -> float:
-        """``mean``, ``p50``, ``p90`` or ``p99``."""
-        return float(getattr(self, name))
+    def tpot_s(self, i: int) -> float | None:
+        """None below two output tokens (no time between tokens)."""
+        if self.osl_tokens[i] < 2:
+            return None
+        return (self.done_s[i] - self.first_token_s[i]) / (self.osl_tokens[i] - 1)
 
 
 class Throughput(BaseModel):
@@ -72,16 +60,26 @@ class SimResult(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     requests_measured: int
-    ttft_s: Dist
-    tpot_ms: Dist
+    offered_rate_rps: float | None = Field(
+        description="steady offered rate (None for a replayed trace, whose rate varies)"
+    )
+    ttft_s: Distribution | None = Field(description="time to first token, seconds")
+    tpot_s: Distribution | None = Field(
+        description="time per output token, seconds (None if every request has one token)"
+    )
     slo_attainment: float | None = Field(description="share meeting TTFT and TPOT SLOs")
     ttft_attainment: float | None
     tpot_attainment: float | None
+    verdict: Verdict | None = Field(description="whether the SLO statistics are met")
     throughput: Throughput
     prefill_utilization: list[float] = Field(description="busy share per prefill instance")
     decode_mean_batch: list[float] = Field(description="time-average batch per decode instance")
     prefill_service_scv: float = Field(0.0, description="engine service-time SCV simulated")
     records: Columns | None = Field(None, exclude=True)
+
+    @property
+    def meets_slo(self) -> bool | None:
+        return None if self.verdict is None else self.verdict.meets
 
 
 def summarize_run(
@@ -94,21 +92,18 @@ def summarize_run(
     end_s: float,
     keep_records: bool,
     prefill_service_scv: float = 0.0,
+    offered_rps: float | None = None,
 ) -> SimResult:
     c = columns
     n = len(c.arrival_s)
     start = min(int(n * warmup_share), max(n - 1, 0))
     idx = range(start, n)
-    ttft = [c.first_token_s[i] - c.arrival_s[i] for i in idx]
-    tpot_s = {
-        i: (c.done_s[i] - c.first_token_s[i]) / (c.osl_tokens[i] - 1)
-        for i in idx
-        if c.osl_tokens[i] > 1
-    }
+    ttft = [c.ttft_s(i) for i in idx]
+    tpot = [c.tpot_s(i) for i in idx]
     attain = ttft_ok = tpot_ok = None
     if slo is not None and n:
-        ok_ttft = [c.first_token_s[i] - c.arrival_s[i] <= slo.ttft_s for i in idx]
-        ok_tpot = [tpot_s.get(i, 0.0) <= slo.tpot_s for i in idx]
+        ok_ttft = [t <= slo.ttft_s for t in ttft]
+        ok_tpot = [t is None or t <= slo.tpot_s for t in tpot]
         count = len(ok_ttft)
         ttft_ok = sum(ok_ttft) / count
         tpot_ok = sum(ok_tpot) / count
@@ -121,18 +116,29 @@ def summarize_run(
     out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
     all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
     horizon = max(end_s, 1e-12)
+    throughput = Throughput(
+        total_tps=all_tokens / span, output_tps=out_tokens / span, rate_rps=count / span
+    )
+    ttft_dist, tpot_dist = Distribution.of(ttft), Distribution.of(tpot)
+    verdict = None
+    if slo is not None:
+        verdict = judge(
+            ttft_dist,
+            tpot_dist,
+            slo,
+            offered_rps=offered_rps,
+            completed_rps=throughput.rate_rps if offered_rps is not None else None,
+        )
     return SimResult(
         requests_measured=len(idx),
-        ttft_s=Dist.of(ttft),
-        tpot_ms=Dist.of([s_to_ms(v) for v in tpot_s.values()]),
+        offered_rate_rps=offered_rps,
+        ttft_s=ttft_dist,
+        tpot_s=tpot_dist,
         slo_attainment=attain,
         ttft_attainment=ttft_ok,
         tpot_attainment=tpot_ok,
-        throughput=Throughput(
-            total_tps=all_tokens / span,
-            output_tps=out_tokens / span,
-            rate_rps=count / span,
-        ),
+        verdict=verdict,
+        throughput=throughput,
         prefill_utilization=[b / horizon for b in prefill_busy_s],
         decode_mean_batch=[o / horizon for o in decode_occupancy],
         prefill_service_scv=prefill_service_scv,

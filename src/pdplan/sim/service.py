@@ -1,32 +1,33 @@
-"""Service times from a profile: prefill time per request, TPOT per decode batch, overhead."""
+"""Service times from a profile, precomputed for the simulator: prefill time per request, TPOT
+per decode batch, the fixed overhead, the engine's prefill variability."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from pdplan.curves import MonotoneCurve, interpolate
-from pdplan.models.profile import Profile
+from pdplan.curves import MonotoneCurve
+from pdplan.models.profile import PrefillProfile, Profile
+from pdplan.service_time import prefill_time_s
 from pdplan.units import ms_to_s
-from pdplan.variability import fit_engine_scv
+from pdplan.variability import engine_scv
 
 __all__ = ["ServiceModel"]
 
 
 @dataclass(frozen=True)
 class ServiceModel:
-    """What the simulator needs from a profile, precomputed for speed.
+    """What the simulator needs from a profile.
 
-    :ivar prefill_isls: measured ISLs; :ivar prefill_tps: TPmax at each
+    :ivar prefill: the prefill profile (TPmax per ISL, DP groups)
     :ivar overhead_s: fixed TTFT part (transfer, KV move)
-    :ivar prefill_scv: the engine's prefill service-time SCV fitted from the profile's Poisson
-        sweep (0 without one)
+    :ivar prefill_scv: the engine's prefill service-time SCV that the default planning model
+        assumes (:func:`pdplan.variability.engine_scv`)
     :ivar tpot_by_batch_s: ``tpot_by_batch_s[b]`` is TPOT at batch b (index 0 unused),
         linear between measured batches, clamped outside
     """
 
-    prefill_isls: tuple[int, ...]
-    prefill_tps: tuple[float, ...]
+    prefill: PrefillProfile
     overhead_s: float
     prefill_scv: float
     tpot_by_batch_s: tuple[float, ...]
@@ -48,17 +49,20 @@ class ServiceModel:
         )
         top = max_batch or curve.points[-1].batch
         table = (math.inf, *(monotone.at(b).value for b in range(1, top + 1)))
-        points = profile.prefill.max_throughput
         return cls(
-            prefill_isls=tuple(p.isl_tokens for p in points),
-            prefill_tps=tuple(p.max_tps for p in points),
+            prefill=profile.prefill,
             overhead_s=profile.prefill.overhead_s,
-            prefill_scv=fit.scv if (fit := fit_engine_scv(profile.prefill)) else 0.0,
+            prefill_scv=engine_scv(profile.prefill)[0],
             tpot_by_batch_s=table,
             max_batch=top,
             kv_capacity_tokens=kv_capacity_tokens or profile.decode.kv_capacity_tokens,
         )
 
-    def prefill_time_s(self, isl_tokens: int) -> float:
-        """Compute time of one request alone: ISL / TPmax(ISL)."""
-        return isl_tokens / interpolate(self.prefill_isls, self.prefill_tps, isl_tokens).value
+    @property
+    def prefill_servers_per_instance(self) -> int:
+        """Attention-DP groups per prefill instance, each its own queue."""
+        return self.prefill.dp_groups
+
+    def prefill_time_s(self, tokens: float) -> float:
+        """Compute time of one request of ``tokens`` uncached tokens on one DP group."""
+        return prefill_time_s(self.prefill, tokens)

@@ -8,11 +8,10 @@ from pydantic import BaseModel, ConfigDict
 
 from pdplan.errors import ConfigError
 from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO
+from pdplan.models.workload import SLO, Workload
 from pdplan.sim.capacity import upper_bound_rps
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
-from pdplan.sim.lengths import LengthDist
 
 __all__ = ["SweepPoint", "parse_allocations", "sweep_load", "sweep_rates"]
 
@@ -25,10 +24,10 @@ class SweepPoint(BaseModel):
     allocation: str
     offered_total_tps: float
     total_tps: float
-    ttft_mean_s: float
-    ttft_p90_s: float
-    tpot_mean_ms: float
-    tpot_p90_ms: float
+    ttft_mean_s: float | None
+    ttft_p90_s: float | None
+    tpot_mean_s: float | None
+    tpot_p90_s: float | None
     slo_attainment: float | None
 
 
@@ -50,8 +49,7 @@ def parse_allocations(text: str) -> list[tuple[int, int]]:
 def sweep_load(
     profile: Profile,
     allocations: list[tuple[int, int]],
-    isl: LengthDist,
-    osl: LengthDist,
+    workload: Workload,
     slo: SLO,
     *,
     base: ClusterConfig,
@@ -64,12 +62,12 @@ def sweep_load(
         base.model_copy(update={"prefill_instances": m, "decode_instances": n})
         for m, n in allocations
     ]
-    top = max(upper_bound_rps(profile, c, isl, osl) for c in clusters)
+    top = max(upper_bound_rps(profile, c, workload) for c in clusters)
     rates = [top * (0.3 + 0.85 * k / (points - 1)) for k in range(points)]
     return [
         point
         for cluster in clusters
-        for point in sweep_rates(profile, cluster, rates, isl, osl, slo, requests, seed)
+        for point in sweep_rates(profile, cluster, rates, workload, slo, requests, seed)
     ]
 
 
@@ -77,29 +75,27 @@ def sweep_rates(
     profile: Profile,
     cluster: ClusterConfig,
     rates_rps: list[float],
-    isl: LengthDist,
-    osl: LengthDist,
+    workload: Workload,
     slo: SLO,
     requests: int = 20_000,
     seed: int = 42,
 ) -> list[SweepPoint]:
-    """One allocation simulated at each of the given Poisson rates."""
-    tokens = isl.mean_tokens + osl.mean_tokens
+    """One allocation simulated with the workload at each of the given mean rates."""
     rows = []
     for rate in rates_rps:
         config = SimConfig(
-            cluster=cluster, rate_rps=rate, isl=isl, osl=osl, requests=requests, seed=seed
+            cluster=cluster, workload=workload.with_rate(rate), requests=requests, seed=seed
         )
         r = simulate(profile, config, slo)
         rows.append(
             SweepPoint(
-                allocation=f"{cluster.prefill_instances}P{cluster.decode_instances}D",
-                offered_total_tps=rate * tokens,
+                allocation=cluster.name,
+                offered_total_tps=rate * workload.tokens_per_request,
                 total_tps=r.throughput.total_tps,
-                ttft_mean_s=r.ttft_s.mean,
-                ttft_p90_s=r.ttft_s.p90,
-                tpot_mean_ms=r.tpot_ms.mean,
-                tpot_p90_ms=r.tpot_ms.p90,
+                ttft_mean_s=r.ttft_s and r.ttft_s.mean,
+                ttft_p90_s=r.ttft_s and r.ttft_s.p90,
+                tpot_mean_s=r.tpot_s and r.tpot_s.mean,
+                tpot_p90_s=r.tpot_s and r.tpot_s.p90,
                 slo_attainment=r.slo_attainment,
             )
         )

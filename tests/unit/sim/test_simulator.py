@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from pdplan import SLO, Profile
+from pdplan import SLO, Exponential, Fixed, Profile, Workload
 from pdplan.io import parse_profile
 from pdplan.queueing import erlang_c, md1_mean_sojourn_s, mm1_mean_sojourn_s, mmc_mean_sojourn_s
 from pdplan.queueing.mm1 import mm1_sojourn_quantile_s
-from pdplan.sim import ClusterConfig, Exponential, Fixed, SimConfig, simulate
+from pdplan.sim import ClusterConfig, SimConfig, simulate
 
 TPMAX = 10_000.0  # tok/s: a 1000-token request takes 0.1 s, mu = 10 req/s
 
@@ -42,13 +42,26 @@ def flat_profile(tpot_ms: float = 10.0, max_batch: int = 4096, overhead_s: float
     )
 
 
+def config(
+    cluster: ClusterConfig, rate_rps: float, isl: object, osl: object, **kw: object
+) -> SimConfig:
+    """A simulation of Poisson arrivals at ``rate_rps`` with these length distributions."""
+    workload = Workload.from_rps(rate_rps=rate_rps, isl=isl, osl=osl)
+    return SimConfig(cluster=cluster, workload=workload, **kw)  # type: ignore[arg-type]
+
+
+def cluster(**kw: object) -> ClusterConfig:
+    """A cluster whose prefill service time is exactly the ISL's (no engine noise)."""
+    return ClusterConfig(prefill_service_scv=0.0, **kw)  # type: ignore[arg-type]
+
+
 def run(profile: Profile, **kw: object) -> object:
-    cluster = ClusterConfig(
-        prefill_instances=kw.pop("m", 1),  # type: ignore[arg-type]
-        decode_instances=kw.pop("n", 1),  # type: ignore[arg-type]
-        prefill_routing=kw.pop("routing", "random"),  # type: ignore[arg-type]
+    shape = cluster(
+        prefill_instances=kw.pop("m", 1),
+        decode_instances=kw.pop("n", 1),
+        prefill_routing=kw.pop("routing", "random"),
     )
-    return simulate(profile, SimConfig(cluster=cluster, **kw))  # type: ignore[arg-type]
+    return simulate(profile, config(shape, **kw))  # type: ignore[arg-type]
 
 
 def test_exponential_isl_single_prefill_is_mm1() -> None:
@@ -120,8 +133,8 @@ def test_decode_occupancy_obeys_littles_law() -> None:
     # Decode never waits (huge max batch): mean batch = lambda * time in decode.
     r = simulate(
         flat_profile(tpot_ms=10.0),
-        SimConfig(
-            cluster=ClusterConfig(prefill_instances=4, decode_instances=2),
+        config(
+            cluster=cluster(prefill_instances=4, decode_instances=2),
             rate_rps=20.0,
             isl=Fixed(tokens=100),
             osl=Exponential(mean_tokens=200),
@@ -138,17 +151,15 @@ def test_decode_occupancy_obeys_littles_law() -> None:
     assert sum(r.decode_mean_batch) == pytest.approx(littles, rel=1e-6)
     # and it is lambda * (OSL - 1) * TPOT within sampling noise.
     assert sum(r.decode_mean_batch) == pytest.approx(20.0 * (200 - 0.5) * 0.010, rel=0.05)
-    assert r.tpot_ms.mean == pytest.approx(10.0, rel=1e-6)
+    assert r.tpot_s.mean == pytest.approx(0.010, rel=1e-6)
 
 
 def test_decode_batch_cap_and_kv_capacity_hold() -> None:
     profile = flat_profile(tpot_ms=10.0, max_batch=8)
     r = simulate(
         profile,
-        SimConfig(
-            cluster=ClusterConfig(
-                prefill_instances=8, decode_instances=1, kv_capacity_tokens=5 * 1100
-            ),
+        config(
+            cluster=cluster(prefill_instances=8, decode_instances=1, kv_capacity_tokens=5 * 1100),
             rate_rps=30.0,
             isl=Fixed(tokens=1000),
             osl=Fixed(tokens=100),
@@ -160,7 +171,7 @@ def test_decode_batch_cap_and_kv_capacity_hold() -> None:
     # KV fits 5 requests of 1100 tokens: the batch never exceeds 5; the rest wait, so TPOT
     # grows beyond 10 ms and attainment falls.
     assert r.decode_mean_batch[0] <= 5.0
-    assert r.tpot_ms.mean > 10.0
+    assert r.tpot_s.mean > 0.010
     assert r.tpot_attainment is not None and r.tpot_attainment < 0.5
 
 
@@ -188,8 +199,8 @@ def test_tpot_follows_the_measured_curve() -> None:
     )
     light = simulate(
         profile,
-        SimConfig(
-            cluster=ClusterConfig(prefill_instances=1, decode_instances=1),
+        config(
+            cluster=cluster(prefill_instances=1, decode_instances=1),
             rate_rps=0.02,
             isl=Fixed(tokens=100),
             osl=Fixed(tokens=100),
@@ -199,8 +210,8 @@ def test_tpot_follows_the_measured_curve() -> None:
     )
     heavy = simulate(
         profile,
-        SimConfig(
-            cluster=ClusterConfig(prefill_instances=1, decode_instances=1),
+        config(
+            cluster=cluster(prefill_instances=1, decode_instances=1),
             rate_rps=4.0,
             isl=Fixed(tokens=100),
             osl=Fixed(tokens=100),
@@ -208,25 +219,23 @@ def test_tpot_follows_the_measured_curve() -> None:
             seed=7,
         ),
     )
-    assert light.tpot_ms.mean == pytest.approx(10.0, rel=0.05)
+    assert light.tpot_s.mean == pytest.approx(0.010, rel=0.05)
     b = heavy.decode_mean_batch[0]
     assert 1 < b < 11
-    assert 10.0 < heavy.tpot_ms.mean < 20.0
+    assert 0.010 < heavy.tpot_s.mean < 0.020
 
 
 def test_batched_prefill_shares_steps() -> None:
     cfg = dict(rate_rps=9.0, isl=Fixed(tokens=1000), osl=Fixed(tokens=2), requests=20_000, seed=8)
     one = simulate(
         flat_profile(),
-        SimConfig(cluster=ClusterConfig(prefill_instances=1, decode_instances=1), **cfg),
+        config(cluster=cluster(prefill_instances=1, decode_instances=1), **cfg),
         keep_records=True,
     )
     batched = simulate(
         flat_profile(),
-        SimConfig(
-            cluster=ClusterConfig(
-                prefill_instances=1, decode_instances=1, prefill_budget_tokens=4000
-            ),
+        config(
+            cluster=cluster(prefill_instances=1, decode_instances=1, prefill_budget_tokens=4000),
             **cfg,
         ),
         keep_records=True,
@@ -240,8 +249,8 @@ def test_batched_prefill_shares_steps() -> None:
 
 
 def test_same_seed_same_result_and_seed_matters() -> None:
-    cfg = SimConfig(
-        cluster=ClusterConfig(prefill_instances=2, decode_instances=2),
+    cfg = config(
+        cluster=cluster(prefill_instances=2, decode_instances=2),
         rate_rps=10.0,
         isl=Exponential(mean_tokens=800),
         osl=Exponential(mean_tokens=50),
@@ -267,4 +276,4 @@ def test_throughput_matches_offered_load_when_stable() -> None:
     )
     assert r.throughput.rate_rps == pytest.approx(10.0, rel=0.03)  # type: ignore[attr-defined]
     assert r.throughput.total_tps == pytest.approx(10.0 * 1010, rel=0.03)  # type: ignore[attr-defined]
-    assert not math.isnan(r.tpot_ms.p99)  # type: ignore[attr-defined]
+    assert not math.isnan(r.tpot_s.p99)  # type: ignore[attr-defined]

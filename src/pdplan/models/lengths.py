@@ -1,20 +1,41 @@
 """Request-length distributions (tokens). Each samples with a caller-supplied ``random.Random``.
 
 A ``kind`` field discriminates the variants, so a config file can say
-``isl: {kind: lognormal, mean_tokens: 2000, sigma: 0.8}``.
+``isl: {kind: lognormal, mean_tokens: 2000, sigma: 0.8}``. Every variant knows its mean, its
+squared coefficient of variation (SCV, ``Var / mean^2``) and a grid of equally likely points
+(:func:`grid_tokens`) from which a planner takes moments of any function of the length, such
+as the prefill service time through a TPmax that depends on the length.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from functools import cached_property
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Empirical", "Exponential", "Fixed", "LengthDist", "Lognormal", "Uniform"]
+from pdplan.errors import ConfigError
+
+__all__ = [
+    "MAX_TOKENS",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "LengthDist",
+    "Lognormal",
+    "Uniform",
+    "grid_tokens",
+    "parse_length_spec",
+]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
+#: No model serves requests longer than this; larger values are typing mistakes.
+MAX_TOKENS = 10_000_000
+_GRID_POINTS = 2000
+Tokens = Annotated[int, Field(gt=0, le=MAX_TOKENS)]
 
 
 class Fixed(BaseModel):
@@ -26,7 +47,7 @@ class Fixed(BaseModel):
 
     model_config = _CONFIG
     kind: Literal["fixed"] = "fixed"
-    tokens: int = Field(gt=0)
+    tokens: Tokens
 
     @property
     def mean_tokens(self) -> float:
@@ -40,13 +61,16 @@ class Fixed(BaseModel):
     def sample(self, rng: random.Random) -> int:
         return self.tokens
 
+    def quantile_tokens(self, u: float) -> int:
+        return self.tokens
+
 
 class Exponential(BaseModel):
     """Exponential with the given mean, rounded up to a whole token (>= 1)."""
 
     model_config = _CONFIG
     kind: Literal["exponential"] = "exponential"
-    mean_tokens: float = Field(gt=0, allow_inf_nan=False)
+    mean_tokens: float = Field(gt=0, le=MAX_TOKENS, allow_inf_nan=False)
 
     @property
     def scv(self) -> float:
@@ -55,14 +79,17 @@ class Exponential(BaseModel):
     def sample(self, rng: random.Random) -> int:
         return max(1, math.ceil(rng.expovariate(1.0 / self.mean_tokens)))
 
+    def quantile_tokens(self, u: float) -> int:
+        return max(1, math.ceil(-self.mean_tokens * math.log1p(-u)))
+
 
 class Uniform(BaseModel):
     """Uniform integer in [low_tokens, high_tokens]."""
 
     model_config = _CONFIG
     kind: Literal["uniform"] = "uniform"
-    low_tokens: int = Field(gt=0)
-    high_tokens: int = Field(gt=0)
+    low_tokens: Tokens
+    high_tokens: Tokens
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -82,22 +109,35 @@ class Uniform(BaseModel):
     def sample(self, rng: random.Random) -> int:
         return rng.randint(self.low_tokens, self.high_tokens)
 
+    def quantile_tokens(self, u: float) -> int:
+        width = self.high_tokens - self.low_tokens + 1
+        return self.low_tokens + min(int(u * width), width - 1)
+
 
 class Lognormal(BaseModel):
-    """Lognormal with the given mean and log-space sigma (heavy-tailed), >= 1 token."""
+    """Lognormal with the given mean and log-space sigma (heavy-tailed), >= 1 token.
+
+    ``sigma`` is at most 4 (SCV ~ 9 million): beyond it the samples overflow any context.
+    """
 
     model_config = _CONFIG
     kind: Literal["lognormal"] = "lognormal"
-    mean_tokens: float = Field(gt=0, allow_inf_nan=False)
-    sigma: float = Field(gt=0, allow_inf_nan=False)
+    mean_tokens: float = Field(gt=0, le=MAX_TOKENS, allow_inf_nan=False)
+    sigma: float = Field(gt=0, le=4, allow_inf_nan=False)
 
     @property
     def scv(self) -> float:
         return math.expm1(self.sigma**2)
 
+    def _mu(self) -> float:
+        return math.log(self.mean_tokens) - self.sigma**2 / 2
+
     def sample(self, rng: random.Random) -> int:
-        mu = math.log(self.mean_tokens) - self.sigma**2 / 2
-        return max(1, round(rng.lognormvariate(mu, self.sigma)))
+        return min(MAX_TOKENS, max(1, round(rng.lognormvariate(self._mu(), self.sigma))))
+
+    def quantile_tokens(self, u: float) -> int:
+        z = NormalDist().inv_cdf(u)
+        return min(MAX_TOKENS, max(1, round(math.exp(self._mu() + self.sigma * z))))
 
 
 class Empirical(BaseModel):
@@ -105,13 +145,13 @@ class Empirical(BaseModel):
 
     model_config = _CONFIG
     kind: Literal["empirical"] = "empirical"
-    values_tokens: list[Annotated[int, Field(gt=0)]] = Field(min_length=1)
+    values_tokens: list[Tokens] = Field(min_length=1)
 
-    @property
+    @cached_property
     def mean_tokens(self) -> float:
         return sum(self.values_tokens) / len(self.values_tokens)
 
-    @property
+    @cached_property
     def scv(self) -> float:
         mean = self.mean_tokens
         var = sum((v - mean) ** 2 for v in self.values_tokens) / len(self.values_tokens)
@@ -126,6 +166,23 @@ LengthDist = Annotated[
 ]
 
 
+def grid_tokens(dist: LengthDist) -> list[int]:
+    """Equally likely lengths that stand for the distribution: the value itself (fixed), the
+    observed values (empirical), else the quantiles at the midpoints of 2,000 equal slices.
+
+    >>> grid_tokens(Fixed(tokens=5))
+    [5]
+    >>> g = grid_tokens(Uniform(low_tokens=1, high_tokens=4))
+    >>> len(g), sorted(set(g))
+    (2000, [1, 2, 3, 4])
+    """
+    if isinstance(dist, Fixed):
+        return [dist.tokens]
+    if isinstance(dist, Empirical):
+        return list(dist.values_tokens)
+    return [dist.quantile_tokens((i + 0.5) / _GRID_POINTS) for i in range(_GRID_POINTS)]
+
+
 def parse_length_spec(spec: str, mean_tokens: int, field: str) -> LengthDist:
     """A length distribution from a short command-line spec, around ``mean_tokens``.
 
@@ -137,9 +194,7 @@ def parse_length_spec(spec: str, mean_tokens: int, field: str) -> LengthDist:
     >>> parse_length_spec("uniform:100-300", 200, "--isl-dist").high_tokens
     300
     """
-    from pdplan.errors import ConfigError
-
-    allowed = "fixed, exponential, lognormal:SIGMA, uniform or uniform:LOW-HIGH"
+    allowed = "fixed, exponential, lognormal:SIGMA (0 < SIGMA <= 4), uniform or uniform:LOW-HIGH"
     kind, _, arg = spec.partition(":")
     try:
         if kind == "fixed" and not arg:
@@ -156,5 +211,8 @@ def parse_length_spec(spec: str, mean_tokens: int, field: str) -> LengthDist:
             return Uniform(low_tokens=int(low), high_tokens=int(high))
     except ValueError as exc:
         first = str(exc).splitlines()[0]
+        if hasattr(exc, "errors"):  # pydantic: name the field and what is allowed
+            item = exc.errors()[0]
+            first = f"{item['loc'][0]}: {item['msg']}"
         raise ConfigError(f"{field}: bad value in {spec!r} ({first}); expected {allowed}") from None
     raise ConfigError(f"{field}: unknown distribution {spec!r}; expected {allowed}")

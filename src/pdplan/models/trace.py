@@ -1,0 +1,137 @@
+"""A request trace: when each request arrived and its input and output lengths.
+
+Columns, not rows (a trace may hold millions of requests): ``arrival_s`` in seconds, sorted,
+``isl_tokens`` and ``osl_tokens`` per request, and optionally the prompt's block hash ids
+(Mooncake: one id per 512-token block; equal ids across requests are the same prefix). The
+readers of the file formats live in :mod:`pdplan.trace_formats`; this module is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from pdplan.errors import ConfigError
+from pdplan.models.lengths import MAX_TOKENS
+
+__all__ = ["Trace"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Requests in arrival order.
+
+    :ivar arrival_s: arrival times in seconds, non-decreasing, >= 0
+    :ivar isl_tokens: input tokens per request, >= 1
+    :ivar osl_tokens: output tokens per request, >= 1
+    :ivar hash_ids: per request, the ids of its prompt's blocks (None if the format has none)
+    :ivar source: where it came from (file name), for reports
+    :ivar fmt: the file format it was read from
+
+    >>> t = Trace((0.0, 1.0, 2.0, 4.0), (10, 20, 30, 40), (5, 5, 5, 5))
+    >>> len(t), t.span_s, round(t.mean_rate_rps, 3)
+    (4, 4.0, 0.75)
+    >>> t.sliced(1.0, 3.0).arrival_s
+    (0.0, 1.0)
+    """
+
+    arrival_s: tuple[float, ...]
+    isl_tokens: tuple[int, ...]
+    osl_tokens: tuple[int, ...]
+    hash_ids: tuple[tuple[int, ...], ...] | None = None
+    source: str = "trace"
+    fmt: str = "pdplan"
+
+    def __post_init__(self) -> None:
+        n = len(self.arrival_s)
+        if n == 0:
+            raise ConfigError(f"{self.source}: the trace has no requests")
+        columns = [len(self.isl_tokens), len(self.osl_tokens)]
+        if self.hash_ids is not None:
+            columns.append(len(self.hash_ids))
+        if any(c != n for c in columns):
+            raise ConfigError(f"{self.source}: trace columns differ in length ({n}, {columns})")
+        previous = 0.0
+        for i, t in enumerate(self.arrival_s):
+            if not t >= previous:  # also catches NaN
+                what = "negative" if t < 0 else "before the previous one" if t < previous else t
+                raise ConfigError(
+                    f"{self.source}: request {i}: arrival time {t} is {what}; arrival times must "
+                    "be >= 0 and sorted"
+                )
+            previous = t
+        for name, column in (("isl_tokens", self.isl_tokens), ("osl_tokens", self.osl_tokens)):
+            bad = next((i for i, v in enumerate(column) if not 1 <= v <= MAX_TOKENS), None)
+            if bad is not None:
+                raise ConfigError(
+                    f"{self.source}: request {bad}: {name} {column[bad]} is out of range; "
+                    f"allowed 1..{MAX_TOKENS:,}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    @property
+    def span_s(self) -> float:
+        """Time from the first arrival to the last, seconds."""
+        return self.arrival_s[-1] - self.arrival_s[0]
+
+    @property
+    def mean_rate_rps(self) -> float:
+        """Mean arrival rate: one over the mean gap, ``(n - 1) / span``.
+
+        :raises ConfigError: when every request arrives at the same instant
+        """
+        if self.span_s <= 0:
+            raise ConfigError(
+                f"{self.source}: all {len(self)} request(s) arrive at the same instant; a "
+                "trace needs a time span to have a rate"
+            )
+        return (len(self) - 1) / self.span_s
+
+    @property
+    def interarrival_scv(self) -> float:
+        """Squared coefficient of variation of the gaps between arrivals (1 for Poisson).
+
+        >>> Trace((0.0, 1.0, 2.0, 3.0), (1, 1, 1, 1), (1, 1, 1, 1)).interarrival_scv
+        0.0
+        """
+        times = self.arrival_s
+        gaps = [b - a for a, b in pairwise(times)]
+        if not gaps or self.span_s <= 0:
+            return 1.0
+        mean = sum(gaps) / len(gaps)
+        return sum((g - mean) ** 2 for g in gaps) / len(gaps) / mean**2
+
+    @property
+    def mean_isl_tokens(self) -> float:
+        return sum(self.isl_tokens) / len(self)
+
+    @property
+    def mean_osl_tokens(self) -> float:
+        return sum(self.osl_tokens) / len(self)
+
+    def sliced(self, start_s: float, end_s: float) -> Trace:
+        """The requests arriving in ``[start_s, end_s)`` seconds after the first one, with
+        times re-based so that the slice starts at its first request."""
+        t0 = self.arrival_s[0]
+        keep = [i for i, t in enumerate(self.arrival_s) if start_s <= t - t0 < end_s]
+        if not keep:
+            raise ConfigError(
+                f"{self.source}: the slice {start_s:g}:{end_s:g} s holds no request (the trace "
+                f"spans 0:{self.span_s:.6g} s from its first request)"
+            )
+        first = self.arrival_s[keep[0]]
+        return Trace(
+            tuple(self.arrival_s[i] - first for i in keep),
+            tuple(self.isl_tokens[i] for i in keep),
+            tuple(self.osl_tokens[i] for i in keep),
+            None if self.hash_ids is None else tuple(self.hash_ids[i] for i in keep),
+            f"{self.source}[{start_s:g}:{end_s:g}s]",
+            self.fmt,
+        )
+
+    def replay_times_s(self, time_scale: float) -> list[float]:
+        """Arrival times from 0, ``time_scale`` times faster than recorded."""
+        t0 = self.arrival_s[0]
+        return [(t - t0) / time_scale for t in self.arrival_s]

@@ -1,0 +1,86 @@
+"""The one SLO verdict: does a run (simulated or measured) meet the SLOs?
+
+A run meets the SLOs when it has requests, their errors stay within the allowed share, it
+keeps up with the offered load (when one was offered steadily), and the SLO's statistic of
+TTFT and of TPOT (``SLO.ttft_stat``/``tpot_stat``: the mean or a percentile) is within its
+objective. A run whose requests all have one output token has no TPOT: that objective holds
+vacuously. The first failure, in that order, is what binds. Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pdplan.models.workload import SLO
+from pdplan.quantiles import Distribution
+
+__all__ = ["KEEP_UP_SHARE", "MAX_ERROR_SHARE", "Failure", "Verdict", "judge"]
+
+#: A steady run keeps up when it completes at least this share of the offered rate.
+KEEP_UP_SHARE = 0.97
+#: A measured run may lose at most this share of its requests to errors.
+MAX_ERROR_SHARE = 0.01
+
+Failure = Literal["no_requests", "errors", "throughput", "ttft", "tpot"]
+
+
+class Verdict(BaseModel):
+    """Whether the SLOs hold, and the first thing that failed.
+
+    :ivar ttft_s: the SLO's TTFT statistic measured (None without requests)
+    :ivar tpot_s: the SLO's TPOT statistic measured (None without multi-token requests)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    meets: bool
+    failure: Failure | None
+    ttft_s: float | None
+    tpot_s: float | None
+
+
+def judge(
+    ttft_s: Distribution | None,
+    tpot_s: Distribution | None,
+    slo: SLO,
+    *,
+    offered_rps: float | None = None,
+    completed_rps: float | None = None,
+    requests: int | None = None,
+    failed: int = 0,
+) -> Verdict:
+    """The verdict on one run.
+
+    :param ttft_s: TTFT of the successful requests, seconds
+    :param tpot_s: TPOT of the successful multi-token requests, seconds
+    :param offered_rps: the steady offered rate; with ``completed_rps``, the keep-up check
+    :param requests: requests sent (successes + failures), for the error share
+    :param failed: requests that failed
+
+    >>> from pdplan.quantiles import Distribution
+    >>> slo = SLO(ttft_s=1.0, tpot_s=0.02, ttft_stat="p90")
+    >>> judge(Distribution.of([0.5, 0.8, 1.5]), Distribution.of([0.01]), slo).failure
+    'ttft'
+    >>> judge(Distribution.of([0.5]), None, slo).meets  # one-token requests: TPOT holds
+    True
+    """
+    ttft = None if ttft_s is None else ttft_s.stat(slo.ttft_stat)
+    tpot = None if tpot_s is None else tpot_s.stat(slo.tpot_stat)
+    failure: Failure | None = None
+    if ttft is None:
+        failure = "no_requests"
+    elif requests and failed > MAX_ERROR_SHARE * requests:
+        failure = "errors"
+    elif (
+        offered_rps is not None
+        and completed_rps is not None
+        and completed_rps < KEEP_UP_SHARE * offered_rps
+    ):
+        failure = "throughput"
+    elif ttft > slo.ttft_s:
+        failure = "ttft"
+    elif tpot is not None and tpot > slo.tpot_s:
+        failure = "tpot"
+    return Verdict(meets=failure is None, failure=failure, ttft_s=ttft, tpot_s=tpot)
