@@ -107,6 +107,11 @@ def size(**kw: Any) -> None:
     workload = workload_from(kw)
     profile = load_profile_option(kw["profile_path"])
     _refuse_mixed(kw)
+    if kw["trace_path"] and workload.replays_trace:
+        from pdplan.cli_trace import size_trace
+
+        size_trace(profile, workload, slo_from(kw), kw)
+        return
     if kw["slo_window"]:
         raise ConfigError("--slo-window applies to a trace replay: give --trace FILE")
     if kw["prefill_tps"] or kw["decode_tps"]:
@@ -213,11 +218,13 @@ def _register() -> None:
     from pdplan.cli_loadtest import loadtest
     from pdplan.cli_profile import profile
     from pdplan.cli_sim import capacity, simulate_cmd
+    from pdplan.cli_trace import trace_cmd
 
     cli.add_command(profile)
     cli.add_command(simulate_cmd)
     cli.add_command(capacity)
     cli.add_command(loadtest)
+    cli.add_command(trace_cmd)
 
 
 _register()

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from pdplan.quantiles import STAT_QUANTILE, Stat
 
-__all__ = ["poisson_max_rate_rps", "poisson_tpot_stat_s"]
+__all__ = ["batch_tpot_atoms", "poisson_max_rate_rps", "poisson_tpot_stat_s"]
 
 
 def _count_pmf(mean: float, upto: int, dispersion: float = 1.0) -> list[float]:
@@ -92,6 +92,28 @@ def _stat_s(
         if acc >= target:
             return table[k]
     return table[len(pmf) - 1]
+
+
+def batch_tpot_atoms(
+    rate_rps: float, table: list[float], osl: float, dispersion: float = 1.0
+) -> list[tuple[float, float]] | None:
+    """The distribution of the TPOT a request sees at ``rate_rps`` per instance under batch
+    fluctuation, as ``(TPOT s, probability)`` atoms; ``table[k]`` is TPOT at batch ``k + 1``.
+    None when the batch cap is hit more than 1 % of the time (requests would queue).
+
+    >>> atoms = batch_tpot_atoms(1.0, [0.01, 0.02], 11)
+    >>> round(sum(p for _, p in atoms), 6), atoms[0][0]
+    (1.0, 0.01)
+    """
+    if rate_rps <= 0:
+        return [(table[0], 1.0)]
+    mean_tpot = _stat_s(rate_rps, table, osl, "mean", dispersion)
+    if math.isinf(mean_tpot):
+        return None
+    m = rate_rps * (osl - 1) * mean_tpot
+    pmf = _count_pmf(m, len(table) - 1, dispersion)
+    mass = sum(pmf)
+    return [(table[k], p / mass) for k, p in enumerate(pmf) if p > 0]
 
 
 def poisson_tpot_stat_s(

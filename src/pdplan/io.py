@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from pdplan.trace_formats import parse_trace
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
+    "check_writable",
     "default_profile",
     "format_validation_error",
     "load_lengths",
@@ -144,3 +146,19 @@ def write_rows_csv(rows: list[dict[str, Any]], path: str | Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
         writer.writerows(rows)
+
+
+def check_writable(path: str | Path, option: str) -> Path:
+    """Refuse, before any work, an output path that cannot be written.
+
+    :raises ConfigError: naming the option, the path and why
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"{option}: {path} is a directory; give a file name")
+    if not parent.is_dir():
+        raise ConfigError(f"{option}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"{option}: {path} is not writable")
+    return path

@@ -29,7 +29,15 @@ from pdplan.quantiles import STAT_QUANTILE, Stat
 from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s, mm1_sojourn_quantile_s
 
-__all__ = ["PrefillKind", "max_rate_rps", "sojourn_cdf", "sojourn_moments_s", "sojourn_stat_s"]
+__all__ = [
+    "PrefillKind",
+    "gamma_cdf",
+    "gamma_quantile",
+    "max_rate_rps",
+    "sojourn_cdf",
+    "sojourn_moments_s",
+    "sojourn_stat_s",
+]
 
 PrefillKind = Literal["mm1", "mg1"]
 _NORMAL = NormalDist()
@@ -93,7 +101,7 @@ def sojourn_stat_s(
     mean, variance = sojourn_moments_s(kind, rate_rps, service_s, scv, servers, arrival_scv)
     if stat == "mean":
         return mean
-    return _gamma_quantile(mean, variance, STAT_QUANTILE[stat])
+    return gamma_quantile(mean, variance, STAT_QUANTILE[stat])
 
 
 def sojourn_cdf(
@@ -115,17 +123,29 @@ def sojourn_cdf(
     if _exponential(kind, scv, arrival_scv, servers):
         return 1.0 - math.exp(-(1.0 / service_s - rate_rps) * t_s)
     mean, variance = sojourn_moments_s(kind, rate_rps, service_s, scv, servers, arrival_scv)
+    return gamma_cdf(mean, variance, t_s)
+
+
+def gamma_cdf(mean: float, variance: float, t: float) -> float:
+    """P(X <= t) for the gamma distribution with this mean and variance (Wilson-Hilferty),
+    the inverse of the quantile the percentiles use.
+
+    >>> round(gamma_cdf(1.0, 0.0, 1.5), 3), round(gamma_cdf(1.0, 1.0, 2.28), 2)
+    (1.0, 0.9)
+    """
+    if t <= 0:
+        return 0.0
     if variance <= 0:
-        return 1.0 if t_s >= mean else 0.0
+        return 1.0 if t >= mean else 0.0
     k = mean**2 / variance
     spread = math.sqrt(1 / (9 * k))
-    return _NORMAL.cdf(((t_s / mean) ** (1 / 3) - (1 - 1 / (9 * k))) / spread)
+    return _NORMAL.cdf(((t / mean) ** (1 / 3) - (1 - 1 / (9 * k))) / spread)
 
 
-def _gamma_quantile(mean: float, variance: float, q: float) -> float:
+def gamma_quantile(mean: float, variance: float, q: float) -> float:
     """Quantile of the gamma distribution with this mean and variance (Wilson-Hilferty).
 
-    >>> round(_gamma_quantile(1.0, 1.0, 0.9), 3)  # exponential p90 = ln 10 = 2.303
+    >>> round(gamma_quantile(1.0, 1.0, 0.9), 3)  # exponential p90 = ln 10 = 2.303
     2.28
     """
     if variance <= 0:

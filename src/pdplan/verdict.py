@@ -31,6 +31,8 @@ class Verdict(BaseModel):
 
     :ivar ttft_s: the SLO's TTFT statistic measured (None without requests)
     :ivar tpot_s: the SLO's TPOT statistic measured (None without multi-token requests)
+    :ivar ttft_met: the TTFT statistic is within its objective (whatever else failed)
+    :ivar tpot_met: the TPOT statistic is within its objective (or there is no TPOT)
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,6 +41,8 @@ class Verdict(BaseModel):
     failure: Failure | None
     ttft_s: float | None
     tpot_s: float | None
+    ttft_met: bool = False
+    tpot_met: bool = False
 
 
 def judge(
@@ -83,4 +87,11 @@ def judge(
         failure = "ttft"
     elif tpot is not None and tpot > slo.tpot_s:
         failure = "tpot"
-    return Verdict(meets=failure is None, failure=failure, ttft_s=ttft, tpot_s=tpot)
+    return Verdict(
+        meets=failure is None,
+        failure=failure,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        ttft_met=ttft is not None and ttft <= slo.ttft_s,
+        tpot_met=tpot is None or tpot <= slo.tpot_s,
+    )

@@ -15,7 +15,7 @@ from pdplan.queueing.md1 import md1_mean_sojourn_s
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
-__all__ = ["plot_decode", "plot_prefill_ttft"]
+__all__ = ["plot_capacity_sweep", "plot_decode", "plot_loadtest", "plot_prefill_ttft", "plot_trace"]
 
 
 def _pyplot() -> Any:
@@ -224,5 +224,47 @@ def plot_loadtest(
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot_trace(trace: Any, time_scale: float, path: str | Path) -> Path:
+    """The request rate over time (10 s and 1 min windows) and the ISL/OSL histograms."""
+    from pdplan.traffic import window_counts
+
+    plt = _pyplot()
+    fig = plt.figure(figsize=(11, 6.5))
+    top = fig.add_subplot(2, 1, 1)
+    times = trace.replay_times_s(time_scale)
+    for width, style, label in ((10.0, "-", "10 s windows"), (60.0, "o-", "1 min windows")):
+        counts = window_counts(times, width)
+        if counts:
+            top.plot(
+                [(k + 0.5) * width for k in range(len(counts))],
+                [c / width for c in counts],
+                style,
+                lw=0.8 if width == 10 else 1.5,
+                ms=3,
+                label=label,
+            )
+    mean = trace.mean_rate_rps * time_scale
+    top.axhline(mean, color="k", ls="--", lw=0.8, label=f"mean {mean:.3g} req/s")
+    top.set_xlabel("time (s)" + (f", replayed x{time_scale:g}" if time_scale != 1 else ""))
+    top.set_ylabel("request rate (req/s)")
+    top.set_ylim(bottom=0)
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    top.set_title(f"{trace.source} ({trace.fmt}): {len(trace):,} requests")
+    for index, (values, name) in enumerate(
+        ((trace.isl_tokens, "ISL (input tokens)"), (trace.osl_tokens, "OSL (output tokens)"))
+    ):
+        ax = fig.add_subplot(2, 2, 3 + index)
+        ax.hist(values, bins=60, color=f"C{index + 2}")
+        ax.set_xlabel(name)
+        ax.set_ylabel("requests")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out

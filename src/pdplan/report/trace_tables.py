@@ -1,0 +1,173 @@
+"""Terminal tables for ``pdplan trace`` and ``pdplan size --trace``."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from pdplan.models.profile import ProfileMetadata
+from pdplan.quantiles import Distribution
+from pdplan.report.format import fmt_duration, fmt_tpm
+from pdplan.trace_plan import ReplayResult, TracePlan
+from pdplan.traffic import TraceSummary
+
+__all__ = ["render_trace_plan", "render_trace_summary"]
+
+
+def _num(value: float | None, fmt: str = ".3g") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _window(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def render_trace_summary(s: TraceSummary, console: Console | None = None) -> None:
+    console = console or Console()
+    scale = f", replayed x{s.time_scale:.4g}" if s.time_scale != 1 else ""
+    console.print(
+        f"[bold]{s.source}[/] ({s.format}){scale}: {s.requests:,} requests over "
+        f"{s.span_s:,.1f} s, mean {s.mean_rate_rps:.4g} req/s = {fmt_tpm(s.total_tps)}; "
+        f"inter-arrival SCV {s.interarrival_scv:.3g} (Poisson: 1)"
+    )
+    rates = Table(title="Rate over time (full windows)", title_justify="left")
+    for name in ("window", "windows", "mean", "peak", "peak / mean", "dispersion Var N / E N"):
+        rates.add_column(name, justify="right")
+    for r in s.rates:
+        ratio = r.peak_rps / r.mean_rps if r.peak_rps and r.mean_rps else None
+        rates.add_row(
+            _window(r.window_s),
+            str(r.windows),
+            "-" if r.mean_rps is None else f"{r.mean_rps:.4g} req/s",
+            "-" if r.peak_rps is None else f"{r.peak_rps:.4g} req/s",
+            _num(ratio, ".2f"),
+            _num(r.index_of_dispersion),
+        )
+    rates.caption = "dispersion 1 at every window: Poisson; growing with the window: the rate moves"
+    rates.caption_justify = "left"
+    console.print(rates)
+    lengths = Table(title="Lengths (tokens)", title_justify="left")
+    for name in ("", "mean", "p50", "p90", "p99", "max", "SCV"):
+        lengths.add_column(name, justify="right")
+    for name, ls in (("ISL", s.isl_tokens), ("OSL", s.osl_tokens)):
+        lengths.add_row(
+            name,
+            f"{ls.mean:,.0f}",
+            f"{ls.p50:,.0f}",
+            f"{ls.p90:,.0f}",
+            f"{ls.p99:,.0f}",
+            f"{ls.max:,}",
+            f"{ls.scv:.2f}",
+        )
+    console.print(lengths)
+    if s.prefix_blocks_seen is not None:
+        console.print(
+            f"prompt blocks an earlier request already sent: {s.prefix_blocks_seen:.1%} (an "
+            "upper bound on the prefix-cache hit rate: one unbounded cache for all instances)"
+        )
+
+
+def _stat(dist: Distribution | None, name: str) -> str:
+    return "-" if dist is None else fmt_duration(dist.stat(name))  # type: ignore[arg-type]
+
+
+def _replay_row(table: Table, label: str, r: ReplayResult, ttft: str, tpot: str) -> None:
+    table.add_row(
+        label,
+        r.allocation,
+        "-" if r.gpus is None else str(r.gpus),
+        _stat(r.ttft_s, ttft),
+        _stat(r.ttft_s, "p90"),
+        _stat(r.tpot_s, tpot),
+        _stat(r.tpot_s, "p90"),
+        "-" if r.slo_attainment is None else f"{r.slo_attainment:.0%}",
+        "yes" if r.meets_slo else "no",
+        style="bold green" if label == "recommended" else None,
+    )
+
+
+def render_trace_plan(
+    plan: TracePlan, console: Console, meta: ProfileMetadata | None = None
+) -> None:
+    """Print a trace plan: the trace, the answers, every replay, the verdict."""
+    slo, s = plan.slo, plan.trace
+    head = Text()
+    if meta is not None and (meta.model or meta.hardware):
+        head.append("Profile  ", style="bold")
+        head.append(" · ".join(p for p in (meta.model, meta.engine, meta.hardware) if p) + "\n")
+    head.append("Trace    ", style="bold")
+    head.append(
+        f"{s.source} ({s.format}) x{s.time_scale:.3g}: {s.requests:,} requests, "
+        f"{s.span_s:,.0f} s, mean {s.mean_rate_rps:.4g} req/s ({fmt_tpm(s.total_tps)}), "
+        f"inter-arrival SCV {s.interarrival_scv:.2g}\n"
+    )
+    peak = next((r for r in s.rates if r.window_s == 60 and r.peak_rps), None)
+    if peak is not None and peak.peak_rps is not None:
+        head.append("         ")
+        head.append(f"busiest minute {peak.peak_rps:.4g} req/s\n")
+    head.append("SLO      ", style="bold")
+    head.append(
+        f"{slo.ttft_stat} TTFT <= {fmt_duration(slo.ttft_s)}, {slo.tpot_stat} TPOT <= "
+        f"{fmt_duration(slo.tpot_s)}, "
+        + (
+            f"in every {_window(plan.slo_window_s)} window"
+            if plan.slo_window_s
+            else "over all requests of the replay"
+        )
+    )
+    console.print(Panel(head, title=f"pdplan size --trace (model: {plan.model})", expand=False))
+    table = Table(title="Allocations replayed on the trace", title_justify="left")
+    table.add_column("", no_wrap=True)
+    for name in (
+        "alloc",
+        "GPUs",
+        f"TTFT {slo.ttft_stat}",
+        "TTFT p90",
+        f"TPOT {slo.tpot_stat}",
+        "TPOT p90",
+        "SLO met by",
+        "meets",
+    ):
+        table.add_column(name, justify="right", no_wrap=name != "SLO met by")
+    labels: dict[str, str] = {}
+    labels[plan.mean_rate_allocation.allocation] = "mean rate"
+    labels[plan.analytic_allocation.allocation] = "analytic"
+    labels[plan.allocation.allocation] = "recommended"
+    for r in sorted(plan.searched, key=lambda r: (r.gpus or 0, r.allocation)):
+        _replay_row(table, labels.get(r.allocation, "searched"), r, slo.ttft_stat, slo.tpot_stat)
+    a = plan.analytic_allocation
+    table.caption = (
+        f"analytic (burst-aware, {_window(a.window_s)} windows, inter-arrival SCV in windows "
+        f"{a.local_arrival_scv:.2g}, decode dispersion {a.decode_dispersion:.2g}) predicts "
+        f"{a.allocation}: {slo.ttft_stat} TTFT {fmt_duration(a.predicted_ttft_s)}, "
+        f"{slo.tpot_stat} TPOT {fmt_duration(a.predicted_tpot_s)}"
+    )
+    table.caption_justify = "left"
+    console.print(Group(table, Text("")))
+    chosen, mean = plan.allocation, plan.mean_rate_allocation
+    verdict = Text()
+    gpus = f" ({chosen.gpus} GPUs)" if chosen.gpus is not None else ""
+    verdict.append(f"Recommendation: {chosen.allocation}{gpus}", style="bold green")
+    ttft, tpot = _stat(chosen.ttft_s, slo.ttft_stat), _stat(chosen.tpot_s, slo.tpot_stat)
+    verdict.append(
+        f", the smallest allocation whose replay meets the SLOs ({ttft} {slo.ttft_stat} TTFT, "
+        f"{tpot} {slo.tpot_stat} TPOT)."
+    )
+    gap = (
+        a.prefill_instances - chosen.prefill_instances,
+        a.decode_instances - chosen.decode_instances,
+    )
+    verdict.append(
+        "\nThe analytic model "
+        + ("agrees." if gap == (0, 0) else f"is off by {gap[0]:+d} prefill, {gap[1]:+d} decode.")
+    )
+    if mean.allocation != chosen.allocation:
+        verdict.append(
+            f"\nPlanning on the mean rate ({mean.allocation}) replays at "
+            f"{_stat(mean.ttft_s, slo.ttft_stat)} {slo.ttft_stat} TTFT, SLOs met by "
+            f"{(mean.slo_attainment or 0):.0%} of requests: it "
+            + ("meets them." if mean.meets_slo else "misses them.")
+        )
+    console.print(verdict)
