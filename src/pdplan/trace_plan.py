@@ -313,7 +313,7 @@ class _Analytic:
     kind: str
     tpot_table: list[float]
     osl: float
-    fluctuate_one: bool  # queueing/auto: one decode instance fluctuates
+    fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.decode)
 
 
 def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, float, float, float]]:
@@ -368,11 +368,12 @@ def _decode_atoms(a: _Analytic, n: int, random: bool) -> list[tuple[int, float, 
         end = max(0.0, backlog + (w.rate_rps - capacity_rps) * w.length_s)
         wait_s = (backlog + end) / 2 / capacity_rps
         extra = wait_s / max(osl - 1, 1)
-        fluctuating = a.fluctuate_one and (n == 1 or random)
         atoms = None
-        if fluctuating:
-            dispersion = a.dispersion if n == 1 else 1 + (a.dispersion - 1) / n
-            atoms = batch_tpot_atoms(per_rps, table, osl, dispersion)
+        if a.fluctuate:
+            if random:  # one of n single instances, fed a thinned stream
+                atoms = batch_tpot_atoms(per_rps, table, osl, 1 + (a.dispersion - 1) / n)
+            else:  # balanced across the pool
+                atoms = batch_tpot_atoms(w.rate_rps, table, osl, a.dispersion, n)
         if atoms is None:  # held batch: b = rate (OSL - 1) TPOT(b), solved on [0, cap]
             lo, hi = 0.0, float(cap)
             if per_rps * (osl - 1) * table[-1] <= cap:
@@ -454,7 +455,7 @@ def _analytic_inputs(
         kind="mm1" if paper else "mg1",
         tpot_table=[monotone.at(b).value for b in range(1, cap + 1)],
         osl=workload.osl_tokens,
-        fluctuate_one=not paper,
+        fluctuate=not paper,
     )
 
 

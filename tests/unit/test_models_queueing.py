@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pdplan import SLO, Exponential, InfeasibleSLOError, Profile, Workload, size
-from pdplan.decode import poisson_max_rate_rps, poisson_tpot_stat_s
+from pdplan.decode import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
 from pdplan.errors import ConfigError
 from pdplan.prefill import max_rate_rps, sojourn_stat_s
 from pdplan.queueing import md1_mean_sojourn_s, mmc_mean_sojourn_s
@@ -58,11 +58,11 @@ def test_poisson_decode_is_below_the_paper_rule_for_convex_tpot() -> None:
     max_b, osl, slo = 200, 256, 0.014
     b_star = max(b for b in range(1, max_b + 1) if tpot(b) <= slo)
     paper_rps = b_star / tpot(b_star) / osl
-    fluct = poisson_max_rate_rps(tpot, max_b, osl, slo, "mean")
+    fluct = fluctuating_max_rate_rps(tpot, max_b, osl, slo, "mean")
     assert 0 < fluct < paper_rps
-    assert poisson_tpot_stat_s(fluct, tpot, max_b, osl, "mean") <= slo + 1e-9
-    assert poisson_tpot_stat_s(fluct, tpot, max_b, osl, "p90") > slo
-    assert math.isinf(poisson_tpot_stat_s(10 * paper_rps, tpot, max_b, osl, "mean"))
+    assert fluctuating_tpot_stat_s(fluct, tpot, max_b, osl, "mean") <= slo + 1e-9
+    assert fluctuating_tpot_stat_s(fluct, tpot, max_b, osl, "p90") > slo
+    assert math.isinf(fluctuating_tpot_stat_s(10 * paper_rps, tpot, max_b, osl, "mean"))
 
 
 def test_queueing_model_on_the_worked_example(
@@ -77,7 +77,8 @@ def test_queueing_model_on_the_worked_example(
     # auto never assumes less variability than exponential: the paper's M/M/1 for fixed ISL.
     assert auto.prefill.instances == pytest.approx(paper.prefill.instances, rel=1e-6)
     assert queueing.prefill.instances < paper.prefill.instances
-    assert queueing.decode.instances == pytest.approx(paper.decode.instances)
+    # the fluctuating batch costs decode capacity: a little more than the held B*
+    assert 1 < queueing.decode.instances / paper.decode.instances < 1.03
     exponential = size(
         paper_profile,
         paper_workload.model_copy(update={"isl": Exponential(mean_tokens=6144)}),
@@ -227,8 +228,8 @@ def test_rate_allocation_rates_any_allocation_like_size() -> None:
     for a in [plan.allocation, *plan.alternatives]:
         again = rate_allocation(profile, w, slo, a.prefill_instances, a.decode_instances)
         assert again.max_total_tps == pytest.approx(a.max_total_tps)
-    # One decode instance is rated with its fluctuating batch, two with the held batch.
+    # The batch fluctuates: below the held batch, most on one instance (nothing to balance).
     one = rate_allocation(profile, w, slo, 1, 1).decode_max_total_tps
     two = rate_allocation(profile, w, slo, 1, 2).decode_max_total_tps
     paper_one = rate_allocation(profile, w, slo, 1, 1, model="paper").decode_max_total_tps
-    assert one < paper_one and two == pytest.approx(2 * paper_one)
+    assert one < paper_one and 2 * one < two < 2 * paper_one

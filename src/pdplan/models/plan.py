@@ -71,10 +71,18 @@ class DecodePlan(BaseModel):
 
     batch: int | None = Field(description="B*: largest batch meeting the TPOT SLO")
     tpot_s: float | None = Field(description="TPOT at B*, seconds")
+    mean_batch: int | None = Field(
+        None,
+        description="mean batch per instance at the target when the batch fluctuates "
+        "(queueing/auto); None when B* is held (paper)",
+    )
     batch_limit: Literal["tpot_slo", "measured_range", "kv_capacity"] | None = Field(
         description="what stopped the batch growing"
     )
-    effective_tps: float = Field(description="TP_d = B* / TPOT(B*): output tok/s per instance")
+    effective_tps: float = Field(
+        description="output tok/s per instance: B* / TPOT(B*) held (paper), or what the "
+        "fluctuating batch sustains at the target"
+    )
     instances: float = Field(description="N_d, fractional decode instances for the target")
     gpus_per_instance: int | None = Field(description="GPUs per decode instance")
     arrival_dispersion: float | None = Field(

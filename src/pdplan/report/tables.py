@@ -58,6 +58,13 @@ def _phase_table(plan: Plan) -> Table:
         how_p = "given"
     if d.batch is not None and d.tpot_s is not None:
         how_d = f"batch {d.batch} at TPOT {fmt_duration(d.tpot_s)} (limit: {d.batch_limit})"
+        if d.mean_batch is not None:
+            bursts = (
+                f", arrival dispersion {d.arrival_dispersion:.2g}"
+                if d.arrival_dispersion not in (None, 1.0)
+                else ""
+            )
+            how_d = f"batch fluctuates, mean {d.mean_batch} at the target{bursts}; B* " + how_d[6:]
     else:
         how_d = "given"
     table.add_row("prefill", fmt_tps(p.effective_tps), how_p, f"{p.instances:.2f}")
