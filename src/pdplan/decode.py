@@ -7,9 +7,10 @@ TPOT statistic within the SLO. Pure functions on floats.
 - fluctuating batch (``queueing``/``auto``): the requests in decode form an infinite-server
   queue; an arriving request finds ``N`` others with mean ``m`` and, under least-loaded
   routing across ``n`` instances, joins the least-loaded one: a batch of ``ceil((N + 1) /
-  n)``; it runs at the TPOT of that batch. Little's law closes the loop: ``m = rate * (OSL - 1) * E[TPOT]``. TPOT
-  is convex in the batch, so fluctuation costs capacity, most on few instances. Random
-  routing is ``n`` single instances, each fed a thinned stream.
+  n)``; it runs at the TPOT of that batch. Little's law closes the loop:
+  ``m = rate * (OSL - 1) * E[TPOT]``. TPOT is convex in the batch, so fluctuation costs
+  capacity, most on few instances. Random routing is ``n`` single instances, each fed a
+  thinned stream.
 - what an arrival finds: Poisson arrivals see time averages, ``N ~ Poisson(m)``. Bursty
   arrivals (index of dispersion of counts ``D > 1``; the asymptotic index of a renewal process
   is its inter-arrival SCV) are overdispersed -- a negative binomial of variance ``m D``, ``NB(r,
