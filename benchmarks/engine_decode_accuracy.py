@@ -35,7 +35,7 @@ def predicted_rps(
     profile_path: str, isl: int, osl: int, tpot_s: float, stat: Stat
 ) -> dict[str, float]:
     profile = load_profile(profile_path)
-    workload = Workload(isl_tokens=isl, osl_tokens=osl, total_tps=isl + osl)  # 1 req/s
+    workload = Workload.from_rps(isl_tokens=isl, osl_tokens=osl, rate_rps=1.0)
     slo = SLO(ttft_s=1e3, tpot_s=tpot_s, tpot_stat=stat)
     out = {}
     for name, model, routing in [
@@ -53,7 +53,7 @@ def crossing_rps(steps: list[dict[str, object]], tpot_s: float, stat: str) -> fl
     points = sorted(
         (float(s["achieved_rps"]), float(s["tpot_s"][stat]))  # type: ignore[index]
         for s in steps
-        if not s["failed"] and s["tpot_s"]["count"]  # type: ignore[index]
+        if not s["failed"] and s["tpot_s"]  # None: no multi-token request measured
     )
     for (r0, t0), (r1, t1) in itertools.pairwise(points):
         if t0 <= tpot_s < t1:

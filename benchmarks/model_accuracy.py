@@ -26,19 +26,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from pdplan import SLO, InfeasibleSLOError, Plan, Workload, size
-from pdplan.io import parse_profile
-from pdplan.models.profile import Profile
-from pdplan.sim import (
-    ClusterConfig,
+from pdplan import (
+    SLO,
     Exponential,
     Fixed,
-    LengthDist,
+    InfeasibleSLOError,
     Lognormal,
-    SimConfig,
-    simulate,
+    Plan,
+    Workload,
+    size,
 )
-from pdplan.sim.capacity import max_rate, meets
+from pdplan.io import parse_profile
+from pdplan.models.profile import Profile
+from pdplan.sim import ClusterConfig, SimConfig, simulate
+from pdplan.sim.capacity import max_rate
 
 TPMAX = 20_000.0
 OVERHEAD_S = 0.05
@@ -103,28 +104,12 @@ class Row:
 
 
 def sim_meets(
-    profile: Profile,
-    cluster: ClusterConfig,
-    rate: float,
-    isl: object,
-    osl: object,
-    slo: SLO,
-    stat: str,
-    requests: int,
+    profile: Profile, cluster: ClusterConfig, workload: Workload, slo: SLO, requests: int
 ) -> bool:
     r = simulate(
-        profile,
-        SimConfig(
-            cluster=cluster,
-            rate_rps=rate,
-            isl=isl,
-            osl=osl,  # type: ignore[arg-type]
-            requests=requests,
-            seed=7,
-        ),
-        slo,
+        profile, SimConfig(cluster=cluster, workload=workload, requests=requests, seed=7), slo
     )
-    return meets(r, slo, stat, rate) is None  # type: ignore[arg-type]
+    return r.meets_slo is True
 
 
 def true_smallest(counts: list[int], ok: object) -> int | None:
@@ -150,10 +135,8 @@ def score(
     true_count: int,
     profile: Profile,
     cluster: Callable[[int], ClusterConfig],
-    isl: LengthDist,
-    osl: LengthDist,
+    workload: Workload,
     slo: SLO,
-    stat: str,
     requests: int,
 ) -> list[Row]:
     """Each model's plan for one phase: its count and promised throughput, against the
@@ -163,16 +146,7 @@ def score(
         a = plan.allocation
         count = a.prefill_instances if phase == "prefill" else a.decode_instances
         promised = a.prefill_max_total_tps if phase == "prefill" else a.decode_max_total_tps
-        cap = max_rate(
-            profile,
-            cluster(count),
-            isl,
-            osl,
-            slo,
-            stat=stat,  # type: ignore[arg-type]
-            requests=requests,
-            seed=7,
-        )
+        cap = max_rate(profile, cluster(count), workload, slo, requests=requests, seed=7)
         rows.append(Row(phase, name, model, count, true_count, promised, cap.max_total_tps))
     return rows
 
@@ -198,9 +172,7 @@ def measure_sweep(
             cluster=ClusterConfig(
                 prefill_instances=1, decode_instances=1, prefill_service_scv=engine_scv
             ),
-            rate_rps=rate,
-            isl=Fixed(tokens=isl),
-            osl=Fixed(tokens=2),
+            workload=Workload.from_rps(rate_rps=rate, isl_tokens=isl, osl_tokens=2),
             requests=requests,
             warmup_share=0.0,
             seed=int(load * 100),
@@ -242,9 +214,7 @@ def prefill_one(
     isl_dist = DISTS[dist](isl)
     slo = SLO(ttft_s=OVERHEAD_S + slack * service, tpot_s=10.0, ttft_stat=stat)  # type: ignore[arg-type]
     rate = (1 / service) * (1.6 if k % 2 == 0 else 24.0) * (0.55 if slack < 5 else 0.85)
-    workload = Workload.from_rps(
-        isl_tokens=isl, osl_tokens=osl, rate_rps=rate, isl_scv=isl_dist.scv
-    )
+    workload = Workload.from_rps(isl=isl_dist, osl_tokens=osl, rate_rps=rate)
     decode_n = math.ceil(rate * (osl - 1) * tpot_ms(64) / 1000 / 64) + 1  # batch ~64
     sim_routing = "shared_queue" if routing == "pooled" else "random"
     plans = {}
@@ -272,10 +242,7 @@ def prefill_one(
     if not counts:
         return []
     true_m = true_smallest(
-        counts,
-        lambda m: sim_meets(
-            profile, cluster(m), rate, isl_dist, Fixed(tokens=osl), slo, stat, requests
-        ),
+        counts, lambda m: sim_meets(profile, cluster(m), workload, slo, requests)
     )
     print(
         f"  prefill {k}: {engine} ISL {isl} {dist} {stat} {routing} slack {slack:g}: "
@@ -286,19 +253,7 @@ def prefill_one(
     if true_m is None:
         return []
     name = f"ISL {isl} {dist} TTFT {slack:g}S {stat} {routing} rate {rate:.3g} {engine}"
-    return score(
-        "prefill",
-        name,
-        plans,
-        true_m,
-        profile,
-        cluster,
-        isl_dist,
-        Fixed(tokens=osl),
-        slo,
-        stat,
-        requests,
-    )
+    return score("prefill", name, plans, true_m, profile, cluster, workload, slo, requests)
 
 
 def prefill_scenarios(requests: int) -> list[Row]:
@@ -352,15 +307,13 @@ def decode_one(
             prefill_instances=prefill_m,
             decode_instances=n,
             prefill_routing="shared_queue",
-            decode_routing=routing,
-        )  # type: ignore[arg-type]
+            decode_routing=routing,  # type: ignore[arg-type]
+            prefill_service_scv=0.0,
+        )
 
     counts = [p.allocation.decode_instances for p in plans.values()]
     true_n = true_smallest(
-        counts,
-        lambda n: sim_meets(
-            profile, cluster(n), rate, Fixed(tokens=isl), Fixed(tokens=osl), slo, stat, requests
-        ),
+        counts, lambda n: sim_meets(profile, cluster(n), workload, slo, requests)
     )
     print(
         f"  decode: OSL {osl} {routing} {stat} slo {slo_ms:g} x{scale:g}: models {counts}, "
@@ -371,19 +324,7 @@ def decode_one(
     if true_n is None:
         return []
     name = f"OSL {osl} TPOT {slo_ms:g}ms {stat} {routing} x{scale:g}"
-    return score(
-        "decode",
-        name,
-        plans,
-        true_n,
-        profile,
-        cluster,
-        Fixed(tokens=isl),
-        Fixed(tokens=osl),
-        slo,
-        stat,
-        requests,
-    )
+    return score("decode", name, plans, true_n, profile, cluster, workload, slo, requests)
 
 
 def decode_scenarios(requests: int) -> list[Row]:

@@ -33,7 +33,13 @@ from pdplan.models.plan import (
 )
 from pdplan.models.profile import DecodeCurve, DecodeProfile, PrefillProfile, Profile
 from pdplan.models.workload import SLO, Workload
-from pdplan.prefill import PrefillKind, max_rate_rps, sojourn_stat_s
+from pdplan.prefill import (
+    PrefillKind,
+    combine_shapes,
+    gamma_shape,
+    max_rate_rps,
+    sojourn_stat_s,
+)
 from pdplan.service_time import prefill_service
 from pdplan.slo import decode_max_batch, instances_needed, prefill_effective_tps
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
@@ -298,6 +304,8 @@ def _plan_prefill(
     engine, engine_source = engine_scv(profile, model)
     scv = 1.0 if model == "paper" else combine_scv(service.scv, engine)
     arrival_scv = 1.0 if model == "paper" else workload.arrival_scv
+    # the service time's distribution, for percentiles: lengths x the engine's gamma noise
+    shape = combine_shapes(service.shape, gamma_shape(engine)) if model != "paper" else None
     if model == "paper" and slo.ttft_stat == "mean":
         # eq. 13 in closed form; raises InfeasibleSLOError with the smallest TTFT
         effective = prefill_effective_tps(tpmax, isl, slo.ttft_s, overhead, dp)
@@ -310,18 +318,25 @@ def _plan_prefill(
         def pool_rps(instances: int) -> float:
             if routing == "pooled":
                 return max_rate_rps(
-                    kind, service_s, scv, budget_s, slo.ttft_stat, instances * dp, arrival_scv
+                    kind,
+                    service_s,
+                    scv,
+                    budget_s,
+                    slo.ttft_stat,
+                    instances * dp,
+                    arrival_scv,
+                    shape,
                 )
             # random routing splits a renewal stream into thinner, more Poisson-like ones
             split_scv = 1 + (arrival_scv - 1) / (instances * dp)
             return (
                 instances
                 * dp
-                * max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat, 1, split_scv)
+                * max_rate_rps(kind, service_s, scv, budget_s, slo.ttft_stat, 1, split_scv, shape)
             )
 
         if pool_rps(1) <= 0:
-            floor = overhead + sojourn_stat_s(kind, 0.0, service_s, scv, slo.ttft_stat)
+            floor = overhead + sojourn_stat_s(kind, 0.0, service_s, scv, slo.ttft_stat, shape=shape)
             raise InfeasibleSLOError(
                 f"{slo.ttft_stat} TTFT SLO {slo.ttft_s:.4g} s cannot be met by any number of "
                 f"prefill instances: at zero load the {slo.ttft_stat} TTFT is {floor:.4g} s "

@@ -10,11 +10,15 @@ Kinds:
   approximation otherwise, :mod:`pdplan.queueing.gg1`).
 - pooled (``servers = c > 1``): one queue served by c instances, GI/G/c by Allen-Cunneen.
 
-Percentiles (except the exact M/M/1 ones) fit a gamma distribution to the first two moments
-of the sojourn ``T = W + S`` (W and S independent under FCFS), and read its quantile by
-Wilson-Hilferty; :func:`sojourn_cdf` is the same gamma's distribution function, so that a
-mixture over time windows (:mod:`pdplan.trace_plan`) uses the same model. The service time's
-own spread counts: with variable ISL the p90 TTFT exceeds E[S] even at zero load.
+Percentiles (except the exact M/M/1 ones) convolve the service time's own distribution with
+the wait: ``P(T <= t) = sum_j p_j [(1 - P_w) 1{s_j <= t} + P_w G(t - s_j)]``, where the
+service time takes values ``s_j`` (a :data:`ServiceShape`: the lengths' spread through TPmax,
+times the engine's gamma noise), ``P_w`` is the probability of waiting (``rho`` for one
+server, Erlang C for a pool) and ``G`` a gamma fitted to the conditional wait's first two
+moments (Kingman / Allen-Cunneen, Takacs for the second): exact at zero load, exact for
+M/M/1, the exponential heavy-traffic tail otherwise. The zero-load p90 of a heavy-tailed ISL
+is therefore its own p90, not a gamma fit's. :func:`sojourn_cdf` is the same distribution,
+so that a mixture over time windows (:mod:`pdplan.trace_plan`) uses the same model.
 
 ``budget_s`` is TTFT minus the fixed overhead; ``stat`` is ``mean``, ``p50``, ``p90``, ``p99``.
 """
@@ -26,21 +30,88 @@ from statistics import NormalDist
 from typing import Literal
 
 from pdplan.quantiles import STAT_QUANTILE, Stat
+from pdplan.queueing.erlang_c import erlang_c
 from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
 from pdplan.queueing.mm1 import mm1_mean_sojourn_s, mm1_sojourn_quantile_s
 
 __all__ = [
     "PrefillKind",
+    "ServiceShape",
+    "combine_shapes",
     "gamma_cdf",
     "gamma_quantile",
+    "gamma_shape",
     "max_rate_rps",
+    "shape_of",
     "sojourn_cdf",
     "sojourn_moments_s",
     "sojourn_stat_s",
+    "wait_distribution",
 ]
 
 PrefillKind = Literal["mm1", "mg1"]
+#: The service time's distribution relative to its mean: ``((value / mean, probability), ...)``
+#: with mean 1.
+ServiceShape = tuple[tuple[float, float], ...]
 _NORMAL = NormalDist()
+_ATOMS = 48
+
+
+def _compress(atoms: list[tuple[float, float]], points: int) -> ServiceShape:
+    """At most ``points`` equally likely atoms (each the mean of its slice), mean 1."""
+    atoms = sorted(a for a in atoms if a[1] > 0)
+    total = sum(p for _, p in atoms)
+    if len(atoms) <= points:
+        mean = sum(v * p for v, p in atoms) / total
+        return tuple((v / mean, p / total) for v, p in atoms)
+    size, out = total / points, []
+    acc_p = acc_vp = 0.0
+    for v, p in atoms:
+        while p > 1e-15:
+            take = min(p, size - acc_p)
+            acc_p, acc_vp, p = acc_p + take, acc_vp + take * v, p - take
+            if acc_p >= size * (1 - 1e-12):
+                out.append((acc_vp / acc_p, acc_p))
+                acc_p = acc_vp = 0.0
+    if acc_p > 1e-12:
+        out.append((acc_vp / acc_p, acc_p))
+    mean = sum(v * p for v, p in out) / total
+    return tuple((v / mean, p / total) for v, p in out)
+
+
+def shape_of(values: list[float], points: int = _ATOMS) -> ServiceShape:
+    """The shape of observed service times (or lengths): equally likely atoms, mean 1.
+
+    >>> [(v, round(p, 3)) for v, p in shape_of([1.0, 1.0, 4.0])]
+    [(0.5, 0.667), (2.0, 0.333)]
+    """
+    counts: dict[float, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return _compress([(v, float(c)) for v, c in counts.items()], points)
+
+
+def gamma_shape(scv: float, points: int = 16) -> ServiceShape:
+    """Equally likely atoms of a gamma distribution of mean 1 and this SCV (0: one atom).
+
+    >>> gamma_shape(0.0)
+    ((1.0, 1.0),)
+    >>> len(gamma_shape(1.0)), round(sum(v * p for v, p in gamma_shape(1.0)), 9)
+    (16, 1.0)
+    """
+    if scv <= 0:
+        return ((1.0, 1.0),)
+    atoms = [(gamma_quantile(1.0, scv, (i + 0.5) / points), 1.0) for i in range(points)]
+    return _compress(atoms, points)
+
+
+def combine_shapes(a: ServiceShape, b: ServiceShape, points: int = _ATOMS) -> ServiceShape:
+    """The shape of the product of independent factors (lengths x engine noise).
+
+    >>> combine_shapes(((1.0, 1.0),), ((0.5, 0.5), (1.5, 0.5)))
+    ((0.5, 0.5), (1.5, 0.5))
+    """
+    return _compress([(va * vb, pa * pb) for va, pa in a for vb, pb in b], points)
 
 
 def _exponential(kind: PrefillKind, scv: float, arrival_scv: float, servers: int) -> bool:
@@ -73,6 +144,40 @@ def sojourn_moments_s(
     return service_s + wait, scv * service_s**2 + wait2 - wait**2
 
 
+def wait_distribution(
+    kind: PrefillKind,
+    rate_rps: float,
+    service_s: float,
+    scv: float,
+    servers: int,
+    arrival_scv: float,
+) -> tuple[float, float, float]:
+    """(probability of waiting, mean and variance of the wait of those who wait), seconds.
+
+    >>> p, m, v = wait_distribution("mm1", 8.0, 0.1, 1.0, 1, 1.0)  # M/M/1: Exp(mu - lambda)
+    >>> round(p, 6), round(m, 6), round(v, 6)
+    (0.8, 0.5, 0.25)
+    """
+    if kind == "mm1":
+        scv, arrival_scv = 1.0, 1.0
+    if servers == 1:
+        p_wait = rate_rps * service_s
+        wait, wait2 = kingman_wait_moments_s(rate_rps, service_s, scv, arrival_scv)
+    else:
+        p_wait = erlang_c(servers, rate_rps * service_s) if rate_rps > 0 else 0.0
+        wait, wait2 = allen_cunneen_wait_moments_s(rate_rps, service_s, servers, scv, arrival_scv)
+    if p_wait <= 0 or wait <= 0:
+        return 0.0, 0.0, 0.0
+    mean_c = wait / p_wait
+    return p_wait, mean_c, max(wait2 / p_wait - mean_c**2, 0.0)
+
+
+def _shape(kind: PrefillKind, scv: float, shape: ServiceShape | None) -> ServiceShape:
+    if kind == "mm1":
+        return gamma_shape(1.0)
+    return shape if shape is not None else gamma_shape(scv)
+
+
 def sojourn_stat_s(
     kind: PrefillKind,
     rate_rps: float,
@@ -81,8 +186,12 @@ def sojourn_stat_s(
     stat: Stat,
     servers: int = 1,
     arrival_scv: float = 1.0,
+    shape: ServiceShape | None = None,
 ) -> float:
     """The chosen statistic of the sojourn (wait + service) at ``rate_rps``, seconds.
+
+    ``shape`` is the service time's distribution (default: a gamma of SCV ``scv``); its SCV
+    must be ``scv``.
 
     >>> round(sojourn_stat_s("mm1", 8.0, 0.1, 1.0, "mean"), 6)
     0.5
@@ -90,6 +199,8 @@ def sojourn_stat_s(
     0.3
     >>> round(sojourn_stat_s("mg1", 8.0, 0.1, 0.0, "mean", arrival_scv=3.0), 6)  # bursts
     0.7
+    >>> round(sojourn_stat_s("mg1", 0.0, 0.1, 0.0, "p90"), 6)  # zero load: the service time
+    0.1
     """
     mu = 1.0 / service_s
     if rate_rps >= servers * mu:
@@ -98,10 +209,33 @@ def sojourn_stat_s(
         if stat == "mean":
             return mm1_mean_sojourn_s(rate_rps, mu)
         return mm1_sojourn_quantile_s(rate_rps, mu, STAT_QUANTILE[stat])
-    mean, variance = sojourn_moments_s(kind, rate_rps, service_s, scv, servers, arrival_scv)
     if stat == "mean":
-        return mean
-    return gamma_quantile(mean, variance, STAT_QUANTILE[stat])
+        return sojourn_moments_s(kind, rate_rps, service_s, scv, servers, arrival_scv)[0]
+    atoms = _shape(kind, scv, shape)
+    p_wait, mean_c, var_c = wait_distribution(kind, rate_rps, service_s, scv, servers, arrival_scv)
+    q = STAT_QUANTILE[stat]
+    lo = 0.0
+    hi = service_s * max(v for v, _ in atoms) + mean_c + 12 * math.sqrt(var_c) + 1e-12
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if _cdf(atoms, service_s, p_wait, mean_c, var_c, mid) >= q:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _cdf(
+    atoms: ServiceShape, service_s: float, p_wait: float, mean_c: float, var_c: float, t: float
+) -> float:
+    total = 0.0
+    for ratio, p in atoms:
+        left = t - ratio * service_s
+        if left < 0:
+            continue
+        waited = gamma_cdf(mean_c, var_c, left) if p_wait else 0.0
+        total += p * ((1 - p_wait) + p_wait * waited)
+    return total
 
 
 def sojourn_cdf(
@@ -112,6 +246,7 @@ def sojourn_cdf(
     t_s: float,
     servers: int = 1,
     arrival_scv: float = 1.0,
+    shape: ServiceShape | None = None,
 ) -> float:
     """P(sojourn <= t_s) under the same model as :func:`sojourn_stat_s` (0 when unstable).
 
@@ -122,8 +257,8 @@ def sojourn_cdf(
         return 0.0
     if _exponential(kind, scv, arrival_scv, servers):
         return 1.0 - math.exp(-(1.0 / service_s - rate_rps) * t_s)
-    mean, variance = sojourn_moments_s(kind, rate_rps, service_s, scv, servers, arrival_scv)
-    return gamma_cdf(mean, variance, t_s)
+    p_wait, mean_c, var_c = wait_distribution(kind, rate_rps, service_s, scv, servers, arrival_scv)
+    return _cdf(_shape(kind, scv, shape), service_s, p_wait, mean_c, var_c, t_s)
 
 
 def gamma_cdf(mean: float, variance: float, t: float) -> float:
@@ -163,6 +298,7 @@ def max_rate_rps(
     stat: Stat,
     servers: int = 1,
     arrival_scv: float = 1.0,
+    shape: ServiceShape | None = None,
 ) -> float:
     """Largest arrival rate with ``sojourn_stat_s <= budget_s`` (0 if none), by bisection.
 
@@ -173,13 +309,16 @@ def max_rate_rps(
     """
     cap = servers / service_s
 
+    if shape is None and kind != "mm1" and stat != "mean":
+        shape = gamma_shape(scv)
+
     def stat_at(rate: float) -> float:
-        return sojourn_stat_s(kind, rate, service_s, scv, stat, servers, arrival_scv)
+        return sojourn_stat_s(kind, rate, service_s, scv, stat, servers, arrival_scv, shape)
 
     if stat_at(cap * 1e-9) > budget_s:
         return 0.0
     lo, hi = cap * 1e-9, cap
-    for _ in range(80):
+    for _ in range(60 if stat == "mean" else 40):
         mid = (lo + hi) / 2
         if stat_at(mid) <= budget_s:
             lo = mid

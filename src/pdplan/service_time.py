@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pdplan.curves import interpolate
 from pdplan.models.lengths import LengthDist, grid_tokens
 from pdplan.models.profile import PrefillProfile
+from pdplan.prefill import ServiceShape, shape_of
 
 __all__ = ["PrefillService", "prefill_service", "prefill_time_s", "tpmax_tps"]
 
@@ -48,13 +49,15 @@ class PrefillService:
     :ivar scv: squared coefficient of variation from the ISL spread (the engine's own
         variability is a separate factor, :func:`pdplan.variability.combine_scv`)
     :ivar tpmax_tps: TPmax at the mean uncached ISL
-    :ivar clamped: True when some lengths lie outside the measured ISL range
+    :ivar clamped: True when the mean length lies outside the measured ISL range
+    :ivar shape: the service time's distribution relative to its mean (equally likely atoms)
     """
 
     mean_s: float
     scv: float
     tpmax_tps: float
     clamped: bool
+    shape: ServiceShape
 
 
 def prefill_service(
@@ -75,18 +78,22 @@ def prefill_service(
     keep = 1.0 - prefix_hit_rate
     mean_tokens = isl.mean_tokens * keep
     tpmax, clamped = tpmax_tps(profile, mean_tokens)
+    grid = grid_tokens(isl)
     if len(profile.max_throughput) == 1:  # one TPmax: time proportional to the length
-        return PrefillService(profile.dp_groups * mean_tokens / tpmax, isl.scv, tpmax, clamped)
+        mean_s = profile.dp_groups * mean_tokens / tpmax
+        return PrefillService(mean_s, isl.scv, tpmax, clamped, shape_of([float(v) for v in grid]))
     count: dict[int, int] = {}
-    for v in grid_tokens(isl):
+    for v in grid:
         count[v] = count.get(v, 0) + 1
     m1 = m2 = x1 = x2 = 0.0
+    times = {}
     for v, c in count.items():
         tokens = v * keep
-        s = prefill_time_s(profile, tokens)
+        s = times[v] = prefill_time_s(profile, tokens)
         m1, m2 = m1 + c * s, m2 + c * s * s
         x1, x2 = x1 + c * tokens, x2 + c * tokens * tokens
     # the exact moments of the length, times the grid's correction for TPmax(length)
     mean_s = m1 / x1 * mean_tokens
     second_s = m2 / x2 * (isl.scv + 1) * mean_tokens**2
-    return PrefillService(mean_s, max(second_s / mean_s**2 - 1, 0.0), tpmax, clamped)
+    shape = shape_of([times[v] for v in grid])
+    return PrefillService(mean_s, max(second_s / mean_s**2 - 1, 0.0), tpmax, clamped, shape)

@@ -39,9 +39,16 @@ from pdplan.models.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.models.profile import Profile
 from pdplan.models.workload import SLO, Workload
 from pdplan.planner import size
-from pdplan.prefill import gamma_cdf, sojourn_moments_s
+from pdplan.prefill import (
+    ServiceShape,
+    combine_shapes,
+    gamma_cdf,
+    gamma_shape,
+    shape_of,
+    wait_distribution,
+)
 from pdplan.quantiles import STAT_QUANTILE, Distribution
-from pdplan.service_time import prefill_service, prefill_time_s
+from pdplan.service_time import prefill_time_s
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
 from pdplan.sim.metrics import Columns, SimResult
@@ -61,7 +68,7 @@ __all__ = [
     "replay",
 ]
 
-#: Length of a pointwise-stationary window, seconds (of the replay, after time scaling).
+#: Longest pointwise-stationary window, seconds of the replay (shorter for short replays).
 PSA_WINDOW_S = 60.0
 OnProbe = Callable[[str], None]
 
@@ -243,39 +250,96 @@ def _smallest(ok: Callable[[int], bool], start: int, limit: int) -> int | None:
 
 @dataclass(frozen=True)
 class _Window:
+    """One pointwise-stationary window: its arrivals and their own lengths (the mix of
+    lengths moves with the rate: in the Azure trace the busiest minutes have the shortest
+    outputs, so work, not requests, must be counted per window)."""
+
     count: int
     length_s: float
+    service_s: float  # mean prefill service time of its requests
+    service_scv: float  # their spread
+    shape: ServiceShape  # their distribution relative to the mean
+    osl: float  # their mean output length
 
     @property
     def rate_rps(self) -> float:
         return self.count / self.length_s
 
 
-def _psa_windows(times: list[float], window_s: float) -> list[_Window]:
+def _psa_windows(
+    times: list[float], service_s: list[float], osl: tuple[int, ...], window_s: float
+) -> list[_Window]:
     span = times[-1] - times[0]
     full = max(1, math.ceil(span / window_s)) if span > 0 else 1
-    counts = [0] * full
-    for t in times:
-        counts[min(int((t - times[0]) // window_s), full - 1)] += 1
+    members: list[list[int]] = [[] for _ in range(full)]
+    for i, t in enumerate(times):
+        members[min(int((t - times[0]) // window_s), full - 1)].append(i)
     last = span - (full - 1) * window_s
     lengths = [window_s] * (full - 1) + [max(last, window_s * 0.05)]
-    return [_Window(c, w) for c, w in zip(counts, lengths, strict=True)]
+    mean_s = sum(service_s) / len(service_s)
+    out = []
+    for idx, length in zip(members, lengths, strict=True):
+        if not idx:
+            out.append(_Window(0, length, mean_s, 0.0, ((1.0, 1.0),), sum(osl) / len(osl)))
+            continue
+        s = [service_s[i] for i in idx]
+        m1 = sum(s) / len(s)
+        m2 = sum(v * v for v in s) / len(s)
+        mean_osl = sum(osl[i] for i in idx) / len(idx)
+        scv = max(m2 / m1**2 - 1, 0.0)
+        out.append(_Window(len(idx), length, m1, scv, shape_of(s, 24), mean_osl))
+    return out
 
 
-def _mixture_stat(parts: list[tuple[float, float, float]], stat: str) -> float:
-    """The statistic of a mixture of gamma-fitted parts ``(weight, mean, variance)``."""
-    total = sum(w for w, _, _ in parts)
+@dataclass(frozen=True)
+class _Sojourn:
+    """One window's TTFT: a shift (overhead + the backlog a window inherits), the service time
+    (``service_s`` x the shape's atoms) and a wait (probability, conditional mean/variance)."""
+
+    weight: float
+    shift_s: float
+    service_s: float
+    shape: ServiceShape
+    p_wait: float
+    mean_c: float
+    var_c: float
+
+    @property
+    def mean(self) -> float:
+        return self.shift_s + self.service_s + self.p_wait * self.mean_c
+
+    def cdf(self, t: float) -> float:
+        total = 0.0
+        for ratio, p in self.shape:
+            left = t - self.shift_s - ratio * self.service_s
+            if left < 0:
+                continue
+            waited = gamma_cdf(self.mean_c, self.var_c, left) if self.p_wait else 0.0
+            total += p * ((1 - self.p_wait) + self.p_wait * waited)
+        return total
+
+    @property
+    def upper(self) -> float:
+        return (
+            self.shift_s
+            + self.service_s * max(r for r, _ in self.shape)
+            + self.mean_c
+            + 12 * math.sqrt(self.var_c)
+        )
+
+
+def _mixture_stat(parts: list[_Sojourn], stat: str) -> float:
+    """The statistic of the request-weighted mixture of windows."""
+    total = sum(p.weight for p in parts)
     if total <= 0:
         return 0.0
     if stat == "mean":
-        return sum(w * m for w, m, _ in parts) / total
-    if any(math.isinf(m) for _, m, _ in parts):
-        return math.inf
+        return sum(p.weight * p.mean for p in parts) / total
     q = STAT_QUANTILE[stat]
-    lo, hi = 0.0, max(m + 10 * math.sqrt(max(v, 0.0)) for _, m, v in parts) + 1e-9
-    for _ in range(60):
+    lo, hi = 0.0, max(p.upper for p in parts) + 1e-9
+    for _ in range(50):
         mid = (lo + hi) / 2
-        if sum(w * gamma_cdf(m, v, mid) for w, m, v in parts) / total >= q:
+        if sum(p.weight * p.cdf(mid) for p in parts) / total >= q:
             hi = mid
         else:
             lo = mid
@@ -304,25 +368,28 @@ class _Analytic:
     windows: list[_Window]
     group_of: list[int]  # SLO window of each PSA window
     window_s: float
-    service_s: float
-    service_scv: float
+    engine_scv: float  # the engine's part of the service SCV (1 and exponential: paper)
     arrival_scv: float
     dispersion: float
     overhead_s: float
     dp: int
     kind: str
     tpot_table: list[float]
-    osl: float
     fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.decode)
 
 
-def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, float, float, float]]:
-    """Per window: (SLO group, weight, TTFT mean, TTFT variance) with m prefill instances."""
+def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, _Sojourn]]:
+    """Per window: (SLO group, TTFT distribution) with m prefill instances."""
     servers = m * a.dp
-    s, scv = a.service_s, a.service_scv
     backlog = 0.0  # fluid work per server, seconds
     parts = []
+    engine = gamma_shape(1.0 if a.kind == "mm1" else a.engine_scv)
     for g, w in zip(a.group_of, a.windows, strict=True):
+        s = w.service_s
+        if a.kind == "mm1":
+            scv, shape = 1.0, engine
+        else:
+            scv, shape = combine_scv(w.service_scv, a.engine_scv), combine_shapes(w.shape, engine)
         rho = w.rate_rps * s / servers
         if pooled:
             ca2, rate, c = a.arrival_scv, w.rate_rps, servers
@@ -331,12 +398,13 @@ def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, float,
         # the wait a window can build from empty: at rho = 1, E[RBM] averaged over the window
         reach = (2 / 3) * math.sqrt(2 * (ca2 + scv) * s * w.length_s / math.pi) / c
         if rho < 1:
-            mean, var = sojourn_moments_s(a.kind, rate, s, scv, c, ca2)  # type: ignore[arg-type]
-            stationary = mean - s
-            wait = min(stationary, reach)
-            wait_var = max(var - scv * s * s, 0.0) * (wait / stationary) ** 2 if stationary else 0.0
+            p_wait, mean_c, var_c = wait_distribution(a.kind, rate, s, scv, c, ca2)  # type: ignore[arg-type]
+            stationary = p_wait * mean_c
+            if stationary > reach > 0:  # a window too short to reach the steady state
+                factor = reach / stationary
+                mean_c, var_c = mean_c * factor, var_c * factor**2
         else:
-            wait, wait_var = reach, reach**2
+            p_wait, mean_c, var_c = 1.0, reach, reach**2
         end = max(0.0, backlog + (rho - 1) * w.length_s)
         if rho >= 1 or backlog <= 0:
             avg = (backlog + end) / 2
@@ -347,9 +415,9 @@ def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, float,
                 if drain >= w.length_s
                 else backlog * drain / 2 / w.length_s
             )
-        ramp_var = (end - backlog) ** 2 / 12
+        var_c += (end - backlog) ** 2 / 12  # the backlog's ramp across the window
         parts.append(
-            (g, float(w.count), a.overhead_s + s + wait + avg, scv * s * s + wait_var + ramp_var)
+            (g, _Sojourn(float(w.count), a.overhead_s + avg, s, shape, p_wait, mean_c, var_c))
         )
         backlog = end
     return parts
@@ -357,13 +425,14 @@ def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, float,
 
 def _decode_atoms(a: _Analytic, n: int, random: bool) -> list[tuple[int, float, float]]:
     """Per window and outcome: (SLO group, TPOT s, weight) with n decode instances."""
-    table, osl = a.tpot_table, a.osl
+    table = a.tpot_table
     cap = len(table)
     curve = MonotoneCurve.from_points([float(b) for b in range(1, cap + 1)], table)
-    capacity_rps = n * cap / table[-1] / max(osl - 1, 1)  # all instances at the cap
     backlog = 0.0  # fluid requests waiting for a slot
     out: list[tuple[int, float, float]] = []
     for g, w in zip(a.group_of, a.windows, strict=True):
+        osl = w.osl
+        capacity_rps = n * cap / table[-1] / max(osl - 1, 1)  # all instances at the cap
         per_rps = w.rate_rps / n
         end = max(0.0, backlog + (w.rate_rps - capacity_rps) * w.length_s)
         wait_s = (backlog + end) / 2 / capacity_rps
@@ -396,8 +465,7 @@ def _groups_ok(values: dict[int, float], limit: float) -> bool:
 def _prefill_stat(a: _Analytic, m: int, stat: str, pooled: bool) -> dict[int, float]:
     parts = _prefill_parts(a, m, pooled)
     return {
-        g: _mixture_stat([(w, mean, var) for gg, w, mean, var in parts if gg == g], stat)
-        for g in sorted(set(a.group_of))
+        g: _mixture_stat([p for gg, p in parts if gg == g], stat) for g in sorted(set(a.group_of))
     }
 
 
@@ -418,11 +486,19 @@ def _analytic_inputs(
     slo_window_s: float | None,
 ) -> _Analytic:
     assert workload.trace is not None and workload.time_scale is not None
-    times = workload.trace.replay_times_s(workload.time_scale)
-    psa = min(window_s, slo_window_s) if slo_window_s else window_s
-    windows = _psa_windows(times, psa)
+    trace = workload.trace
+    times = trace.replay_times_s(workload.time_scale)
+    # windows of at most window_s, and at least 30 over the replay: a trace replayed much
+    # faster moves its rate within seconds, and a window must follow it
+    psa = min(window_s, max(trace.span_s / workload.time_scale / 30, 1e-3))
+    if slo_window_s:
+        psa = min(psa, slo_window_s)
+    keep = 1 - workload.prefix_hit_rate
+    cache: dict[int, float] = {}
+    for isl in set(trace.isl_tokens):
+        cache[isl] = prefill_time_s(profile.prefill, isl * keep)
+    windows = _psa_windows(times, [cache[i] for i in trace.isl_tokens], trace.osl_tokens, psa)
     group_of = [int(k * psa // slo_window_s) if slo_window_s else 0 for k in range(len(windows))]
-    service = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate)
     engine, _ = engine_scv(profile.prefill, model)
     paper = model == "paper"
     curve = profile.decode.curve_for(workload.isl_tokens, workload.osl_tokens)
@@ -446,15 +522,13 @@ def _analytic_inputs(
         windows=windows,
         group_of=group_of,
         window_s=psa,
-        service_s=service.mean_s,
-        service_scv=1.0 if paper else combine_scv(service.scv, engine),
+        engine_scv=engine,
         arrival_scv=1.0 if paper else local_arrival_scv(times, psa),
         dispersion=1.0 if paper else local_dispersion(times, duration_s, psa),
         overhead_s=profile.prefill.overhead_s,
         dp=profile.prefill.dp_groups,
         kind="mm1" if paper else "mg1",
         tpot_table=[monotone.at(b).value for b in range(1, cap + 1)],
-        osl=workload.osl_tokens,
         fluctuate=not paper,
     )
 

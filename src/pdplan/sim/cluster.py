@@ -58,7 +58,12 @@ def simulate(
         cl.decode_max_batch,
         cl.kv_capacity_tokens,
     )
+    # Random routing draws one uniform per request and phase, used as floor(u * instances):
+    # the same seed with one instance more moves few requests (common random numbers, so
+    # that a search over instance counts sees a smooth, nearly monotone response).
     route_rng = random.Random(f"{config.seed}/routing")
+    route_u = [route_rng.random() for _ in range(n_req)]
+    decode_u = [route_rng.random() for _ in range(n_req)]
     keep = 1.0 - workload.prefix_hit_rate
     prefill_cache: dict[int, float] = {}
     ptime = []
@@ -179,7 +184,7 @@ def simulate(
                         break
                 continue
             if routing == "random":
-                i = route_rng.randrange(m)
+                i = int(route_u[rid] * m)
             elif routing == "round_robin":
                 i = rr
                 rr = (rr + 1) % m
@@ -207,7 +212,7 @@ def simulate(
                 j = drr
                 drr = (drr + 1) % n
             else:
-                j = route_rng.randrange(n)
+                j = int(decode_u[rid] * n)
             if not waiting[j] and fits(j, rid):
                 advance(j, now)
                 admit(j, rid, now)
