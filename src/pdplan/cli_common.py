@@ -70,6 +70,17 @@ trace_options = [
         help="Only the requests START:END seconds after the trace's first one (its own clock, "
         "before --time-scale), e.g. 0:600.",
     ),
+    click.option(
+        "--max-context",
+        type=click.IntRange(min=2),
+        help="Clip each trace request to a context of this many tokens (output first clipped "
+        "to it - 1, then the input), for a model with a shorter context.",
+    ),
+    click.option(
+        "--trace-osl",
+        type=click.IntRange(min=1, max=10_000_000),
+        help="Every trace request generates this many tokens instead (1: prefill only).",
+    ),
 ]
 
 workload_options = [
@@ -188,6 +199,8 @@ def trace_from(kw: dict[str, Any]) -> Any:
             ("time_scale", "--time-scale"),
             ("trace_rps", "--trace-rps"),
             ("trace_slice", "--trace-slice"),
+            ("max_context", "--max-context"),
+            ("trace_osl", "--trace-osl"),
         ):
             if kw.get(name) is not None:
                 raise ConfigError(f"{option} applies to a trace: give --trace FILE")
@@ -195,7 +208,12 @@ def trace_from(kw: dict[str, Any]) -> Any:
     from pdplan.io import load_trace
 
     slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
-    return load_trace(kw["trace_path"], slice_s=slice_s)
+    trace = load_trace(kw["trace_path"], slice_s=slice_s)
+    if kw.get("trace_osl"):
+        trace = trace.with_osl(kw["trace_osl"])
+    if kw.get("max_context"):
+        trace = trace.clipped(kw["max_context"])
+    return trace
 
 
 def workload_from(kw: dict[str, Any]) -> Any:

@@ -19,6 +19,12 @@ __all__ = ["size_trace", "trace_cmd"]
     "--trace-slice",
     help="Only the requests START:END seconds after the first one (the trace's own clock).",
 )
+@click.option(
+    "--max-context", type=click.IntRange(min=2), help="Clip each request to this context."
+)
+@click.option(
+    "--trace-osl", type=click.IntRange(min=1), help="Every request generates this many tokens."
+)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG: rate and lengths.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> None:

@@ -57,30 +57,30 @@ _NORMAL = NormalDist()
 _ATOMS = 48
 
 
-def _compress(atoms: list[tuple[float, float]], points: int) -> ServiceShape:
-    """At most ``points`` equally likely atoms (each the mean of its slice), mean 1."""
+def _quantile_points(
+    atoms: list[tuple[float, float]], points: int, scale: float = 1.0
+) -> ServiceShape:
+    """At most ``points`` equally likely atoms at the quantile midpoints of a discrete
+    distribution (quantiles kept: the shape serves percentiles; means come from moments)."""
     atoms = sorted(a for a in atoms if a[1] > 0)
     total = sum(p for _, p in atoms)
     if len(atoms) <= points:
-        mean = sum(v * p for v, p in atoms) / total
-        return tuple((v / mean, p / total) for v, p in atoms)
-    size, out = total / points, []
-    acc_p = acc_vp = 0.0
+        return tuple((v / scale, p / total) for v, p in atoms)
+    out, acc, k = [], 0.0, 0
     for v, p in atoms:
-        while p > 1e-15:
-            take = min(p, size - acc_p)
-            acc_p, acc_vp, p = acc_p + take, acc_vp + take * v, p - take
-            if acc_p >= size * (1 - 1e-12):
-                out.append((acc_vp / acc_p, acc_p))
-                acc_p = acc_vp = 0.0
-    if acc_p > 1e-12:
-        out.append((acc_vp / acc_p, acc_p))
-    mean = sum(v * p for v, p in out) / total
-    return tuple((v / mean, p / total) for v, p in out)
+        acc += p / total
+        while k < points and (k + 0.5) / points <= acc + 1e-12:
+            out.append((v / scale, 1.0 / points))
+            k += 1
+    while k < points:  # rounding at the top
+        out.append((atoms[-1][0] / scale, 1.0 / points))
+        k += 1
+    return tuple(out)
 
 
 def shape_of(values: list[float], points: int = _ATOMS) -> ServiceShape:
-    """The shape of observed service times (or lengths): equally likely atoms, mean 1.
+    """The shape of observed service times (or lengths) relative to their mean: the values
+    themselves when few, else equally likely quantile midpoints.
 
     >>> [(v, round(p, 3)) for v, p in shape_of([1.0, 1.0, 4.0])]
     [(0.5, 0.667), (2.0, 0.333)]
@@ -88,21 +88,26 @@ def shape_of(values: list[float], points: int = _ATOMS) -> ServiceShape:
     counts: dict[float, int] = {}
     for v in values:
         counts[v] = counts.get(v, 0) + 1
-    return _compress([(v, float(c)) for v, c in counts.items()], points)
+    mean = sum(values) / len(values)
+    return _quantile_points([(v, float(c)) for v, c in counts.items()], points, mean)
 
 
 def gamma_shape(scv: float, points: int = 16) -> ServiceShape:
-    """Equally likely atoms of a gamma distribution of mean 1 and this SCV (0: one atom).
+    """Equally likely quantile midpoints of a gamma of mean 1 and this SCV (exact for the
+    exponential, Wilson-Hilferty otherwise; 0: one atom).
 
     >>> gamma_shape(0.0)
     ((1.0, 1.0),)
-    >>> len(gamma_shape(1.0)), round(sum(v * p for v, p in gamma_shape(1.0)), 9)
-    (16, 1.0)
+    >>> round(gamma_shape(1.0, 2)[1][0], 4)  # exponential, the 75 % quantile: ln 4
+    1.3863
     """
     if scv <= 0:
         return ((1.0, 1.0),)
-    atoms = [(gamma_quantile(1.0, scv, (i + 0.5) / points), 1.0) for i in range(points)]
-    return _compress(atoms, points)
+    if scv == 1.0:
+        return tuple((-math.log1p(-(i + 0.5) / points), 1.0 / points) for i in range(points))
+    return tuple(
+        (gamma_quantile(1.0, scv, (i + 0.5) / points), 1.0 / points) for i in range(points)
+    )
 
 
 def combine_shapes(a: ServiceShape, b: ServiceShape, points: int = _ATOMS) -> ServiceShape:
@@ -111,7 +116,7 @@ def combine_shapes(a: ServiceShape, b: ServiceShape, points: int = _ATOMS) -> Se
     >>> combine_shapes(((1.0, 1.0),), ((0.5, 0.5), (1.5, 0.5)))
     ((0.5, 0.5), (1.5, 0.5))
     """
-    return _compress([(va * vb, pa * pb) for va, pa in a for vb, pb in b], points)
+    return _quantile_points([(va * vb, pa * pb) for va, pa in a for vb, pb in b], points)
 
 
 def _exponential(kind: PrefillKind, scv: float, arrival_scv: float, servers: int) -> bool:

@@ -48,6 +48,7 @@ from pdplan.prefill import (
     wait_distribution,
 )
 from pdplan.quantiles import STAT_QUANTILE, Distribution
+from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
 from pdplan.service_time import prefill_time_s
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
@@ -245,6 +246,17 @@ def _smallest(ok: Callable[[int], bool], start: int, limit: int) -> int | None:
     return hi
 
 
+def _smallest_checked(ok: Callable[[int], bool], start: int, limit: int) -> int | None:
+    """:func:`_smallest`, then the few counts just below it too: a replay's statistic is not
+    exactly monotone in the instance count (requests land on other instances), and a count
+    a little below the search's answer may still meet the objective."""
+    found = _smallest(ok, start, limit)
+    if found is None:
+        return None
+    below = [k for k in range(found - max(2, math.ceil(0.05 * found)), found) if k >= 1]
+    return min([k for k in below if ok(k)], default=found)
+
+
 # -- the analytic model ---------------------------------------------------------------------
 
 
@@ -260,6 +272,8 @@ class _Window:
     service_scv: float  # their spread
     shape: ServiceShape  # their distribution relative to the mean
     osl: float  # their mean output length
+    batch_x1: float = 1.0  # requests arriving at one instant (a trace's batches): mean
+    batch_x2: float = 1.0  # and second moment
 
     @property
     def rate_rps(self) -> float:
@@ -287,8 +301,52 @@ def _psa_windows(
         m2 = sum(v * v for v in s) / len(s)
         mean_osl = sum(osl[i] for i in idx) / len(idx)
         scv = max(m2 / m1**2 - 1, 0.0)
-        out.append(_Window(len(idx), length, m1, scv, shape_of(s, 24), mean_osl))
+        sizes: dict[float, int] = {}
+        for i in idx:
+            sizes[times[i]] = sizes.get(times[i], 0) + 1
+        x1 = sum(sizes.values()) / len(sizes)
+        x2 = sum(x * x for x in sizes.values()) / len(sizes)
+        out.append(_Window(len(idx), length, m1, scv, shape_of(s, 24), mean_osl, x1, x2))
     return out
+
+
+def _batch_wait_s(
+    w: _Window, servers: int, pooled: bool, batch_scv: float, engine_scv: float
+) -> tuple[float, float] | None:
+    """Mean wait when requests arrive in batches at one instant (GI^X/G/1 per server after
+    random routing, or the pool): the batch's own wait (Kingman on batches) plus the
+    batch-mates served first; and the mean batch a queue receives. None when every batch is
+    one request (plain GI/G/1)."""
+    if w.batch_x2 <= w.batch_x1 * (1 + 1e-12) or w.count == 0:
+        return None
+    s, x1, x2 = w.service_s, w.batch_x1, w.batch_x2
+    var_s = combine_scv(w.service_scv, engine_scv) * s * s
+    rate_batches = w.count / x1 / w.length_s
+    if pooled:
+        rho = w.rate_rps * s / servers
+        if rho >= 1:
+            return None
+        ex, ex2, keep, c = x1, x2, 1.0, servers
+    else:
+        # each request picks one of c queues: per queue, batches of Binomial(X, 1/c) >= 1
+        c = servers
+        rho = w.rate_rps * s / c
+        if rho >= 1:
+            return None
+        keep = 1 - (1 - 1 / c) ** x1  # P(a batch reaches this queue), at the mean size
+        ex = x1 / c / keep
+        ex2 = (x2 / c**2 + x1 / c * (1 - 1 / c)) / keep
+    mean_b = ex * s
+    var_b = ex * var_s + max(ex2 - ex * ex, 0.0) * s * s
+    scv_b = var_b / mean_b**2
+    if pooled:
+        between = allen_cunneen_wait_moments_s(rate_batches, mean_b, c, scv_b, batch_scv)[0]
+        within = s * (ex2 - ex) / (2 * ex) / c
+    else:
+        thinned = 1 + (batch_scv - 1) * keep
+        between = kingman_wait_moments_s(rate_batches * keep, mean_b, scv_b, thinned)[0]
+        within = s * (ex2 - ex) / (2 * ex)
+    return between + within, ex
 
 
 @dataclass(frozen=True)
@@ -399,6 +457,18 @@ def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, _Sojou
         reach = (2 / 3) * math.sqrt(2 * (ca2 + scv) * s * w.length_s / math.pi) / c
         if rho < 1:
             p_wait, mean_c, var_c = wait_distribution(a.kind, rate, s, scv, c, ca2)  # type: ignore[arg-type]
+            batched = (
+                None
+                if a.kind == "mm1"
+                else _batch_wait_s(w, servers, pooled, a.arrival_scv, a.engine_scv)
+            )
+            if batched is not None and p_wait * mean_c > 0:
+                # only the first of its batch on a queue can find it idle: more wait, each
+                # less; the same shape, scaled to the batch model's mean
+                wait_s, batch = batched
+                p_wait_b = 1 - (1 - p_wait) / max(batch, 1.0)
+                factor = wait_s / p_wait_b / mean_c
+                p_wait, mean_c, var_c = p_wait_b, mean_c * factor, var_c * factor**2
             stationary = p_wait * mean_c
             if stationary > reach > 0:  # a window too short to reach the steady state
                 factor = reach / stationary
@@ -523,7 +593,8 @@ def _analytic_inputs(
         group_of=group_of,
         window_s=psa,
         engine_scv=engine,
-        arrival_scv=1.0 if paper else local_arrival_scv(times, psa),
+        # arrivals at one instant are one batch (the Mooncake trace arrives on a 3 s grid)
+        arrival_scv=1.0 if paper else local_arrival_scv(sorted(set(times)), psa),
         dispersion=1.0 if paper else local_dispersion(times, duration_s, psa),
         overhead_s=profile.prefill.overhead_s,
         dp=profile.prefill.dp_groups,
@@ -663,7 +734,9 @@ def plan_trace(
         return tried[(m, n)]
 
     n0 = analytic.decode_instances
-    m = _smallest(lambda k: run(k, n0).ttft_met, analytic.prefill_instances, MAX_SIM_INSTANCES)
+    m = _smallest_checked(
+        lambda k: run(k, n0).ttft_met, analytic.prefill_instances, MAX_SIM_INSTANCES
+    )
     if m is None:
         raise InfeasibleSLOError(
             f"no prefill count up to {MAX_SIM_INSTANCES} meets the {slo.ttft_stat} TTFT SLO "
@@ -671,7 +744,7 @@ def plan_trace(
             field="ttft",
             achievable=0.0,
         )
-    n = _smallest(lambda k: run(m, k).tpot_met, n0, MAX_SIM_INSTANCES)
+    n = _smallest_checked(lambda k: run(m, k).tpot_met, n0, MAX_SIM_INSTANCES)
     if n is None:
         raise InfeasibleSLOError(
             f"no decode count up to {MAX_SIM_INSTANCES} meets the {slo.tpot_stat} TPOT SLO "

@@ -86,3 +86,35 @@ def test_predictions_need_a_profile_allocation(
     assert p["allocation"] == "1P1D"
     assert p["planned_max_total_tps"] > 0 and p["simulated_max_total_tps"] > 0
     assert len(p["simulated_sweep"]) == 2
+
+
+def test_bursty_and_trace_workloads_drive_the_same_generator(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    traces = Path(__file__).parents[1] / "data" / "traces"
+    with FakeServer(FakeEngine()) as server:
+        bursty = loadtest(capsys, server.url, tmp_path / "g", "--arrivals", "gamma:4")
+        # a trace replayed 4x faster: the steps send its requests at its (scaled) times
+        with pytest.raises(SystemExit) as info:
+            main(
+                [
+                    "loadtest", "--url", server.url, "--trace", str(traces / "pdplan.csv"),
+                    "--time-scale", "4", "--ttft", "500ms", "--tpot", "50ms", "--sweep", "1,2",
+                    "--out", str(tmp_path / "t"), "--json",
+                ]
+            )  # fmt: skip
+        out, err = capsys.readouterr()
+        assert info.value.code == 0, err
+    assert bursty["workload"]["arrivals"] == {"kind": "gamma", "scv": 4.0}
+    for step in bursty["steps"]:
+        assert step["send_lag_s"]["p99"] < 0.5 and step["offered_rps"] > 0
+    replay = json.loads(out)
+    first, second = replay["steps"]
+    assert first["requests"] == second["requests"] == 6
+    # scheduled: 5 gaps over 11 s / 4 -> 1.82 req/s; twice that at x2
+    assert first["scheduled_rps"] == pytest.approx(20 / 11)
+    assert second["scheduled_rps"] == pytest.approx(40 / 11)
+    records = [r for r in read_jsonl(tmp_path / "t" / "records.jsonl") if r["step"] != "probe"]
+    assert sorted(r["isl_tokens"] for r in records if r["step"] == "loadtest/x1") == [
+        100, 200, 300, 400, 500, 600
+    ]  # fmt: skip

@@ -131,6 +131,45 @@ class Trace:
             self.fmt,
         )
 
+    def clipped(self, max_context_tokens: int) -> Trace:
+        """Every request fitted into a context of ``max_context_tokens``: the output is
+        clipped to ``max_context - 1``, then the input to what remains (a model with a short
+        context cannot serve the longer requests as recorded).
+
+        >>> Trace((0.0, 1.0), (100, 3000), (10, 50)).clipped(2048).isl_tokens
+        (100, 1998)
+        """
+        if max_context_tokens < 2:
+            raise ConfigError(f"a context of {max_context_tokens} tokens holds no request")
+        osl = tuple(min(o, max_context_tokens - 1) for o in self.osl_tokens)
+        isl = tuple(
+            min(i, max_context_tokens - o) for i, o in zip(self.isl_tokens, osl, strict=True)
+        )
+        return Trace(
+            self.arrival_s,
+            isl,
+            osl,
+            self.hash_ids,
+            f"{self.source}[context {max_context_tokens}]",
+            self.fmt,
+        )
+
+    def with_osl(self, osl_tokens: int) -> Trace:
+        """The same arrivals and inputs, every request generating ``osl_tokens`` (1: prefill
+        only).
+
+        >>> Trace((0.0, 1.0), (100, 200), (10, 50)).with_osl(1).osl_tokens
+        (1, 1)
+        """
+        return Trace(
+            self.arrival_s,
+            self.isl_tokens,
+            (osl_tokens,) * len(self),
+            self.hash_ids,
+            f"{self.source}[OSL {osl_tokens}]",
+            self.fmt,
+        )
+
     def replay_times_s(self, time_scale: float) -> list[float]:
         """Arrival times from 0, ``time_scale`` times faster than recorded."""
         t0 = self.arrival_s[0]

@@ -5,7 +5,11 @@
 exponential, 0: deterministic). DESIGN.md section 6; Kingman (1961), Allen (1990):
 
 - **Kingman** (GI/G/1): ``Wq = rho / (1 - rho) * (ca2 + cs2) / 2 * E[S]``; with ``ca2 = 1``
-  it is Pollaczek-Khinchine, exact for M/G/1.
+  it is Pollaczek-Khinchine, exact for M/G/1. Smoother than Poisson (``ca2 < 1``) it
+  overstates the wait at light load; the Kraemer & Langenbach-Belz factor
+  ``exp(-2 (1 - rho) (1 - ca2)^2 / (3 rho (ca2 + cs2)))`` corrects it (Whitt's QNA does the
+  same). Checked against the simulator: G/D/1 at SCV 0.25, rho 0.8: simulated 0.039 s,
+  Kingman 0.050 s, corrected 0.034 s.
 - **Allen-Cunneen** (GI/G/c): ``Wq = C(c, a) / (c mu - lambda) * (ca2 + cs2) / 2`` with
   Erlang C's delay probability ``C`` and ``a = lambda / mu``; exact for M/M/c.
 - **Second moment of the wait** (for percentiles): Takacs for M/G/1 with a gamma service time
@@ -48,6 +52,8 @@ def kingman_wait_moments_s(
     wait = arrival_rate_rps * s2 / (2 * (1 - rho))
     wait2 = 2 * wait**2 + arrival_rate_rps * s3 / (3 * (1 - rho))
     factor = (ca2 + cs2) / (1 + cs2)
+    if ca2 < 1 and rho > 0 and ca2 + cs2 > 0:  # Kraemer & Langenbach-Belz
+        factor *= math.exp(-2 * (1 - rho) * (1 - ca2) ** 2 / (3 * rho * (ca2 + cs2)))
     return wait * factor, wait2 * factor**2
 
 
