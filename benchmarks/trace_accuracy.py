@@ -131,6 +131,8 @@ class Row:
     attainment: float | None
     exact: bool
     within_one: bool
+    prefill_rel_err: float = 0.0  # answer / true prefill count - 1
+    decode_rel_err: float = 0.0
 
     @property
     def verdict(self) -> str:
@@ -200,6 +202,8 @@ def score(profile: Profile, workload: Workload, slo: SLO, plan: TracePlan, label
                 attainment=got.slo_attainment,
                 exact=(m, n) == (m_true, n_true),
                 within_one=abs(m - m_true) <= 1 and abs(n - n_true) <= 1,
+                prefill_rel_err=m / m_true - 1,
+                decode_rel_err=n / n_true - 1,
             )
         )
     return rows
@@ -210,7 +214,8 @@ def report(rows: list[Row]) -> None:
     print(f"\n{len(scenarios)} scenarios (trace x profile x load x SLO)")
     print(
         f"{'answer':12} {'n':>4} {'exact':>7} {'too few':>8} {'too many':>9} "
-        f"{'within 1':>9} {'GPUs over (median, max)':>25} {'SLO met by (median)':>20}"
+        f"{'within 1':>9} {'GPUs over (median, max)':>25} {'SLO met by (median)':>20} "
+        f"{'|count err| P, D (median)':>26}"
     )
     for answer in ("paper", "auto", "analytic", "recommended"):
         mine = [r for r in rows if r.answer == answer]
@@ -225,7 +230,9 @@ def report(rows: list[Row]) -> None:
             f"{sum(r.meets and not r.exact for r in mine) / n:>9.0%} "
             f"{sum(r.within_one for r in mine) / n:>9.0%} "
             f"{(f'{statistics.median(over):+.0f}, {max(over):+.0f}' if over else '-'):>25} "
-            f"{(f'{statistics.median(attain):.0%}' if attain else '-'):>20}"
+            f"{(f'{statistics.median(attain):.0%}' if attain else '-'):>20} "
+            f"{statistics.median(abs(r.prefill_rel_err) for r in mine):>12.0%}, "
+            f"{statistics.median(abs(r.decode_rel_err) for r in mine):.0%}"
         )
     for key in ("trace", "profile"):
         print(f"\nby {key}: exact / too few (recommended; analytic within one per phase)")

@@ -301,7 +301,7 @@ def _plan_prefill(
     service_s = service.mean_s  # one DP group computes one request
     budget_s = slo.ttft_s - overhead
     rate = workload.rate_rps
-    engine, engine_source = engine_scv(profile, model)
+    engine, engine_source = engine_scv(profile, model, service.scv)
     scv = 1.0 if model == "paper" else combine_scv(service.scv, engine)
     arrival_scv = 1.0 if model == "paper" else workload.arrival_scv
     # the service time's distribution, for percentiles: lengths x the engine's gamma noise

@@ -49,7 +49,7 @@ from pdplan.prefill import (
 )
 from pdplan.quantiles import STAT_QUANTILE, Distribution
 from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
-from pdplan.service_time import prefill_time_s
+from pdplan.service_time import prefill_service, prefill_time_s
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
 from pdplan.sim.metrics import Columns, SimResult
@@ -569,7 +569,8 @@ def _analytic_inputs(
         cache[isl] = prefill_time_s(profile.prefill, isl * keep)
     windows = _psa_windows(times, [cache[i] for i in trace.isl_tokens], trace.osl_tokens, psa)
     group_of = [int(k * psa // slo_window_s) if slo_window_s else 0 for k in range(len(windows))]
-    engine, _ = engine_scv(profile.prefill, model)
+    lengths = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate)
+    engine, _ = engine_scv(profile.prefill, model, lengths.scv)
     paper = model == "paper"
     curve = profile.decode.curve_for(workload.isl_tokens, workload.osl_tokens)
     points = [

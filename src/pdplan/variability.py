@@ -95,17 +95,24 @@ def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
     )
 
 
-def engine_scv(profile: PrefillProfile, model: str = "auto") -> tuple[float, str]:
+def engine_scv(
+    profile: PrefillProfile, model: str = "auto", length_scv: float = 0.0
+) -> tuple[float, str]:
     """The engine's prefill service-time SCV a planning model assumes, and where it came from.
 
-    Every model with a sweep in the profile: the fitted SCV (``paper`` always 1, M/M/1).
-    Without a sweep, ``queueing`` assumes a deterministic engine (M/D/1 for fixed lengths) and
-    ``auto`` an exponential one, as the paper does (README, "Planning models"). The simulator
-    takes the same value by default, so that a plan and its simulation describe one engine.
+    Every model with a sweep in the profile: the fitted SCV (``paper`` always exponential,
+    M/M/1). Without a sweep, ``queueing`` assumes a deterministic engine (M/D/1 for fixed
+    lengths) and ``auto`` exponential *service*, as the paper does: the engine adds what the
+    lengths' own spread ``length_scv`` lacks to reach SCV 1, ``(1 + 1) / (1 + length_scv) - 1``
+    (nothing when the lengths alone are at least as variable: README, "Planning models"). The
+    simulator takes the same value by default, so that a plan and its simulation describe one
+    engine.
 
     >>> from pdplan.io import default_profile
     >>> engine_scv(default_profile().prefill)
-    (1.0, 'no sweep in the profile: exponential assumed')
+    (1.0, 'no sweep in the profile: exponential service assumed')
+    >>> engine_scv(default_profile().prefill, length_scv=1.0)[0]  # exponential lengths: 0
+    0.0
     """
     if model == "paper":
         return 1.0, "exponential (the paper)"
@@ -114,4 +121,6 @@ def engine_scv(profile: PrefillProfile, model: str = "auto") -> tuple[float, str
         return fit.scv, f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep point(s)"
     if model == "queueing":
         return 0.0, "no sweep in the profile: deterministic engine assumed"
-    return 1.0, "no sweep in the profile: exponential assumed"
+    return max(
+        0.0, 2 / (1 + length_scv) - 1
+    ), "no sweep in the profile: exponential service assumed"

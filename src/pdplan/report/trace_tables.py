@@ -21,7 +21,7 @@ def _num(value: float | None, fmt: str = ".3g") -> str:
 
 
 def _window(seconds: float) -> str:
-    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+    return f"{seconds / 60:.3g} min" if seconds >= 60 else f"{seconds:.3g} s"
 
 
 def render_trace_summary(s: TraceSummary, console: Console | None = None) -> None:

@@ -27,6 +27,7 @@ from pdplan.models.profile import Profile
 from pdplan.models.workload import SLO
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import Columns, SimResult, summarize_run
+from pdplan.service_time import prefill_service
 from pdplan.sim.service import ServiceModel
 
 __all__ = ["simulate"]
@@ -51,12 +52,14 @@ def simulate(
     isls, osls = list(requests.isl_tokens), list(requests.osl_tokens)
     n_req = len(arrivals)
     cl = config.cluster
+    lengths = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate)
     service = ServiceModel.from_profile(
         profile,
         workload.isl_tokens,
         workload.osl_tokens,
         cl.decode_max_batch,
         cl.kv_capacity_tokens,
+        lengths.scv,
     )
     # Random routing draws one uniform per request and phase, used as floor(u * instances):
     # the same seed with one instance more moves few requests (common random numbers, so

@@ -54,7 +54,8 @@ class ClusterConfig(BaseModel):
         description="engine variability of a prefill's service time: each request's compute "
         "time is its ISL's service time times a gamma factor of mean 1 and this SCV (0: "
         "deterministic); None: what the default planning model (auto) assumes, the SCV "
-        "fitted from the profile's Poisson TTFT sweep, else 1 (pdplan.variability.engine_scv)",
+        "fitted from the profile's Poisson TTFT sweep, else what makes the service exponential "
+        "with the workload's lengths (pdplan.variability.engine_scv)",
     )
     decode_max_batch: int | None = Field(
         None, gt=0, description="max concurrent decodes per instance; None: largest measured"

@@ -22,7 +22,7 @@ class ServiceModel:
     :ivar prefill: the prefill profile (TPmax per ISL, DP groups)
     :ivar overhead_s: fixed TTFT part (transfer, KV move)
     :ivar prefill_scv: the engine's prefill service-time SCV that the default planning model
-        assumes (:func:`pdplan.variability.engine_scv`)
+        assumes for these lengths (:func:`pdplan.variability.engine_scv`)
     :ivar tpot_by_batch_s: ``tpot_by_batch_s[b]`` is TPOT at batch b (index 0 unused),
         linear between measured batches, clamped outside
     """
@@ -42,6 +42,7 @@ class ServiceModel:
         mean_osl: float,
         max_batch: int | None = None,
         kv_capacity_tokens: int | None = None,
+        length_scv: float = 0.0,
     ) -> ServiceModel:
         curve = profile.decode.curve_for(mean_isl, mean_osl)
         monotone = MonotoneCurve.from_points(
@@ -52,7 +53,7 @@ class ServiceModel:
         return cls(
             prefill=profile.prefill,
             overhead_s=profile.prefill.overhead_s,
-            prefill_scv=engine_scv(profile.prefill)[0],
+            prefill_scv=engine_scv(profile.prefill, "auto", length_scv)[0],
             tpot_by_batch_s=table,
             max_batch=top,
             kv_capacity_tokens=kv_capacity_tokens or profile.decode.kv_capacity_tokens,
