@@ -88,6 +88,8 @@ def compare(profile_path: str, out: Path, step: dict[str, object]) -> dict[str, 
         "simulated_ttft_p90_s": sim.ttft_s.p90,
         "measured_tpot_mean_s": tpot["mean"] if isinstance(tpot, dict) else None,
         "simulated_tpot_mean_s": sim.tpot_s.mean if sim.tpot_s is not None else None,
+        "measured_tpot_p90_s": tpot["p90"] if isinstance(tpot, dict) else None,
+        "simulated_tpot_p90_s": sim.tpot_s.p90 if sim.tpot_s is not None else None,
     }
 
 
@@ -126,6 +128,22 @@ def report(rows: list[dict[str, object]], names: list[str]) -> None:
             f"{_err(mine, 'measured_ttft_mean_s', 'simulated_ttft_mean_s'):>18} | "
             f"{ms[2]:>9} {ms[3]:>7} {_err(mine, 'measured_ttft_p90_s', 'simulated_ttft_p90_s'):>18}"
         )
+        if all(r["measured_tpot_mean_s"] is not None for r in mine):
+            tp = [
+                f"{_median(mine, k) * 1e3:.2f} ms"
+                for k in (
+                    "measured_tpot_mean_s",
+                    "simulated_tpot_mean_s",
+                    "measured_tpot_p90_s",
+                    "simulated_tpot_p90_s",
+                )
+            ]
+            print(
+                f"{'':9} {'':2} {'':5} {'':5} | TPOT {tp[0]:>9} {tp[1]:>9} "
+                f"{_err(mine, 'measured_tpot_mean_s', 'simulated_tpot_mean_s'):>14} | "
+                f"p90 {tp[2]:>9} {tp[3]:>9} "
+                f"{_err(mine, 'measured_tpot_p90_s', 'simulated_tpot_p90_s'):>14}"
+            )
 
 
 def main() -> None:
@@ -140,6 +158,7 @@ def main() -> None:
     parser.add_argument("--load", type=float, default=0.7, help="mean prefill utilization")
     parser.add_argument("--duration", default="120s", help="per gamma/Poisson run")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--runs", default="trace,poisson,gamma:4,gamma:10", help="which runs")
     parser.add_argument("--out", default="pdplan-burst-accuracy")
     args = parser.parse_args()
     profile = load_profile(args.profile)
@@ -160,6 +179,8 @@ def main() -> None:
              "--duration", args.duration]  # fmt: skip
     for arrivals in ("poisson", "gamma:4", "gamma:10"):
         runs.append((arrivals, [*fixed, "--arrivals", arrivals]))
+    wanted = args.runs.split(",")
+    runs = [(name, run_args) for name, run_args in runs if name in wanted]
     rows = []
     start = time.perf_counter()
     for repeat in range(args.repeats):

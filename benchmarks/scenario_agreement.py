@@ -40,10 +40,10 @@ def main() -> None:
         m, n = plan.allocation.prefill_instances, plan.allocation.decode_instances
         planned = rate_allocation(profile, workload, slo, m, n, **kw)
         sim = max_rate(profile, cluster_for(plan, m, n), workload, slo, requests=args.requests)
+        error = planned.max_total_tps / sim.max_total_tps - 1
         line = (
             f"{name:26} {plan.allocation.name:>6} {planned.max_total_tps:>8,.0f} tok/s "
-            f"{sim.max_total_tps:>8,.0f} tok/s {planned.max_total_tps / sim.max_total_tps - 1:>+7.1%}"
-            f"  {planned.binding}/{sim.binding}"
+            f"{sim.max_total_tps:>8,.0f} tok/s {error:>+7.1%}  {planned.binding}/{sim.binding}"
         )
         if planned.binding == "decode" and kw.get("decode_routing", "least_loaded") != "random":
             held = rate_allocation(profile, workload, slo, m, n, model="paper")

@@ -149,9 +149,11 @@ def size(**kw: Any) -> None:
         return
     rows = None
     if kw["verify"]:
+        from pdplan.report.progress import working
         from pdplan.verify import verify_plan
 
-        rows = verify_plan(profile, plan)
+        with working("simulating the plan and its neighbours"):
+            rows = verify_plan(profile, plan)
     _emit(plan, profile.metadata, kw["as_json"], rows)
 
 

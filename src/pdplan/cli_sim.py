@@ -95,17 +95,21 @@ def _cluster(kw: dict[str, Any]) -> Any:
 def simulate_cmd(records: str | None, **kw: Any) -> None:
     """Simulate an mPnD allocation under a workload: TTFT/TPOT distributions, SLO verdict."""
     from pdplan import io
+    from pdplan.report.progress import working
     from pdplan.report.sim_tables import render_sim
     from pdplan.sim import SimConfig, simulate
 
+    if records:
+        io.check_writable(records, "--records")
     workload = workload_from(kw)
     slo = slo_from(kw)
     config = SimConfig(
         cluster=_cluster(kw), workload=workload, requests=kw["requests"], seed=kw["seed"]
     )
-    result = simulate(
-        load_profile_option(kw["profile_path"]), config, slo, keep_records=records is not None
-    )
+    with working(f"simulating {config.cluster.name}"):
+        result = simulate(
+            load_profile_option(kw["profile_path"]), config, slo, keep_records=records is not None
+        )
     if records and result.records is not None:
         io.write_rows_csv(result.records.rows(), records)
     if kw["as_json"]:
@@ -139,28 +143,36 @@ def simulate_cmd(records: str | None, **kw: Any) -> None:
 def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None:
     """The largest load of the workload an allocation sustains with the SLOs met (bisection
     on its mean rate: more arrivals, or the trace replayed faster)."""
+    from pdplan.io import check_writable
+    from pdplan.report.progress import working
     from pdplan.report.sim_tables import render_capacity
     from pdplan.sim.capacity import max_rate
 
     profile = load_profile_option(kw["profile_path"])
     slo = slo_from(kw)
     workload = workload_from(kw)
-    result = max_rate(
-        profile, _cluster(kw), workload, slo, requests=kw["requests"], seed=kw["seed"]
-    )
+    if sweep_allocs:
+        check_writable(plot_path or "capacity_sweep.png", "--plot")
+    elif plot_path:
+        raise click.UsageError("--plot draws the --sweep: give --sweep ALLOCATIONS")
+    with working(f"searching the largest load {_cluster(kw).name} sustains"):
+        result = max_rate(
+            profile, _cluster(kw), workload, slo, requests=kw["requests"], seed=kw["seed"]
+        )
     sweep = None
     if sweep_allocs:
         from pdplan.sim.sweep import parse_allocations, sweep_load
 
-        sweep = sweep_load(
-            profile,
-            parse_allocations(sweep_allocs),
-            workload,
-            slo,
-            base=_cluster(kw),
-            requests=kw["requests"],
-            seed=kw["seed"],
-        )
+        with working("sweeping the load"):
+            sweep = sweep_load(
+                profile,
+                parse_allocations(sweep_allocs),
+                workload,
+                slo,
+                base=_cluster(kw),
+                requests=kw["requests"],
+                seed=kw["seed"],
+            )
     if kw["as_json"]:
         out = result.model_dump(mode="json")
         if sweep is not None:

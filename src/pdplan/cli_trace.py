@@ -63,9 +63,10 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
                 f"{option} and --trace: the trace plan is already checked by replay; export "
                 "or verify a mean-rate plan without --trace"
             )
+    from pdplan.report.progress import working
+
     window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
-    console = Console(stderr=True)
-    with console.status("planning for the trace", spinner="dots") as status:
+    with working("planning for the trace") as status:
         plan = plan_trace(
             profile,
             workload,

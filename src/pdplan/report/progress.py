@@ -1,7 +1,10 @@
-"""Progress bars for measurement steps (rich), fed through the bench ``Reporter`` protocol."""
+"""Progress on stderr (rich): bars for measurement steps, fed through the bench ``Reporter``
+protocol, and a spinner for computations that take seconds (simulations, searches)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +19,17 @@ from rich.progress import (
 
 from pdplan.bench.records import RequestRecord
 
-__all__ = ["RichReporter"]
+__all__ = ["RichReporter", "working"]
+
+
+@contextmanager
+def working(message: str) -> Iterator[Any]:
+    """A spinner with ``message`` on stderr while the block runs; yields the status (call
+    ``.update(text)`` to say what it is doing). Nothing is drawn when stderr is not a terminal.
+    """
+    console = Console(stderr=True)
+    with console.status(message, spinner="dots") as status:
+        yield status
 
 
 class RichReporter:

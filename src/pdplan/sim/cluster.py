@@ -25,9 +25,9 @@ from itertools import count
 
 from pdplan.models.profile import Profile
 from pdplan.models.workload import SLO
+from pdplan.service_time import prefill_service
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import Columns, SimResult, summarize_run
-from pdplan.service_time import prefill_service
 from pdplan.sim.service import ServiceModel
 
 __all__ = ["simulate"]
