@@ -3,6 +3,10 @@
 # core 0 as kv_producer, decode on core 1 as kv_consumer) sharing KV through vLLM's
 # ExampleConnector (a shared directory), behind vllm-router (PyPI `vllm-router`, the vLLM
 # project's P/D router). Needs `scripts/vllm_cpu.sh setup` first.
+# KV_CONNECTOR=nixl uses NixlConnector over host memory (kv_both) instead: it serves requests
+# end to end, but on the 2-core machine (2026-12-01) a prefill instance's idle TTFT at ISL 256
+# was 263 ms against 21 ms with ExampleConnector and closed-loop prefills stalled for up to
+# 8 s (UCX progress threads on the engine's core), so the measured deployment uses ExampleConnector.
 #
 #   scripts/vllm_pd.sh start      prefill :8200, decode :8201, router :8210
 #   scripts/vllm_pd.sh stop
@@ -13,18 +17,30 @@ RUN_DIR=${RUN_DIR:-.vllm-run}
 KV_DIR=${KV_DIR:-$PWD/$RUN_DIR/kv-store}
 ROUTER_VERSION=${ROUTER_VERSION:-0.1.17}
 
+KV_CONNECTOR=${KV_CONNECTOR:-example}
+
 kv_config() {
-  printf '{"kv_connector":"ExampleConnector","kv_role":"%s","kv_connector_extra_config":{"shared_storage_path":"%s"}}' "$1" "$KV_DIR"
+  if [ "$KV_CONNECTOR" = nixl ]; then
+    printf '{"kv_connector":"NixlConnector","kv_role":"kv_both","kv_buffer_device":"cpu"}'
+  else
+    printf '{"kv_connector":"ExampleConnector","kv_role":"%s","kv_connector_extra_config":{"shared_storage_path":"%s"}}' "$1" "$KV_DIR"
+  fi
 }
 
 start() {
   "$VLLM_VENV/bin/python" -c "import vllm_router" 2>/dev/null \
     || "$VLLM_VENV/bin/python" -m pip install -q "vllm-router==$ROUTER_VERSION"
+  if [ "$KV_CONNECTOR" = nixl ]; then
+    "$VLLM_VENV/bin/python" -c "import nixl" 2>/dev/null \
+      || "$VLLM_VENV/bin/python" -m pip install -q --no-deps nixl-cu12 nixl
+  fi
   rm -rf "$KV_DIR" && mkdir -p "$KV_DIR" "$RUN_DIR"
   export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
-  scripts/vllm_cpu.sh start prefill 8200 0 --kv-transfer-config "$(kv_config kv_producer)" &
+  VLLM_NIXL_SIDE_CHANNEL_PORT=5600 \
+    scripts/vllm_cpu.sh start prefill 8200 0 --kv-transfer-config "$(kv_config kv_producer)" &
   local p=$!
-  scripts/vllm_cpu.sh start decode 8201 1 --kv-transfer-config "$(kv_config kv_consumer)" &
+  VLLM_NIXL_SIDE_CHANNEL_PORT=5601 \
+    scripts/vllm_cpu.sh start decode 8201 1 --kv-transfer-config "$(kv_config kv_consumer)" &
   local d=$!
   wait "$p" && wait "$d"
   setsid "$VLLM_VENV/bin/vllm-router" --host 127.0.0.1 --port 8210 --vllm-pd-disaggregation \
