@@ -36,8 +36,14 @@ start() {
   fi
   rm -rf "$KV_DIR" && mkdir -p "$KV_DIR" "$RUN_DIR"
   export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
+  # --max-num-seqs 1 on prefill: ExampleConnector saves the KV blocks allocated at a request's
+  # first scheduling step. When requests arrive together (bursts), a long prompt gets only
+  # part of the step's token budget, the rest of its KV is never saved, and the decode engine
+  # dies loading it ("shape mismatch: value tensor of shape [896, 4, 128] ... [1280, 4, 128]",
+  # 2026-12-01). One prefill per step gives every prompt (<= --max-model-len) a whole step.
   VLLM_NIXL_SIDE_CHANNEL_PORT=5600 \
-    scripts/vllm_cpu.sh start prefill 8200 0 --kv-transfer-config "$(kv_config kv_producer)" &
+    scripts/vllm_cpu.sh start prefill 8200 0 --kv-transfer-config "$(kv_config kv_producer)" \
+    --max-num-seqs 1 &
   local p=$!
   VLLM_NIXL_SIDE_CHANNEL_PORT=5601 \
     scripts/vllm_cpu.sh start decode 8201 1 --kv-transfer-config "$(kv_config kv_consumer)" &

@@ -39,7 +39,7 @@ def profile_dict() -> dict[str, Any]:
 def write_yaml(tmp_path: Path):  # type: ignore[no-untyped-def]
     def write(data: Any, name: str = "profile.yaml") -> Path:
         path = tmp_path / name
-        path.write_text(yaml.safe_dump(data))
+        path.write_text(yaml.safe_dump(data, explicit_end=True))
         return path
 
     return write

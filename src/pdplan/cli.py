@@ -1,7 +1,9 @@
 """The ``pdplan`` command line. Parses, loads, calls one library function, renders.
 
-Exit codes: 0 success; 1 bad input (file, field, value); 2 bad command-line usage;
-3 an SLO no allocation can meet; 70 an internal error (a bug); 130 interrupted.
+Exit codes: 0 success; 1 bad input (a value out of range, in an option or a file; options
+that do not go together; an unreachable or failing server); 2 a command line that cannot be
+parsed (unknown command or option, a missing required option or value); 3 an SLO no
+allocation can meet; 70 an internal error (a bug); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from pdplan.io import format_validation_error
 from pdplan.models.plan import DECODE_ROUTINGS, MODELS, PREFILL_ROUTINGS
 from pdplan.units import parse_duration_s, parse_tps
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_USAGE", "cli", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INFEASIBLE",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -107,6 +117,10 @@ def size(**kw: Any) -> None:
     workload = workload_from(kw)
     profile = load_profile_option(kw["profile_path"])
     _refuse_mixed(kw)
+    if kw["export_engine"]:
+        from pdplan.export import check_model_name
+
+        check_model_name(kw["served_model"])
     if kw["trace_path"] and workload.replays_trace:
         from pdplan.cli_trace import size_trace
 
@@ -143,9 +157,12 @@ def size(**kw: Any) -> None:
             decode_routing=kw["decode_routing"],
         )
     if kw["export_engine"]:
-        from pdplan.export import launch_script
+        from pdplan.export import export_warnings, launch_script
 
-        click.echo(launch_script(plan, kw["export_engine"], kw["served_model"]), nl=False)
+        for warning in export_warnings(kw["export_engine"], profile.metadata):
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        script = launch_script(plan, kw["export_engine"], kw["served_model"], profile.metadata)
+        click.echo(script, nl=False)
         return
     rows = None
     if kw["verify"]:
@@ -247,6 +264,10 @@ def main(argv: list[str] | None = None) -> None:
         _fail(type(exc).__name__, str(exc), EXIT_BAD_INPUT)
     except click.exceptions.Abort:
         _fail("Interrupted", "stopped by the user", EXIT_INTERRUPTED)
+    except click.BadParameter as exc:  # a value out of range: bad input, like any ConfigError
+        if isinstance(exc, click.MissingParameter):
+            _fail("UsageError", exc.format_message(), EXIT_USAGE)
+        _fail("ConfigError", exc.format_message(), EXIT_BAD_INPUT)
     except click.ClickException as exc:
         _fail("UsageError", exc.format_message(), exc.exit_code)
     except KeyboardInterrupt:

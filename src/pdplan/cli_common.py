@@ -16,6 +16,8 @@ from pdplan.quantiles import STATS
 from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
 
 __all__ = [
+    "built",
+    "client_options",
     "given",
     "length_dist",
     "load_profile_option",
@@ -24,6 +26,7 @@ __all__ = [
     "options",
     "slo_from",
     "slo_options",
+    "timeouts_from",
     "trace_from",
     "trace_options",
     "workload_from",
@@ -162,6 +165,37 @@ slo_options = [
 ]
 
 
+client_options = [
+    click.option(
+        "--request-timeout",
+        default="120s",
+        show_default=True,
+        help="A request not complete after this long fails (a stalled server), e.g. 10min.",
+    ),
+    click.option(
+        "--connect-timeout",
+        default="10s",
+        show_default=True,
+        help="Connecting to the server may take this long.",
+    ),
+]
+
+
+def timeouts_from(kw: dict[str, Any]) -> Any:
+    """The client's :class:`~pdplan.bench.client.Timeouts` from the client options."""
+    from pdplan.bench.client import Timeouts
+
+    request_s = parse_duration_s(kw["request_timeout"], "--request-timeout")
+    connect_s = parse_duration_s(kw["connect_timeout"], "--connect-timeout")
+    for value, option in ((request_s, "--request-timeout"), (connect_s, "--connect-timeout")):
+        if value > _MAX_TIMEOUT_S:
+            raise ConfigError(f"{option}: at most 24h, got {kw[option[2:].replace('-', '_')]!r}")
+    return Timeouts(request_s=request_s, connect_s=connect_s)
+
+
+_MAX_TIMEOUT_S = 86_400.0
+
+
 def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
     """Parse an optional option: None stays None."""
     return None if text is None else parse(text, field, **kwargs)
@@ -225,7 +259,7 @@ def workload_from(kw: dict[str, Any]) -> Any:
     trace options are refused.
     """
     from pdplan.models.arrivals import Replay, parse_arrivals_spec
-    from pdplan.models.workload import Workload
+    from pdplan.models.workload import Workload, check_rate_rps
 
     arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
     trace = trace_from(kw)
@@ -249,9 +283,11 @@ def workload_from(kw: dict[str, Any]) -> Any:
             raise ConfigError("--time-scale and --trace-rps: give one of them")
         scale = _positive(kw["time_scale"], "--time-scale") if kw.get("time_scale") else 1.0
         rate = parse_rps(kw["trace_rps"], "--trace-rps") if kw.get("trace_rps") else None
-        return Workload.from_trace(
+        workload = Workload.from_trace(
             trace, time_scale=scale, rate_rps=rate, arrivals=arrivals, prefix_hit_rate=hit
         )
+        check_rate_rps(workload.rate_rps, "--trace-rps" if rate else "--time-scale")
+        return workload
     if isinstance(arrivals, Replay):
         raise ConfigError("--arrivals trace replays a trace: give --trace FILE")
     isl = length_dist(kw.get("isl_dist") or "fixed", kw["isl"], "--isl-dist")
@@ -269,7 +305,7 @@ def target(
     arrivals: Any = None,
 ) -> Any:
     """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
-    from pdplan.models.workload import Workload
+    from pdplan.models.workload import Workload, check_rate_rps
 
     given_targets = [
         name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v
@@ -283,10 +319,13 @@ def target(
     if arrivals is not None:
         shape["arrivals"] = arrivals
     if rps:
-        return Workload.from_rps(rate_rps=parse_rps(rps), **shape)
-    if total_tps:
-        return Workload(total_tps=parse_tps(total_tps), **shape)
-    return Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
+        workload = Workload.from_rps(rate_rps=parse_rps(rps), **shape)
+    elif total_tps:
+        workload = Workload(total_tps=parse_tps(total_tps), **shape)
+    else:
+        workload = Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
+    check_rate_rps(workload.rate_rps, given_targets[0] if given_targets else "--tpm")
+    return workload
 
 
 def slo_from(kw: dict[str, Any]) -> Any:
@@ -301,12 +340,30 @@ def slo_from(kw: dict[str, Any]) -> Any:
         if clash:
             raise ConfigError(f"--stat and {' and '.join(clash)}: give one or the other")
         ttft_stat = tpot_stat = kw["stat"]
-    return SLO(
+    return built(
+        SLO,
+        {"ttft_s": "--ttft", "tpot_s": "--tpot"},
         ttft_s=parse_duration_s(kw["ttft"], "--ttft"),
         tpot_s=parse_duration_s(kw["tpot"], "--tpot"),
         ttft_stat=ttft_stat,
         tpot_stat=tpot_stat,
     )
+
+
+def built(cls: type[T], options_by_field: dict[str, str], **fields: Any) -> T:
+    """``cls(**fields)``, with a validation error named by the option that set the field:
+    ``--tpot: Input should be less than or equal to 3600 (got 1e+308)``."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        item = exc.errors()[0]
+        name = str(item["loc"][0]) if item["loc"] else ""
+        option = options_by_field.get(name, name or cls.__name__)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        unit = " s" if name.endswith("_s") else ""
+        raise ConfigError(f"{option}: {message}{unit} (got {item.get('input')!r}{unit})") from None
 
 
 def load_profile_option(path: str | None) -> Any:

@@ -10,12 +10,14 @@ from typing import Any
 import click
 
 from pdplan.cli_common import (
+    client_options,
     given,
     load_profile_option,
     number_list,
     options,
     slo_from,
     slo_options,
+    timeouts_from,
     workload_from,
     workload_options,
 )
@@ -76,6 +78,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
     help="Planning model for the planner's prediction.",
 )
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
+@options(client_options)
 @click.option("--json", "as_json", is_flag=True)
 def loadtest(**kw: Any) -> None:
     """Open-loop load of a workload at multiples of its rate: TTFT, TPOT, SLO per step."""
@@ -101,11 +104,22 @@ def loadtest(**kw: Any) -> None:
         slo=slo,
         multipliers=_multipliers(kw["sweep_text"]),
     )
+    from pdplan.io import check_out_dir, check_writable
+
+    timeouts = timeouts_from(kw)
+    check_out_dir(kw["out"], "--out")
+    if kw["plot_path"]:
+        check_writable(kw["plot_path"], "--plot")
     predictions = _predictions(kw, workload, slo, settings)
 
     async def go(reporter: Any) -> list[dict[str, Any]]:
         async with Session(
-            kw["url"], kw["out"], model=kw["model_id"], reporter=reporter, max_failure_share=1.0
+            kw["url"],
+            kw["out"],
+            model=kw["model_id"],
+            reporter=reporter,
+            max_failure_share=1.0,
+            timeouts=timeouts,
         ) as session:
             return await run_loadtest(session, settings)
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli_common import number_list, options
+from pdplan.cli_common import client_options, number_list, options, timeouts_from
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s
 
@@ -18,8 +18,15 @@ __all__ = ["profile"]
 T = TypeVar("T")
 
 
-def _ints(text: str, field: str) -> tuple[int, ...]:
-    return number_list(text, field, int, lambda v: v >= 1, "integers >= 1")
+#: The most concurrent requests one profiling step opens (vLLM schedules 256-1,024 sequences
+#: per instance by default; beyond a few thousand the client, not the engine, is measured).
+MAX_CONCURRENCY = 4096
+#: The longest prompt pdplan builds.
+MAX_ISL = 10_000_000
+
+
+def _ints(text: str, field: str, top: int) -> tuple[int, ...]:
+    return number_list(text, field, int, lambda v: 1 <= v <= top, f"integers in 1..{top:,}")
 
 
 def _loads(text: str | None) -> tuple[float, ...]:
@@ -105,6 +112,7 @@ common = [
     click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
     click.option("--seed", type=int, default=42, show_default=True),
     click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
+    *client_options,
     click.option(
         "--min-duration",
         default="5s",
@@ -124,12 +132,12 @@ prefill_options = [
     ),
     click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_CONCURRENCY),
         help="Closed-loop concurrency for TPmax (default: ramp 1,2,4,... until flat).",
     ),
     click.option(
         "--requests",
-        type=click.IntRange(min=4),
+        type=click.IntRange(min=4, max=1_000_000),
         default=48,
         show_default=True,
         help="Requests per saturation step.",
@@ -143,11 +151,18 @@ prefill_options = [
         "read it better: at 85 % utilization one run of 300 requests shows a mean queueing "
         "delay within -50..+75 % of the steady state 9 times in 10 (1500: -32..+45 %).",
     ),
-    click.option("--sweep-requests", type=click.IntRange(min=10), default=300, show_default=True),
+    click.option(
+        "--sweep-requests",
+        type=click.IntRange(min=10, max=1_000_000),
+        default=300,
+        show_default=True,
+    ),
 ]
 decode_options = [
-    click.option("--decode-isl", type=click.IntRange(min=1), default=1024, show_default=True),
-    click.option("--osl", type=click.IntRange(min=2), default=128, show_default=True),
+    click.option(
+        "--decode-isl", type=click.IntRange(min=1, max=MAX_ISL), default=1024, show_default=True
+    ),
+    click.option("--osl", type=click.IntRange(min=2, max=MAX_ISL), default=128, show_default=True),
     click.option(
         "--batch",
         "batch_text",
@@ -157,7 +172,7 @@ decode_options = [
     ),
     click.option(
         "--rounds",
-        type=click.IntRange(min=3),
+        type=click.IntRange(min=3, max=10_000),
         default=4,
         show_default=True,
         help="Requests per worker at each batch size.",
@@ -175,7 +190,7 @@ def _prefill_settings(kw: dict[str, Any]) -> Any:
 
     return PrefillSettings(
         min_duration_s=parse_duration_s(kw["min_duration"], "--min-duration", allow_zero=True),
-        isls=_ints(kw["isl_text"], "--isl"),
+        isls=_ints(kw["isl_text"], "--isl", MAX_ISL),
         concurrency=kw["concurrency"],
         requests=kw["requests"],
         loads=_loads(kw["loads"]),
@@ -191,13 +206,21 @@ def _decode_settings(kw: dict[str, Any]) -> Any:
         min_duration_s=parse_duration_s(kw["min_duration"], "--min-duration", allow_zero=True),
         isl_tokens=kw["decode_isl"],
         osl_tokens=kw["osl"],
-        batches=_ints(kw["batch_text"], "--batch"),
+        batches=_ints(kw["batch_text"], "--batch", MAX_CONCURRENCY),
         rounds=kw["rounds"],
     )
 
 
 def _gpus(kw: dict[str, Any]) -> tuple[int, int]:
     return kw["prefill_gpus"], kw["decode_gpus"]
+
+
+def _client(kw: dict[str, Any]) -> dict[str, Any]:
+    """The session options every measurement takes, checked before anything is measured."""
+    from pdplan.io import check_out_dir
+
+    check_out_dir(kw["out"], "--out")
+    return {"model": kw["model"], "prompt_mode": kw["prompt_mode"], "timeouts": timeouts_from(kw)}
 
 
 @profile.command("prefill")
@@ -208,12 +231,8 @@ def prefill_cmd(url: str, **kw: Any) -> None:
     """TPmax per ISL, idle TTFT and (with --loads) TTFT against Poisson rate."""
     from pdplan.bench import profiler
 
-    settings = _prefill_settings(kw)
-    _run(
-        lambda r: profiler.run_prefill(
-            url, kw["out"], settings, model=kw["model"], prompt_mode=kw["prompt_mode"], reporter=r
-        )
-    )
+    settings, client = _prefill_settings(kw), _client(kw)
+    _run(lambda r: profiler.run_prefill(url, kw["out"], settings, reporter=r, **client))
     _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
 
 
@@ -225,16 +244,10 @@ def decode_cmd(url: str, **kw: Any) -> None:
     """TPOT and output tokens/s against decode batch size (closed loop, ignore_eos)."""
     from pdplan.bench import profiler
 
-    settings = _decode_settings(kw)
+    settings, client = _decode_settings(kw), _client(kw)
     _run(
         lambda r: profiler.run_decode(
-            url,
-            kw["out"],
-            settings,
-            model=kw["model"],
-            prompt_mode=kw["prompt_mode"],
-            seed=kw["seed"],
-            reporter=r,
+            url, kw["out"], settings, seed=kw["seed"], reporter=r, **client
         )
     )
     _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
@@ -243,8 +256,12 @@ def decode_cmd(url: str, **kw: Any) -> None:
 @profile.command("overhead")
 @click.option("--pd-url", required=True, help="Base URL of the P/D path (the router).")
 @click.option("--prefill-url", required=True, help="Base URL of a prefill instance.")
-@click.option("--overhead-isl", type=click.IntRange(min=1), default=1024, show_default=True)
-@click.option("--overhead-requests", type=click.IntRange(min=2), default=20, show_default=True)
+@click.option(
+    "--overhead-isl", type=click.IntRange(min=1, max=MAX_ISL), default=1024, show_default=True
+)
+@click.option(
+    "--overhead-requests", type=click.IntRange(min=2, max=100_000), default=20, show_default=True
+)
 @options(common)
 def overhead_cmd(
     pd_url: str, prefill_url: str, overhead_isl: int, overhead_requests: int, **kw: Any
@@ -254,15 +271,10 @@ def overhead_cmd(
     from pdplan.bench.overhead import OverheadSettings
 
     settings = OverheadSettings(isl_tokens=overhead_isl, requests=overhead_requests)
+    client = _client(kw)
     _run(
         lambda r: profiler.run_overhead(
-            pd_url,
-            prefill_url,
-            kw["out"],
-            settings,
-            model=kw["model"],
-            prompt_mode=kw["prompt_mode"],
-            reporter=r,
+            pd_url, prefill_url, kw["out"], settings, reporter=r, **client
         )
     )
     _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
@@ -270,8 +282,8 @@ def overhead_cmd(
 
 @profile.command("all")
 @click.option("--url", help="One base URL for both phases (a single instance).")
-@click.option("--prefill-url", help="Base URL of the prefill instance.")
-@click.option("--decode-url", help="Base URL of the decode instance.")
+@click.option("--prefill-url", help="Base URL of the prefill instance (instead of --url).")
+@click.option("--decode-url", help="Base URL of the decode instance (instead of --url).")
 @click.option("--pd-url", help="Base URL of the P/D path, to measure the overhead.")
 @options(prefill_options)
 @options(decode_options)
@@ -283,25 +295,27 @@ def all_cmd(
     from pdplan.bench import profiler
     from pdplan.bench.overhead import OverheadSettings
 
+    if url is not None and (prefill_url or decode_url):
+        other = "--prefill-url" if prefill_url else "--decode-url"
+        raise ConfigError(
+            f"--url and {other} do not go together: --url measures both phases on one "
+            "instance; give --prefill-url and --decode-url for two"
+        )
     p_url, d_url = prefill_url or url, decode_url or url
     if p_url is None or d_url is None:
         raise ConfigError("profile all: give --url, or both --prefill-url and --decode-url")
-    common_kw = {"model": kw["model"], "prompt_mode": kw["prompt_mode"]}
-    _run(
-        lambda r: profiler.run_prefill(
-            p_url, kw["out"], _prefill_settings(kw), reporter=r, **common_kw
-        )
-    )
+    prefill, decode, client = _prefill_settings(kw), _decode_settings(kw), _client(kw)
+    _run(lambda r: profiler.run_prefill(p_url, kw["out"], prefill, reporter=r, **client))
     _run(
         lambda r: profiler.run_decode(
-            d_url, kw["out"], _decode_settings(kw), reporter=r, seed=kw["seed"], **common_kw
+            d_url, kw["out"], decode, reporter=r, seed=kw["seed"], **client
         )
     )
     if pd_url:
-        settings = OverheadSettings(isl_tokens=_prefill_settings(kw).isls[0])
+        settings = OverheadSettings(isl_tokens=prefill.isls[0])
         _run(
             lambda r: profiler.run_overhead(
-                pd_url, p_url, kw["out"], settings, reporter=r, **common_kw
+                pd_url, p_url, kw["out"], settings, reporter=r, **client
             )
         )
     _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])

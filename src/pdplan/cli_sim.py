@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from pdplan.cli_common import (
+    given,
     load_profile_option,
     options,
     slo_from,
@@ -15,8 +16,17 @@ from pdplan.cli_common import (
     workload_from,
     workload_options,
 )
+from pdplan.errors import ConfigError
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
+
+_RATE_OPTIONS = (
+    ("tpm", "--tpm"),
+    ("total_tps", "--total-tps"),
+    ("rps", "--rps"),
+    ("time_scale", "--time-scale"),
+    ("trace_rps", "--trace-rps"),
+)
 
 sim_options = [
     click.option(
@@ -148,25 +158,35 @@ def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None
     from pdplan.report.sim_tables import render_capacity
     from pdplan.sim.capacity import max_rate
 
+    for name, option in _RATE_OPTIONS:
+        if given(name):
+            raise ConfigError(
+                f"{option} does not apply to capacity: it searches the largest rate the "
+                "allocation sustains (the workload gives only the lengths and arrival process)"
+            )
     profile = load_profile_option(kw["profile_path"])
     slo = slo_from(kw)
     workload = workload_from(kw)
-    if sweep_allocs:
+    allocations = None
+    if sweep_allocs is not None:
+        from pdplan.sim.sweep import parse_allocations
+
+        allocations = parse_allocations(sweep_allocs)
         check_writable(plot_path or "capacity_sweep.png", "--plot")
     elif plot_path:
-        raise click.UsageError("--plot draws the --sweep: give --sweep ALLOCATIONS")
+        raise ConfigError("--plot draws the --sweep: give --sweep ALLOCATIONS")
     with working(f"searching the largest load {_cluster(kw).name} sustains"):
         result = max_rate(
             profile, _cluster(kw), workload, slo, requests=kw["requests"], seed=kw["seed"]
         )
     sweep = None
-    if sweep_allocs:
-        from pdplan.sim.sweep import parse_allocations, sweep_load
+    if allocations is not None:
+        from pdplan.sim.sweep import sweep_load
 
         with working("sweeping the load"):
             sweep = sweep_load(
                 profile,
-                parse_allocations(sweep_allocs),
+                allocations,
                 workload,
                 slo,
                 base=_cluster(kw),

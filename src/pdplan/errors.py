@@ -11,6 +11,8 @@ value received and what is allowed.
     ├── UnstableQueueError(PdplanError, ValueError) rho >= 1
     ├── InfeasibleSLOError(PdplanError)             no instance count meets the SLO
     └── BenchmarkError(PdplanError)                 measuring a live engine failed
+        ├── ServerHTTPError                         an HTTP status other than 200
+        └── StreamParseError                        a stream pdplan cannot read
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ __all__ = [
     "ConfigError",
     "InfeasibleSLOError",
     "PdplanError",
+    "ServerHTTPError",
+    "StreamParseError",
     "UnstableQueueError",
 ]
 
@@ -51,3 +55,30 @@ class InfeasibleSLOError(PdplanError):
 
 class BenchmarkError(PdplanError):
     """Measuring a live engine failed."""
+
+
+class ServerHTTPError(BenchmarkError):
+    """The server answered with an HTTP status other than 200.
+
+    :ivar url: the URL requested
+    :ivar status: the HTTP status code
+    :ivar body: the start of the answer's body
+    """
+
+    def __init__(self, url: str, status: int, body: str = "") -> None:
+        detail = f": {body[:200]}" if body else ""
+        super().__init__(f"{url}: HTTP {status}{detail}")
+        self.url = url
+        self.status = status
+        self.body = body
+
+
+class StreamParseError(BenchmarkError):
+    """A streamed answer that is not the OpenAI server-sent-events stream pdplan reads.
+
+    :ivar line: the offending line (its start), or "" when the stream as a whole is wrong
+    """
+
+    def __init__(self, message: str, line: str = "") -> None:
+        super().__init__(message)
+        self.line = line

@@ -1,85 +1,332 @@
-"""A plan as launch commands for the engines users run (pure text, no I/O).
+"""A plan as a bash script that launches it (pure text, no I/O).
 
-``vllm``: one ``vllm serve`` per instance with the NixlConnector (``kv_both``) and the plan's
-GPUs per instance as tensor parallelism, behind ``vllm-router --vllm-pd-disaggregation``.
+The script runs as written on one host with enough accelerators: it starts every instance of
+the plan with its own device set (``CUDA_VISIBLE_DEVICES``, or CPU cores with ``DEVICE=cpu``
+for the vLLM CPU build), its own HTTP port and KV side-channel port (NIXL) or bootstrap port
+(SGLang), waits until each answers ``/health``, then starts the P/D router and waits on it;
+stopping the script stops everything it started. Across several hosts, ``ONLY`` picks the
+instances a host starts and ``PREFILL_HOST_i``/``DECODE_HOST_i`` tell the router where they
+are. Every value the plan puts into the script is quoted; names no engine accepts are refused.
+
+``vllm``: the OpenAI API server of vLLM (``python -m vllm.entrypoints.openai.api_server``,
+which the CPU build also serves) with the NixlConnector (``KV_CONNECTOR=example``: vLLM's
+shared-storage ExampleConnector, one host), behind ``vllm-router --vllm-pd-disaggregation``.
 ``sglang``: ``sglang.launch_server --disaggregation-mode prefill|decode`` behind
-``sglang_router.launch_router --pd-disaggregation``. Hosts are shell variables
-(``PREFILL_HOST_0`` ...) so one script serves any placement, and instance i listens on
-base port + i; adjust flags (KV backend, parallelism) to your cluster.
+``sglang_router.launch_router --pd-disaggregation`` (each prefill with its bootstrap port).
 """
 
 from __future__ import annotations
 
-import json
+import math
+import re
+import shlex
 from typing import Literal
 
+from pdplan.errors import ConfigError
 from pdplan.models.plan import Plan
+from pdplan.models.profile import ProfileMetadata
 
-__all__ = ["Engine", "launch_script"]
+__all__ = ["Engine", "check_model_name", "export_warnings", "launch_script", "ports"]
 
 Engine = Literal["vllm", "sglang"]
-_PREFILL_PORT, _DECODE_PORT, _ROUTER_PORT = 8100, 8200, 8000
+#: Ports: the router, then the prefill instances from PREFILL_PORT, the decode instances from
+#: the next multiple of 100 above them; KV side channels (NIXL) and bootstrap ports (SGLang)
+#: in their own ranges, so that nothing collides at any plan size (<= 10,000 per phase).
+ROUTER_PORT, PREFILL_PORT, SIDE_PORT, BOOTSTRAP_PORT = 8000, 8100, 30000, 52000
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9._/~:@+=][A-Za-z0-9._/~:@+=-]*$")
 
 
-def _hosts(role: str, count: int) -> list[str]:
-    return [f"${{{role.upper()}_HOST_{i}:-127.0.0.1}}" for i in range(count)]
+def check_model_name(name: str, field: str = "--served-model") -> str:
+    """A Hugging Face model id or a path, as engines accept them; refuses anything a shell
+    would read as more than a name.
+
+    >>> check_model_name("deepseek-ai/DeepSeek-V3.1-Terminus")
+    'deepseek-ai/DeepSeek-V3.1-Terminus'
+    """
+    if not _MODEL_NAME.match(name) or len(name) > 1024:
+        raise ConfigError(
+            f"{field}: {name!r} is not a model id or path an engine accepts: use letters, "
+            "digits and . _ - / ~ : @ + = (no spaces or shell characters, not starting with -)"
+        )
+    return name
 
 
-def launch_script(plan: Plan, engine: Engine, model: str) -> str:
-    """A bash script that starts the planned allocation and its router.
+def ports(prefill_instances: int, decode_instances: int) -> tuple[list[int], list[int]]:
+    """HTTP ports of the prefill and the decode instances: never the same, never the router's.
+
+    >>> p, d = ports(385, 4)
+    >>> p[0], p[-1], d[0], d[-1]
+    (8100, 8484, 8500, 8503)
+    """
+    decode_base = PREFILL_PORT + 100 * max(1, math.ceil(prefill_instances / 100))
+    return (
+        [PREFILL_PORT + i for i in range(prefill_instances)],
+        [decode_base + i for i in range(decode_instances)],
+    )
+
+
+def export_warnings(engine: Engine, metadata: ProfileMetadata) -> list[str]:
+    """What the user should know before running the script (a profile of another engine)."""
+    measured = (metadata.engine or "").lower()
+    if measured and engine not in measured:
+        return [
+            f"the profile was measured on {metadata.engine}, the script launches {engine}: "
+            f"the plan's numbers describe {metadata.engine}; profile {engine} before relying on "
+            "them"
+        ]
+    return []
+
+
+_COMMON = r"""
+LOG_DIR=${LOG_DIR:-pdplan-logs}
+HEALTH_TIMEOUT_S=${HEALTH_TIMEOUT_S:-1800}
+HOST_IP=${HOST_IP:-127.0.0.1}
+ROUTER_PORT=${ROUTER_PORT:-__ROUTER_PORT__}
+ONLY=${ONLY:-}
+NO_ROUTER=${NO_ROUTER:-}
+DEVICE=${DEVICE:-cuda}
+read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
+read -r -a PREFILL_EXTRA <<< "${PREFILL_EXTRA_ARGS:-}"
+read -r -a DECODE_EXTRA <<< "${DECODE_EXTRA_ARGS:-}"
+
+PIDS=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+devices_on_host() {
+  if [ "$DEVICE" = cpu ]; then nproc
+  elif command -v nvidia-smi >/dev/null; then nvidia-smi -L | wc -l
+  else echo 0
+  fi
+}
+
+selected() {  # role index: is this instance started on this host?
+  [ -z "$ONLY" ] && return 0
+  case " $ONLY " in *" $1-$2 "*) return 0 ;; esac
+  return 1
+}
+
+device_env() {  # first count: the environment that gives an instance its devices
+  local last=$(($1 + $2 - 1))
+  if [ "$DEVICE" = cpu ]; then echo "VLLM_CPU_OMP_THREADS_BIND=$1-$last"
+  else echo "CUDA_VISIBLE_DEVICES=$(seq -s, "$1" "$last")"
+  fi
+}
+
+wait_healthy() {  # name url pid
+  local waited=0
+  until curl -sf "$2/health" >/dev/null 2>&1; do
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "$1 exited during start-up; last lines of $LOG_DIR/$1.log:" >&2
+      tail -n 20 "$LOG_DIR/$1.log" >&2
+      exit 1
+    fi
+    if [ "$waited" -ge "$HEALTH_TIMEOUT_S" ]; then
+      echo "$1 not healthy after $HEALTH_TIMEOUT_S s ($2/health); see $LOG_DIR/$1.log" >&2
+      exit 1
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  echo "$1 healthy on $2"
+}
+
+instance_url() {  # role index port: where the router finds an instance
+  local var
+  var="$(echo "$1" | tr '[:lower:]' '[:upper:]')_HOST_$2"
+  echo "http://${!var:-$HOST_IP}:$3"
+}
+
+mkdir -p "$LOG_DIR"
+needed=0
+for line in "${INSTANCES[@]}"; do
+  read -r role index _ devices _ <<< "$line"
+  if selected "$role" "$index"; then needed=$((needed + devices)); fi
+done
+have=$(devices_on_host)
+if [ "$needed" -gt "$have" ]; then
+  echo "this host has $have $DEVICE devices; the instances to start here need $needed" \
+    "(start a part of the plan per host with ONLY='prefill-0 decode-0 ...')" >&2
+  exit 1
+fi
+
+next=0
+STARTED=()
+for line in "${INSTANCES[@]}"; do
+  read -r role index port devices side <<< "$line"
+  selected "$role" "$index" || continue
+  name="$role-$index"
+  start_instance "$role" "$index" "$port" "$(device_env "$next" "$devices")" "$devices" \
+    "$side" >"$LOG_DIR/$name.log" 2>&1 &
+  PIDS+=("$!")
+  STARTED+=("$name http://127.0.0.1:$port $!")
+  echo "started $name on port $port (devices from $next: $devices; log $LOG_DIR/$name.log)"
+  next=$((next + devices))
+done
+for started in "${STARTED[@]}"; do
+  read -r name url pid <<< "$started"
+  wait_healthy "$name" "$url" "$pid"
+done
+
+if [ -n "$NO_ROUTER" ]; then
+  echo "instances up; NO_ROUTER is set, so no router here"
+  wait
+  exit 0
+fi
+ROUTER_ARGS=()
+for line in "${INSTANCES[@]}"; do
+  read -r role index port _ bootstrap <<< "$line"
+  router_arg "$role" "$(instance_url "$role" "$index" "$port")" "$bootstrap"
+done
+start_router >"$LOG_DIR/router.log" 2>&1 &
+ROUTER_PID=$!
+PIDS+=("$ROUTER_PID")
+wait_healthy router "http://127.0.0.1:$ROUTER_PORT" "$ROUTER_PID"
+echo "__NAME__ serving on http://$HOST_IP:$ROUTER_PORT (Ctrl-C stops every instance)"
+wait "$ROUTER_PID"
+"""
+
+_VLLM = r"""
+PYTHON=${PYTHON:-python3}
+ROUTER_BIN=${ROUTER_BIN:-vllm-router}
+KV_CONNECTOR=${KV_CONNECTOR:-nixl}
+KV_DIR=${KV_DIR:-$PWD/pdplan-kv}
+
+kv_config() {  # role
+  case "$KV_CONNECTOR" in
+    nixl)
+      local buffer=cuda
+      [ "$DEVICE" = cpu ] && buffer=cpu
+      printf '{"kv_connector":"NixlConnector","kv_role":"kv_both",'
+      printf '"kv_buffer_device":"%s"}' "$buffer" ;;
+    example)
+      local kv_role=kv_consumer
+      [ "$1" = prefill ] && kv_role=kv_producer
+      printf '{"kv_connector":"ExampleConnector","kv_role":"%s",' "$kv_role"
+      printf '"kv_connector_extra_config":{"shared_storage_path":"%s"}}' "$KV_DIR" ;;
+    *) echo "KV_CONNECTOR must be nixl or example, got $KV_CONNECTOR" >&2; exit 1 ;;
+  esac
+}
+
+start_instance() {  # role index port device_env devices side_port
+  local -a role_extra=("${DECODE_EXTRA[@]}")
+  [ "$1" = prefill ] && role_extra=("${PREFILL_EXTRA[@]}")
+  mkdir -p "$KV_DIR"
+  exec env "$4" VLLM_NIXL_SIDE_CHANNEL_PORT="$6" \
+    "$PYTHON" -m vllm.entrypoints.openai.api_server --model "$MODEL" \
+    --served-model-name "$SERVED_NAME" --host 0.0.0.0 --port "$3" \
+    --tensor-parallel-size "$5" --kv-transfer-config "$(kv_config "$1")" \
+    "${EXTRA[@]}" "${role_extra[@]}"
+}
+
+router_arg() {  # role url bootstrap
+  ROUTER_ARGS+=("--$1" "$2")
+}
+
+start_router() {
+  exec "$ROUTER_BIN" --host 0.0.0.0 --port "$ROUTER_PORT" --vllm-pd-disaggregation \
+    "${ROUTER_ARGS[@]}"
+}
+"""
+
+_SGLANG = r"""
+PYTHON=${PYTHON:-python3}
+TRANSFER_BACKEND=${TRANSFER_BACKEND:-mooncake}
+
+start_instance() {  # role index port device_env devices bootstrap_port
+  local -a role_extra=("${DECODE_EXTRA[@]}")
+  local -a bootstrap=()
+  if [ "$1" = prefill ]; then
+    role_extra=("${PREFILL_EXTRA[@]}")
+    bootstrap=(--disaggregation-bootstrap-port "$6")
+  fi
+  exec env "$4" "$PYTHON" -m sglang.launch_server --model-path "$MODEL" \
+    --served-model-name "$SERVED_NAME" --host 0.0.0.0 --port "$3" --tp-size "$5" \
+    --disaggregation-mode "$1" --disaggregation-transfer-backend "$TRANSFER_BACKEND" \
+    "${bootstrap[@]}" "${EXTRA[@]}" "${role_extra[@]}"
+}
+
+router_arg() {  # role url bootstrap
+  if [ "$1" = prefill ]; then ROUTER_ARGS+=(--prefill "$2" "$3")
+  else ROUTER_ARGS+=(--decode "$2")
+  fi
+}
+
+start_router() {
+  exec "$PYTHON" -m sglang_router.launch_router --pd-disaggregation --host 0.0.0.0 \
+    --port "$ROUTER_PORT" "${ROUTER_ARGS[@]}"
+}
+"""
+
+_SETTINGS = """\
+# Settings (environment variables; defaults in brackets):
+#   MODEL [{model}], SERVED_NAME [MODEL], PYTHON [python3]
+#   DEVICE [cuda]: cuda gives each instance its GPUs with CUDA_VISIBLE_DEVICES; cpu its cores
+#     with VLLM_CPU_OMP_THREADS_BIND (the vLLM CPU build)
+#   EXTRA_ARGS, PREFILL_EXTRA_ARGS, DECODE_EXTRA_ARGS: more engine flags (all, or one role)
+#   ONLY: the instances this host starts, e.g. 'prefill-0 decode-1' [all]; NO_ROUTER=1: none
+#   PREFILL_HOST_i, DECODE_HOST_i: where the router finds instance i [HOST_IP=127.0.0.1]
+#   ROUTER_PORT [{router_port}], LOG_DIR [pdplan-logs], HEALTH_TIMEOUT_S [1800]
+"""
+
+
+def launch_script(
+    plan: Plan, engine: Engine, model: str, metadata: ProfileMetadata | None = None
+) -> str:
+    """A bash script that starts the planned allocation on one host and its router.
 
     >>> from pdplan import SLO, Workload, default_profile, size
     >>> plan = size(default_profile(), Workload.from_tpm(isl_tokens=6144, osl_tokens=512,
     ...             tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020))
     >>> script = launch_script(plan, "vllm", "deepseek-ai/DeepSeek-V3.1-Terminus")
-    >>> script.count("vllm serve"), script.count("--prefill "), script.count("--decode ")
-    (8, 4, 4)
+    >>> script.count("'prefill "), script.count("'decode "), "vllm-router" in script
+    (4, 4, True)
     """
+    check_model_name(model)
     a = plan.allocation
-    tp_p = plan.prefill.gpus_per_instance or 1
-    tp_d = plan.decode.gpus_per_instance or 1
-    prefill_hosts, decode_hosts = (
-        _hosts("prefill", a.prefill_instances),
-        _hosts("decode", a.decode_instances),
+    tp = {
+        "prefill": plan.prefill.gpus_per_instance or 1,
+        "decode": plan.decode.gpus_per_instance or 1,
+    }
+    prefill_ports, decode_ports = ports(a.prefill_instances, a.decode_instances)
+    rows: list[str] = []
+    for role, role_ports in (("prefill", prefill_ports), ("decode", decode_ports)):
+        for i, port in enumerate(role_ports):
+            k = len(rows)
+            aux = BOOTSTRAP_PORT + i if engine == "sglang" else SIDE_PORT + k
+            rows.append(f"{role} {i} {port} {tp[role]} {aux}")
+    profile_line = ""
+    if metadata is not None:
+        parts = [metadata.model, metadata.engine, metadata.hardware]
+        profile_line = "# Profile: " + " · ".join(p for p in parts if p) + "\n"
+    warnings = "".join(
+        f"# WARNING: {w}\n" for w in export_warnings(engine, metadata or ProfileMetadata())
     )
-    lines = [
-        "#!/usr/bin/env bash",
-        f"# pdplan plan {a.name}: {a.gpus or '?'} GPUs, sustains {a.max_total_tps:,.0f} tok/s "
-        f"(model {plan.model}); ISL {plan.workload.isl_tokens}, OSL {plan.workload.osl_tokens}",
-        "# Run each server line on its own host (set PREFILL_HOST_i / DECODE_HOST_i).",
-        "set -euo pipefail",
-    ]
-    kv = json.dumps({"kv_connector": "NixlConnector", "kv_role": "kv_both"})
-    for role, hosts, tp, base_port in (
-        ("prefill", prefill_hosts, tp_p, _PREFILL_PORT),
-        ("decode", decode_hosts, tp_d, _DECODE_PORT),
-    ):
-        for i, host in enumerate(hosts):
-            port = base_port + i
-            if engine == "vllm":
-                server = (
-                    f"vllm serve {model} --host 0.0.0.0 --port {port} "
-                    f"--tensor-parallel-size {tp} --kv-transfer-config '{kv}'"
-                )
-            else:
-                server = (
-                    f"python -m sglang.launch_server --model-path {model} --host 0.0.0.0 "
-                    f"--port {port} --tp-size {tp} --disaggregation-mode {role}"
-                )
-            lines.append(f"# {role} {i} on {host}\n{server} &")
-    if engine == "vllm":
-        router = [
-            "vllm-router --host 0.0.0.0",
-            f"--port {_ROUTER_PORT}",
-            "--vllm-pd-disaggregation",
-        ]
-    else:
-        router = [
-            "python -m sglang_router.launch_router --host 0.0.0.0",
-            f"--port {_ROUTER_PORT}",
-            "--pd-disaggregation",
-        ]
-    router += [f"--prefill http://{h}:{_PREFILL_PORT + i}" for i, h in enumerate(prefill_hosts)]
-    router += [f"--decode http://{h}:{_DECODE_PORT + i}" for i, h in enumerate(decode_hosts)]
-    lines.append("# router\n" + " \\\n  ".join(router))
-    return "\n".join(lines) + "\n"
+    header = (
+        "#!/usr/bin/env bash\n"
+        f"# pdplan plan {a.name} (model {plan.model}): {a.gpus or '?'} GPUs, sustains "
+        f"{a.max_total_tps:,.0f} tok/s; ISL {plan.workload.isl_tokens:.0f}, OSL "
+        f"{plan.workload.osl_tokens:.0f} tokens (means)\n"
+        f"{profile_line}{warnings}"
+        f"# Starts the {a.prefill_instances + a.decode_instances} instances on this host "
+        f"({tp['prefill']} device(s) per prefill, {tp['decode']} per decode instance), waits "
+        "for each to answer /health,\n# then starts the router and waits on it; stopping the "
+        "script stops them all.\n"
+        + _SETTINGS.format(model=model, router_port=ROUTER_PORT)
+        + "set -euo pipefail\n\n"
+        f"MODEL=${{MODEL:-{shlex.quote(model)}}}\n"
+        "SERVED_NAME=${SERVED_NAME:-$MODEL}\n"
+    )
+    table = (
+        "\n# role, index, HTTP port, devices, KV side-channel (vLLM) or bootstrap (SGLang) "
+        "port\nINSTANCES=(\n" + "".join(f"  {shlex.quote(row)}\n" for row in rows) + ")\n"
+    )
+    body = _VLLM if engine == "vllm" else _SGLANG
+    runner = _COMMON.replace("__ROUTER_PORT__", str(ROUTER_PORT)).replace(
+        "__NAME__", shlex.quote(a.name)
+    )
+    return header + body + table + runner

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from pdplan.trace_formats import parse_trace
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
+    "check_out_dir",
     "check_writable",
     "default_profile",
     "format_validation_error",
@@ -36,6 +38,28 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE_NAME = "paper-deepseek-v3.1-sglang-8xh200.yaml"
+#: The YAML end-of-document marker every YAML profile ends with (a completeness check).
+YAML_END = "..."
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with the YAML 1.2 core schema's floats: ``1e-9`` and ``2E4`` are numbers (PyYAML
+    follows YAML 1.1, which reads them as strings)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
 
 
 def format_validation_error(error: ValidationError, source: str) -> str:
@@ -43,13 +67,17 @@ def format_validation_error(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        got = "" if item["type"] == "missing" else f" (got {item.get('input')!r})"
-        lines.append(f"{source}: {path}: {item['msg']}{got}")
+        value = item.get("input")
+        shown = item["type"] != "missing" and not isinstance(value, dict | list)
+        got = f" (got {value!r})" if shown else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{source}: {path}: {message}{got}")
     return "; ".join(lines)
 
 
 def parse_profile(data: Any, source: str = "profile") -> Profile:
-    """Validate already-parsed YAML/JSON data as a profile.
+    """Validate already-parsed YAML/JSON data as a profile, strictly: a number must be a
+    number (``"28309"`` or ``true`` is refused, not read as 28309 or 1).
 
     :raises ConfigError: naming the field, the value and what is allowed
     """
@@ -58,7 +86,7 @@ def parse_profile(data: Any, source: str = "profile") -> Profile:
             f"{source}: expected a mapping at the top level, got {type(data).__name__}"
         )
     try:
-        return Profile.model_validate(data)
+        return Profile.model_validate(data, strict=True)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None
 
@@ -76,17 +104,33 @@ def load_profile(path: str | Path) -> Profile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        data = json.loads(text) if path.suffix == ".json" else _yaml_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"{path}: not valid YAML/JSON: {first_line}") from None
+    if path.suffix != ".json" and isinstance(data, dict):
+        _check_complete(text, path)
     return parse_profile(data, str(path))
+
+
+def _check_complete(text: str, path: Path) -> None:
+    """A YAML profile ends with the end-of-document line ``...``: a file cut short at a line
+    boundary is still valid YAML, and would silently lose its last decode points."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or lines[-1] != YAML_END:
+        raise ConfigError(
+            f"{path}: the profile does not end with the YAML end-of-document line "
+            f"{YAML_END!r}: it may be cut short (points lost). pdplan writes that line; add it "
+            "as the last line of a profile written by hand once you checked it is whole"
+        )
 
 
 def default_profile() -> Profile:
     """The embedded default: the paper's worked example (DeepSeek-V3.1 on 8xH200, SGLang)."""
     text = resources.files("pdplan.data").joinpath(DEFAULT_PROFILE_NAME).read_text("utf-8")
-    return parse_profile(yaml.safe_load(text), f"<embedded {DEFAULT_PROFILE_NAME}>")
+    source = f"<embedded {DEFAULT_PROFILE_NAME}>"
+    _check_complete(text, Path(source))
+    return parse_profile(_yaml_load(text), source)
 
 
 def save_profile(profile: Profile, path: str | Path) -> None:
@@ -94,7 +138,7 @@ def save_profile(profile: Profile, path: str | Path) -> None:
     path = Path(path)
     data = profile.model_dump(mode="json", exclude_none=True)
     if path.suffix in (".yaml", ".yml"):
-        text = yaml.safe_dump(data, sort_keys=False)
+        text = yaml.safe_dump(data, sort_keys=False, explicit_end=True)
     else:
         text = json.dumps(data, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
@@ -149,7 +193,8 @@ def write_rows_csv(rows: list[dict[str, Any]], path: str | Path) -> None:
 
 
 def check_writable(path: str | Path, option: str) -> Path:
-    """Refuse, before any work, an output path that cannot be written.
+    """Refuse, before any work, an output path that cannot be written (tried for real: as
+    root, ``os.access`` says yes to places that refuse a write, such as ``/proc``).
 
     :raises ConfigError: naming the option, the path and why
     """
@@ -159,6 +204,33 @@ def check_writable(path: str | Path, option: str) -> Path:
         raise ConfigError(f"{option}: {path} is a directory; give a file name")
     if not parent.is_dir():
         raise ConfigError(f"{option}: the directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ConfigError(f"{option}: {path} is not writable")
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option}: {path} is not writable ({exc.strerror or exc})") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def check_out_dir(path: str | Path, option: str) -> Path:
+    """Make the output directory (if needed) and check that a file can be written in it,
+    before anything is measured.
+
+    :raises ConfigError: naming the option, the path and why
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option}: {path} exists and is not a directory")
+    probe = path / f".pdplan-write-check-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"{option}: cannot create or write the directory {path} ({exc.strerror or exc})"
+        ) from None
     return path

@@ -32,7 +32,7 @@ from pdplan.models.plan import (
     PrefillRouting,
 )
 from pdplan.models.profile import DecodeCurve, DecodeProfile, PrefillProfile, Profile
-from pdplan.models.workload import SLO, Workload
+from pdplan.models.workload import SLO, Workload, check_rate_rps
 from pdplan.prefill import (
     PrefillKind,
     combine_shapes,
@@ -57,6 +57,9 @@ __all__ = [
 
 _EPS = 1e-9
 RateOf = Callable[[int], float]
+#: The largest instance count per phase a plan may need (a larger answer is a typo in the
+#: target or the profile, or a deployment no planner of one pool should size).
+MAX_PLAN_INSTANCES = 10_000
 
 
 def size(
@@ -134,6 +137,7 @@ def _phases(
     prefill_routing: PrefillRouting,
     decode_routing: DecodeRouting,
 ) -> tuple[PrefillPlan, DecodePlan, RateOf, RateOf]:
+    check_rate_rps(workload.rate_rps, "workload rate")
     if model == "paper" and (prefill_routing, decode_routing) != ("independent", "least_loaded"):
         raise ConfigError(
             "model paper assumes independent prefill queues and least-loaded decode routing; "
@@ -244,6 +248,8 @@ def _finish(
     decode_rps: RateOf,
     model: Model,
 ) -> Plan:
+    _check_count("prefill", prefill.instances, workload.rate_rps)
+    _check_count("decode", decode.instances, workload.rate_rps)
     m, n = _ceil(prefill.instances), _ceil(decode.instances)
     chosen = _rate(m, n, prefill_rps, decode_rps, prefill, decode, workload)
     neighbours = [(m - 1, n), (m, n - 1), (m - 1, n - 1)]
@@ -346,9 +352,9 @@ def _plan_prefill(
                 achievable=floor,
             )
         if routing == "pooled":
-            instances = float(_smallest(pool_rps, rate))
+            instances = float(_smallest(pool_rps, rate, "prefill"))
         elif arrival_scv != 1.0:  # thinned bursts: not proportional; interpolate the count
-            whole = _smallest(pool_rps, rate)
+            whole = _smallest(pool_rps, rate, "prefill")
             below = pool_rps(whole - 1) if whole > 1 else 0.0
             instances = whole - 1 + (rate - below) / (pool_rps(whole) - below)
         else:
@@ -375,15 +381,28 @@ def _plan_prefill(
     )
 
 
-def _smallest(pool_rps: RateOf, rate: float) -> int:
-    """The smallest pool that carries ``rate``: double, then bisect."""
+def _too_many(phase: str, rate: float, one_rps: float) -> ConfigError:
+    return ConfigError(
+        f"the target of {rate:.6g} req/s needs more than {MAX_PLAN_INSTANCES:,} {phase} "
+        f"instances (one sustains {one_rps:.6g} req/s with the SLO met): check the target "
+        f"(--tpm/--rps) and the profile's {phase} throughput; pdplan plans at most "
+        f"{MAX_PLAN_INSTANCES:,} instances per phase"
+    )
+
+
+def _check_count(phase: str, instances: float, rate: float) -> None:
+    if instances > MAX_PLAN_INSTANCES:
+        raise _too_many(phase, rate, rate / instances)
+
+
+def _smallest(pool_rps: RateOf, rate: float, phase: str) -> int:
+    """The smallest pool that carries ``rate``: double, then bisect (at most
+    :data:`MAX_PLAN_INSTANCES`)."""
     lo, hi = 0, 1
     while pool_rps(hi) < rate * (1 - _EPS):
-        lo, hi = hi, hi * 2
-        if hi > 1 << 40:
-            raise InfeasibleSLOError(
-                f"no pool of prefill instances carries {rate:.6g} req/s", field="ttft", achievable=0
-            )
+        if hi >= MAX_PLAN_INSTANCES:
+            raise _too_many(phase, rate, pool_rps(1))
+        lo, hi = hi, min(hi * 2, MAX_PLAN_INSTANCES)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if pool_rps(mid) < rate * (1 - _EPS) else (lo, mid)
@@ -502,7 +521,7 @@ def _plan_decode(
             field="tpot",
             achievable=table[0],
         )
-    whole = _smallest(pool_rps, rate)
+    whole = _smallest(pool_rps, rate, "decode")
     below = pool_rps(whole - 1) if whole > 1 else 0.0
     instances = whole - 1 + (rate - below) / (pool_rps(whole) - below)
     # the operating point at the target: the mean batch per instance and its TPOT

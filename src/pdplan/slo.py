@@ -131,10 +131,20 @@ def decode_max_batch(
     curve = MonotoneCurve.from_points([float(b) for b in batches], tpot_s)
     x = curve.largest_x_at_most(tpot_slo_s)
     if x is None:
+        fastest = min(range(len(batches)), key=lambda i: tpot_s[i])
+        repair = (
+            f" (TPOT {s_to_ms(tpot_s[fastest]):.4g} ms was measured at batch {batches[fastest]}, "
+            f"but below it batch {batches[0]} measured {s_to_ms(tpot_s[0]):.4g} ms: a bigger "
+            "batch is never faster, so pdplan holds the running maximum; re-measure the noisy "
+            "points)"
+            if tpot_s[fastest] < curve.ys[0]
+            else ""
+        )
         raise InfeasibleSLOError(
-            f"TPOT SLO {s_to_ms(tpot_slo_s):.4g} ms is below the smallest measured TPOT "
-            f"{s_to_ms(curve.ys[0]):.4g} ms (batch {batches[0]}); set the TPOT SLO to at least "
-            f"{s_to_ms(curve.ys[0]):.4g} ms or measure a faster configuration",
+            f"TPOT SLO {s_to_ms(tpot_slo_s):.4g} ms is below the smallest "
+            f"{'usable' if repair else 'measured'} TPOT "
+            f"{s_to_ms(curve.ys[0]):.4g} ms (batch {batches[0]}){repair}; set the TPOT SLO to at "
+            f"least {s_to_ms(curve.ys[0]):.4g} ms or measure a faster configuration",
             field="tpot",
             achievable=curve.ys[0],
         )

@@ -18,6 +18,7 @@ from pdplan.errors import ConfigError
 __all__ = [
     "MS_PER_S",
     "S_PER_MIN",
+    "fmt_seconds",
     "ms_to_s",
     "parse_count",
     "parse_duration_s",
@@ -81,6 +82,17 @@ def tps_to_tpm(tokens_per_second: float) -> float:
     60000.0
     """
     return tokens_per_second * S_PER_MIN
+
+
+def fmt_seconds(seconds: float) -> str:
+    """A duration for people: seconds, in ms below one second.
+
+    >>> fmt_seconds(2.0), fmt_seconds(0.01992)
+    ('2 s', '19.92 ms')
+    """
+    if seconds >= 1.0:
+        return f"{seconds:.4g} s"
+    return f"{s_to_ms(seconds):.4g} ms"
 
 
 def _positive_finite(value: float, field: str, text: str, allowed: str) -> float:

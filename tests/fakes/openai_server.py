@@ -68,6 +68,8 @@ class FakeEngine:
     ) -> None:
         if self.required_key and headers.get("authorization") != f"Bearer {self.required_key}":
             await self._send(writer, 401, {"error": "unauthorized"})
+        elif path == "/health":
+            await self._send(writer, 200, "")
         elif path == "/v1/models":
             await self._send(writer, 200, {"data": [{"id": "fake-model"}]})
         elif path == "/version":

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.cli_helpers import run, run_json
 
-from pdplan.cli import EXIT_BAD_INPUT, EXIT_USAGE
+from pdplan.cli import EXIT_BAD_INPUT
 
 
 def test_simulate_json_fields(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_size_verify(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["simulate", "--isl-dist", "pareto"], EXIT_BAD_INPUT, "unknown distribution 'pareto'"),
         (["simulate", "--isl-dist", "lognormal:x"], EXIT_BAD_INPUT, "--isl-dist: bad value"),
-        (["simulate", "--prefill", "0"], EXIT_USAGE, "'--prefill': 0 is not in the range"),
+        (["simulate", "--prefill", "0"], EXIT_BAD_INPUT, "'--prefill': 0 is not in the range"),
         (["simulate", "--trace", "/nope.csv"], EXIT_BAD_INPUT, "cannot read trace"),
         (["capacity", "--sweep", "3X4"], EXIT_BAD_INPUT, "--sweep: cannot read '3X4'"),
         (

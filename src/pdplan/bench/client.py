@@ -17,17 +17,30 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
 import aiohttp
 
 from pdplan.bench.records import RequestRecord
-from pdplan.errors import BenchmarkError
+from pdplan.errors import BenchmarkError, ServerHTTPError, StreamParseError
 
-__all__ = ["API_KEY_ENV", "EngineClient", "completion_body"]
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_REQUEST_TIMEOUT_S",
+    "EngineClient",
+    "Timeouts",
+    "completion_body",
+]
 
 API_KEY_ENV = ("PDPLAN_API_KEY", "OPENAI_API_KEY")
+#: A request that has not completed by then is a failure (a stalled or overloaded server).
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+#: 200 answers that cannot be a token stream (an error page, a non-streaming completion).
+_NOT_STREAMS = ("text/html", "application/json")
 
 
 def completion_body(
@@ -45,11 +58,29 @@ def completion_body(
     }
 
 
+def _token_count(usage: dict[str, Any], name: str) -> int | None:
+    value = usage.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StreamParseError(
+            f"usage.{name} is {value!r}; expected a whole number of tokens >= 0",
+            json.dumps(usage)[:120],
+        )
+    return value
+
+
 def _apply_chunk(record: RequestRecord, data: str, now: float) -> None:
+    """Apply one SSE ``data:`` payload to the record.
+
+    :raises StreamParseError: on a payload that is not a completion chunk
+    """
     try:
         obj = json.loads(data)
     except json.JSONDecodeError:
-        raise BenchmarkError(f"bad SSE data line: {data[:120]!r}") from None
+        raise StreamParseError(f"bad SSE data line: {data[:120]!r}", data[:120]) from None
+    if not isinstance(obj, dict):
+        raise StreamParseError(f"SSE data is not a JSON object: {data[:120]!r}", data[:120])
     if obj.get("error"):
         record.error = f"stream error: {str(obj['error'])[:200]}"
         return
@@ -60,8 +91,18 @@ def _apply_chunk(record: RequestRecord, data: str, now: float) -> None:
         record.t_last_s = now
     usage = obj.get("usage")
     if usage:
-        record.prompt_tokens = usage.get("prompt_tokens")
-        record.completion_tokens = usage.get("completion_tokens")
+        if not isinstance(usage, dict):
+            raise StreamParseError(f"usage is not an object: {usage!r:.120}", data[:120])
+        record.prompt_tokens = _token_count(usage, "prompt_tokens")
+        record.completion_tokens = _token_count(usage, "completion_tokens")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a request may take: connecting, and from sending to its last byte."""
+
+    request_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    connect_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
 
 class EngineClient:
@@ -70,9 +111,12 @@ class EngineClient:
     Use as ``async with EngineClient(url) as client``.
     """
 
-    def __init__(self, base_url: str, *, timeout_s: float = 600.0) -> None:
+    def __init__(self, base_url: str, *, timeouts: Timeouts | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=10.0)
+        self.timeouts = timeouts or Timeouts()
+        self._timeout = aiohttp.ClientTimeout(
+            total=self.timeouts.request_s, sock_connect=self.timeouts.connect_s
+        )
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> EngineClient:
@@ -101,8 +145,12 @@ class EngineClient:
         url = f"{self.base_url}{path}"
         try:
             async with self.session.request(method, url, json=body) as response:
-                return response.status, await response.text()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+                return response.status, await response.text(errors="replace")
+        except TimeoutError:
+            raise BenchmarkError(
+                f"{url}: no answer within {self.timeouts.request_s:g} s (--request-timeout)"
+            ) from None
+        except aiohttp.ClientError as exc:
             raise BenchmarkError(
                 f"{self.base_url}: cannot reach the server ({type(exc).__name__})"
             ) from None
@@ -110,17 +158,28 @@ class EngineClient:
     async def get_text(self, path: str) -> str:
         status, text = await self._call("GET", path)
         if status != 200:
-            raise BenchmarkError(f"{self.base_url}{path}: HTTP {status}")
+            raise ServerHTTPError(f"{self.base_url}{path}", status, text)
         return text
 
     async def get_json(self, path: str) -> Any:
-        return json.loads(await self.get_text(path))
+        text = await self.get_text(path)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise StreamParseError(
+                f"{self.base_url}{path}: the answer is not JSON: {text[:120]!r}"
+            ) from None
 
     async def post_json(self, path: str, body: dict[str, Any]) -> Any:
         status, text = await self._call("POST", path, body)
         if status != 200:
-            raise BenchmarkError(f"{self.base_url}{path}: HTTP {status}: {text[:200]}")
-        return json.loads(text)
+            raise ServerHTTPError(f"{self.base_url}{path}", status, text)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise StreamParseError(
+                f"{self.base_url}{path}: the answer is not JSON: {text[:120]!r}"
+            ) from None
 
     async def discover_model(self) -> str:
         """The first model id that ``GET /v1/models`` lists."""
@@ -132,15 +191,23 @@ class EngineClient:
     async def stream_completion(self, body: dict[str, Any], record: RequestRecord) -> RequestRecord:
         """POST ``body`` to ``/v1/completions``; fill ``record`` as lines arrive.
 
-        Never raises for a failed request: the error goes to ``record.error``. Cancellation
-        stores ``"cancelled"`` and propagates.
+        Never raises for a failed request: what went wrong goes to ``record.error`` (and the
+        status to ``record.http_status``), and what arrived before stays in the record.
+        Cancellation stores ``"cancelled"`` and propagates.
         """
         record.t_send_s = perf_counter()
+        done, kind = False, ""
         try:
             async with self.session.post(f"{self.base_url}/v1/completions", json=body) as response:
+                record.http_status = response.status
                 if response.status != 200:
-                    text = await response.text()
+                    text = await response.text(errors="replace")
                     record.error = f"HTTP {response.status}: {text[:200]}"
+                    return record
+                kind = response.content_type
+                if kind in _NOT_STREAMS:
+                    text = await response.text(errors="replace")
+                    record.error = _not_a_stream(kind, text)
                     return record
                 async for raw in response.content:
                     line = raw.decode("utf-8", "replace").strip()
@@ -148,17 +215,61 @@ class EngineClient:
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
+                        done = True
                         break
                     _apply_chunk(record, data, perf_counter())
-            if record.error is None and record.completion_tokens is None:
-                record.error = (
-                    "no usage block in the stream (stream_options.include_usage ignored?)"
-                )
+                    if record.error is not None:
+                        break
+            if record.error is None:
+                record.error = _incomplete(record, done, kind)
         except asyncio.CancelledError:
             record.error = "cancelled"
             raise
-        except (aiohttp.ClientError, TimeoutError, BenchmarkError) as exc:
+        except TimeoutError:
+            record.error = (
+                f"timeout: no complete answer within {self.timeouts.request_s:g} s "
+                f"(--request-timeout) after {record.chunks} chunks"
+            )
+        except aiohttp.ClientPayloadError as exc:
+            record.error = (
+                f"connection closed mid-stream after {record.chunks} chunks "
+                f"({type(exc).__name__}: {str(exc)[:120]})"
+            )
+        except StreamParseError as exc:
+            record.error = f"stream parse error: {exc}"
+        except aiohttp.ClientError as exc:
             record.error = f"{type(exc).__name__}: {str(exc)[:200]}"
         finally:
             record.t_end_s = perf_counter()
         return record
+
+
+def _not_a_stream(content_type: str, text: str) -> str:
+    """Why a 200 answer without an event stream cannot be measured."""
+    if content_type == "application/json":
+        return (
+            "the server answered with one JSON body, not a stream (does it honour "
+            f'"stream": true?): {text[:120]!r}'
+        )
+    shown = content_type or "none"
+    return f"HTTP 200 with Content-Type {shown!r}, not text/event-stream: {text[:120]!r}"
+
+
+def _incomplete(record: RequestRecord, done: bool, content_type: str) -> str | None:
+    """None for a whole stream, else what is missing from it."""
+    if not done and record.chunks == 0 and record.completion_tokens is None:
+        return (
+            f"HTTP 200 ({content_type or 'no Content-Type'}) without one SSE data line: not an "
+            "OpenAI-compatible stream, or the connection closed before the first token"
+        )
+    if not done:
+        return (
+            f"the server ended the stream after {record.chunks} chunks without [DONE] "
+            "(connection closed early)"
+        )
+    if record.completion_tokens is None:
+        return (
+            "no usage block in the stream (the server ignored stream_options.include_usage; "
+            "pdplan counts tokens from usage, never from chunks)"
+        )
+    return None

@@ -18,14 +18,28 @@ from typing import Any
 
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
+from pdplan.errors import ConfigError
 from pdplan.models.workload import SLO, Workload
 from pdplan.quantiles import Distribution
 from pdplan.verdict import judge
 
-__all__ = ["LoadtestSettings", "run_loadtest", "step_summary"]
+__all__ = [
+    "MAX_RATE_RPS",
+    "MAX_STEP_REQUESTS",
+    "MAX_STEP_S",
+    "LoadtestSettings",
+    "run_loadtest",
+    "step_summary",
+]
 
 #: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
 LAG_LIMIT_S = 0.010
+#: What one load-generator process can send: a streamed request costs it ~1-5 ms of CPU
+#: (README, "Measurement quality"), so beyond ~1,000 req/s it measures itself, not the server.
+MAX_RATE_RPS = 1_000.0
+#: Longest step and most requests per step (the schedule is drawn up front).
+MAX_STEP_S = 86_400.0
+MAX_STEP_REQUESTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,27 @@ class LoadtestSettings:
     slo: SLO
     multipliers: tuple[float, ...] = (1.0,)
     seed: int = 42
+
+    def __post_init__(self) -> None:
+        top = max(self.multipliers) * self.workload.rate_rps
+        if top > MAX_RATE_RPS:
+            raise ConfigError(
+                f"the busiest step offers {top:.6g} req/s; one pdplan process sends at most "
+                f"{MAX_RATE_RPS:,.0f} req/s (each streamed request costs it ~1-5 ms of CPU): "
+                "lower the rate or the --sweep, or drive the deployment from several machines"
+            )
+        if not self.workload.replays_trace:
+            if self.duration_s > MAX_STEP_S:
+                raise ConfigError(
+                    f"--duration: at most {MAX_STEP_S / 3600:g}h per step, got "
+                    f"{self.duration_s:.6g} s"
+                )
+            count = top * self.duration_s
+            if count > MAX_STEP_REQUESTS:
+                raise ConfigError(
+                    f"the busiest step would send {count:,.0f} requests; at most "
+                    f"{MAX_STEP_REQUESTS:,} per step: shorten --duration"
+                )
 
     def schedule(self, multiplier: float) -> tuple[list[float], list[tuple[int, int]]]:
         """Send times and (ISL, OSL) of one step."""

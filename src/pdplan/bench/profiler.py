@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pdplan.bench.assemble import assemble_profile
+from pdplan.bench.client import Timeouts
 from pdplan.bench.decode import DecodeSettings, profile_decode
+from pdplan.bench.host import cpu_summary
 from pdplan.bench.overhead import OverheadSettings, profile_overhead
 from pdplan.bench.prefill import PrefillSettings, profile_prefill
 from pdplan.bench.prompts import PromptMode
@@ -61,6 +63,7 @@ async def _meta(session: Session) -> dict[str, Any]:
         "engine_version": await _engine_version(session),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "prompt_mode": session.prompts.mode,
+        "cpu": cpu_summary(),
     }
 
 
@@ -72,9 +75,16 @@ async def run_prefill(
     model: str | None = None,
     prompt_mode: PromptMode | None = None,
     reporter: Reporter | None = None,
+    timeouts: Timeouts | None = None,
 ) -> dict[str, Any]:
     async with Session(
-        url, out_dir, model=model, prompt_mode=prompt_mode, seed=settings.seed, reporter=reporter
+        url,
+        out_dir,
+        model=model,
+        prompt_mode=prompt_mode,
+        seed=settings.seed,
+        reporter=reporter,
+        timeouts=timeouts,
     ) as session:
         part = await profile_prefill(session, settings)
         part["meta"] = await _meta(session)
@@ -91,9 +101,16 @@ async def run_decode(
     prompt_mode: PromptMode | None = None,
     seed: int = 42,
     reporter: Reporter | None = None,
+    timeouts: Timeouts | None = None,
 ) -> dict[str, Any]:
     async with Session(
-        url, out_dir, model=model, prompt_mode=prompt_mode, seed=seed, reporter=reporter
+        url,
+        out_dir,
+        model=model,
+        prompt_mode=prompt_mode,
+        seed=seed,
+        reporter=reporter,
+        timeouts=timeouts,
     ) as session:
         curve = await profile_decode(session, settings)
         meta = await _meta(session)
@@ -114,10 +131,12 @@ async def run_overhead(
     model: str | None = None,
     prompt_mode: PromptMode | None = None,
     reporter: Reporter | None = None,
+    timeouts: Timeouts | None = None,
 ) -> dict[str, Any]:
+    common: dict[str, Any] = {"model": model, "prompt_mode": prompt_mode, "timeouts": timeouts}
     async with (
-        Session(pd_url, out_dir, model=model, prompt_mode=prompt_mode, reporter=reporter) as pd,
-        Session(prefill_url, out_dir, model=model, prompt_mode=prompt_mode) as prefill,
+        Session(pd_url, out_dir, reporter=reporter, **common) as pd,
+        Session(prefill_url, out_dir, **common) as prefill,
     ):
         part = await profile_overhead(pd, prefill, settings)
     write_part(out_dir, "overhead", part)
@@ -137,19 +156,26 @@ def write_profile(
     prefill, decode = read_part(out_dir, "prefill"), read_part(out_dir, "decode")
     if prefill is None or decode is None:
         return None
-    meta = prefill.get("meta", {})
+    meta, decode_meta = prefill.get("meta", {}), decode.get("meta", {})
+    urls = f"prefill {meta.get('url')}, decode {decode_meta.get('url')}"
+    if meta.get("url") == decode_meta.get("url"):
+        urls = str(meta.get("url"))
+    overhead = read_part(out_dir, "overhead")
+    if overhead is not None and overhead.get("pd_url"):
+        urls += f", P/D path {overhead['pd_url']}"
     metadata = ProfileMetadata(
         model=meta.get("model"),
         engine=engine,
         engine_version=meta.get("engine_version"),
         hardware=hardware,
+        cpu=meta.get("cpu"),
         date=meta.get("date"),
-        source=f"pdplan profile against {meta.get('url')}; raw samples in records.jsonl",
+        source=f"pdplan profile against {urls}; raw samples in records.jsonl",
     )
     profile = assemble_profile(
         prefill,
         decode,
-        read_part(out_dir, "overhead"),
+        overhead,
         metadata,
         prefill_gpus=prefill_gpus,
         decode_gpus=decode_gpus,

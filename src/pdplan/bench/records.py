@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JsonlWriter", "RequestRecord", "read_jsonl"]
+__all__ = ["JsonlWriter", "RequestRecord", "read_jsonl", "step_records"]
 
 
 @dataclass(slots=True)
@@ -20,7 +20,10 @@ class RequestRecord:
     """One request as measured. Times are ``time.perf_counter()`` seconds.
 
     ``prompt_tokens`` and ``completion_tokens`` come from the engine's ``usage`` block, never
-    from counting stream chunks. ``error`` is None for a success.
+    from counting stream chunks. ``error`` is None for a success; ``http_status`` is the
+    answer's status when one came. ``run_id`` names the run (one ``pdplan`` invocation) that
+    measured it, so that a step interrupted and measured again is counted once
+    (:func:`step_records`).
     """
 
     step: str
@@ -34,6 +37,8 @@ class RequestRecord:
     completion_tokens: int | None = None
     chunks: int = 0
     error: str | None = None
+    http_status: int | None = None
+    run_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -91,3 +96,20 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def step_records(out_dir: Path, step: str) -> list[dict[str, Any]]:
+    """The records of one finished step, from the run that finished it: a run interrupted
+    in the middle of the step left its partial records in ``records.jsonl`` too (nothing
+    measured is thrown away), and they are not counted twice. Empty while the step is
+    unfinished.
+    """
+    finished = [row for row in read_jsonl(out_dir / "steps.jsonl") if row.get("step") == step]
+    if not finished:
+        return []
+    run_id = finished[-1].get("run_id")
+    return [
+        row
+        for row in read_jsonl(out_dir / "records.jsonl")
+        if row.get("step") == step and (run_id is None or row.get("run_id") == run_id)
+    ]

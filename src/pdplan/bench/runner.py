@@ -83,6 +83,10 @@ async def run_open_loop(
             tasks.append(asyncio.create_task(one(index)))
         await asyncio.gather(*tasks)
     finally:
+        # on Ctrl-C (or any failure) cancel what is in flight and collect every task's end,
+        # so that no "Task exception was never retrieved" is left; the cancelled requests'
+        # partial records reach on_record from the client
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return records

@@ -18,7 +18,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, Protocol
 
-from pdplan.bench.client import EngineClient, completion_body
+from pdplan.bench.client import EngineClient, Timeouts, completion_body
 from pdplan.bench.prompts import PromptMode, PromptSource
 from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
 from pdplan.bench.runner import run_closed_loop, run_open_loop
@@ -63,8 +63,13 @@ class Session:
         seed: int = 42,
         reporter: Reporter | None = None,
         max_failure_share: float = 0.1,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        # every record and step of this run carries its id: a step interrupted by an earlier
+        # run and measured again here is counted once (bench.records.step_records)
+        self.run_id = secrets.token_hex(6)
         self.out_dir = out_dir
         self.model = model
         self.reporter: Reporter = reporter or NullReporter()
@@ -84,7 +89,9 @@ class Session:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._done = {row["step"]: row for row in read_jsonl(self.out_dir / "steps.jsonl")}
         async with AsyncExitStack() as stack:
-            self._client = await stack.enter_async_context(EngineClient(self.base_url))
+            self._client = await stack.enter_async_context(
+                EngineClient(self.base_url, timeouts=self.timeouts)
+            )
             if self.model is None:
                 self.model = await self._client.discover_model()
             self._records = stack.enter_context(JsonlWriter(self.out_dir / "records.jsonl"))
@@ -106,7 +113,7 @@ class Session:
         return self._done.get(step)
 
     def save_step(self, step: str, summary: dict[str, Any]) -> None:
-        row = {"step": step, "base_url": self.base_url, **summary}
+        row = {"step": step, "base_url": self.base_url, "run_id": self.run_id, **summary}
         assert self._steps is not None
         self._steps.write(row)
         self._done[step] = row
@@ -115,14 +122,16 @@ class Session:
     async def _choose_prompt_mode(self, isl: int) -> None:
         """Try a token-id prompt once; fall back to calibrated text if the engine refuses."""
         self._probe_mode = False
-        record = RequestRecord(step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0)
+        record = RequestRecord(
+            step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0, run_id=self.run_id
+        )
         body = completion_body(str(self.model), self.prompts.ids(isl), 1)
         await self.client.stream_completion(body, record)
         assert self._records is not None
         self._records.write(record.to_row())
         if record.ok:
             return
-        if record.error and record.error.startswith(("HTTP 400", "HTTP 422")):
+        if record.http_status in (400, 422):
             self.prompts.mode = "text"
             self.reporter.note("engine refused token-id prompts; using text sized by /tokenize")
             return
@@ -133,7 +142,12 @@ class Session:
         if self._probe_mode:
             await self._choose_prompt_mode(isl)
         record = RequestRecord(
-            step=step, isl_tokens=isl, max_tokens=max_tokens, t_send_s=perf_counter(), extra=extra
+            step=step,
+            isl_tokens=isl,
+            max_tokens=max_tokens,
+            t_send_s=perf_counter(),
+            run_id=self.run_id,
+            extra=extra,
         )
         try:
             prompt = await self.prompts.make(isl, self.client, str(self.model))

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from pdplan.units import ms_to_s
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -28,7 +37,31 @@ SCHEMA_VERSION = 1
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
+#: Bounds of what any engine measures; values beyond them are typing or unit mistakes.
+MAX_TPS = 1e8  # tokens/s of one instance (a whole 8-GPU node prefills ~3e4)
+MAX_TOKENS = 10_000_000  # request length
+MAX_BATCH = 1_000_000  # concurrent requests on one instance
+MAX_SECONDS = 86_400.0  # a latency or an overhead
+MIN_TPOT_MS, MAX_TPOT_MS = 1e-3, 1e6
+#: Measured output tok/s of a decode point must lie in this band around batch / TPOT.
+OUTPUT_TPS_BAND = (0.02, 1.5)
+
 PositiveInt = Annotated[int, Field(gt=0)]
+
+
+def _at_least_min_tpot(value: float) -> float:
+    if value < MIN_TPOT_MS:
+        raise ValueError(f"a TPOT below {MIN_TPOT_MS:g} ms (1 us) is not a measurement")
+    return value
+
+
+TpotMs = Annotated[
+    float,
+    Field(gt=0, le=MAX_TPOT_MS, allow_inf_nan=False),
+    AfterValidator(_at_least_min_tpot),
+]
+Tokens = Annotated[int, Field(gt=0, le=MAX_TOKENS)]
+Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -49,6 +82,11 @@ class ProfileMetadata(BaseModel):
     engine: str | None = Field(None, description="inference engine, e.g. sglang, vllm")
     engine_version: str | None = Field(None, description="engine version, e.g. 0.5.8")
     hardware: str | None = Field(None, description="hardware of one instance, e.g. 8xH200")
+    cpu: str | None = Field(
+        None,
+        description="CPU model and vector extensions of the machine that measured (the "
+        "engine's, when it ran on the same host), e.g. for a CPU engine",
+    )
     parallelism: str | None = Field(None, description="parallelism, e.g. TP8 EP8")
     date: str | None = Field(None, description="when it was measured (ISO 8601)")
     source: str | None = Field(None, description="who measured it, or the publication")
@@ -60,16 +98,17 @@ class PrefillPoint(BaseModel):
 
     model_config = _CONFIG
 
-    isl_tokens: PositiveInt = Field(description="input length of every request, tokens")
+    isl_tokens: Tokens = Field(description="input length of every request, tokens")
     max_tps: float = Field(
-        gt=0, allow_inf_nan=False, description="input tokens/s with the instance never idle"
+        gt=0,
+        le=MAX_TPS,
+        allow_inf_nan=False,
+        description="input tokens/s with the instance never idle",
     )
     concurrency: PositiveInt | None = Field(
-        None, description="closed-loop concurrency at which max_tps was measured"
+        None, le=MAX_BATCH, description="closed-loop concurrency at which max_tps was measured"
     )
-    idle_ttft_s: float | None = Field(
-        None, gt=0, allow_inf_nan=False, description="mean TTFT at zero load, seconds"
-    )
+    idle_ttft_s: Seconds | None = Field(None, description="mean TTFT at zero load, seconds")
 
 
 class TtftRatePoint(BaseModel):
@@ -77,12 +116,14 @@ class TtftRatePoint(BaseModel):
 
     model_config = _CONFIG
 
-    isl_tokens: PositiveInt = Field(description="input length of every request, tokens")
-    rate_rps: float = Field(gt=0, allow_inf_nan=False, description="achieved arrival rate, req/s")
-    ttft_mean_s: float = Field(gt=0, allow_inf_nan=False, description="mean TTFT, seconds")
-    ttft_p50_s: float = Field(gt=0, allow_inf_nan=False, description="median TTFT, seconds")
-    ttft_p90_s: float = Field(gt=0, allow_inf_nan=False, description="p90 TTFT, seconds")
-    ttft_p99_s: float = Field(gt=0, allow_inf_nan=False, description="p99 TTFT, seconds")
+    isl_tokens: Tokens = Field(description="input length of every request, tokens")
+    rate_rps: float = Field(
+        gt=0, le=1e6, allow_inf_nan=False, description="achieved arrival rate, req/s"
+    )
+    ttft_mean_s: Seconds = Field(description="mean TTFT, seconds")
+    ttft_p50_s: Seconds = Field(description="median TTFT, seconds")
+    ttft_p90_s: Seconds = Field(description="p90 TTFT, seconds")
+    ttft_p99_s: Seconds = Field(description="p99 TTFT, seconds")
     requests: PositiveInt = Field(description="successful requests measured")
 
 
@@ -91,19 +132,23 @@ class PrefillProfile(BaseModel):
 
     model_config = _CONFIG
 
-    gpus_per_instance: PositiveInt = Field(description="GPUs (accelerators) per instance")
+    gpus_per_instance: PositiveInt = Field(
+        le=100_000, description="GPUs (accelerators) per instance"
+    )
     overhead_s: float = Field(
         ge=0,
+        le=MAX_SECONDS,
         allow_inf_nan=False,
         description="fixed TTFT part outside prefill queueing and compute: client/server "
         "transfer and P->D KV-cache transfer, seconds",
     )
     dp_groups: PositiveInt = Field(
         1,
+        le=4096,
         description="attention data-parallel groups per instance; each schedules its requests "
         "independently and is modelled as its own queue (the paper's note on DP)",
     )
-    chunked_prefill_tokens: PositiveInt | None = Field(
+    chunked_prefill_tokens: Tokens | None = Field(
         None, description="chunked-prefill budget (tokens per prefill step) used when measuring"
     )
     max_throughput: list[PrefillPoint] = Field(
@@ -124,14 +169,33 @@ class DecodePoint(BaseModel):
 
     model_config = _CONFIG
 
-    batch: PositiveInt = Field(description="decode batch size (concurrent requests)")
-    tpot_ms: float = Field(gt=0, allow_inf_nan=False, description="mean time per output token, ms")
-    tpot_p50_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p50 TPOT, ms")
-    tpot_p90_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p90 TPOT, ms")
-    tpot_p99_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="p99 TPOT, ms")
+    batch: PositiveInt = Field(le=MAX_BATCH, description="decode batch size (concurrent requests)")
+    tpot_ms: TpotMs = Field(description="mean time per output token, ms")
+    tpot_p50_ms: TpotMs | None = Field(None, description="p50 TPOT, ms")
+    tpot_p90_ms: TpotMs | None = Field(None, description="p90 TPOT, ms")
+    tpot_p99_ms: TpotMs | None = Field(None, description="p99 TPOT, ms")
     output_tps: float | None = Field(
-        None, gt=0, allow_inf_nan=False, description="measured output tokens/s (optional)"
+        None,
+        gt=0,
+        le=MAX_TPS,
+        allow_inf_nan=False,
+        description="measured output tokens/s (optional); within "
+        f"{OUTPUT_TPS_BAND[0]:g}..{OUTPUT_TPS_BAND[1]:g} x batch / TPOT",
     )
+
+    @model_validator(mode="after")
+    def _plausible_output(self) -> DecodePoint:
+        if self.output_tps is None:
+            return self
+        held_tps = self.batch / ms_to_s(self.tpot_ms)
+        low, high = OUTPUT_TPS_BAND
+        if not low * held_tps <= self.output_tps <= high * held_tps:
+            raise ValueError(
+                f"output_tps {self.output_tps:.6g} is not plausible at batch {self.batch} and "
+                f"TPOT {self.tpot_ms:.6g} ms (batch / TPOT = {held_tps:.6g} tok/s): it must lie "
+                f"within {low:g}..{high:g} x that"
+            )
+        return self
 
 
 class DecodeCurve(BaseModel):
@@ -139,8 +203,8 @@ class DecodeCurve(BaseModel):
 
     model_config = _CONFIG
 
-    isl_tokens: PositiveInt = Field(description="input length of the measured requests, tokens")
-    osl_tokens: PositiveInt = Field(description="output length of the measured requests, tokens")
+    isl_tokens: Tokens = Field(description="input length of the measured requests, tokens")
+    osl_tokens: Tokens = Field(description="output length of the measured requests, tokens")
     points: list[DecodePoint] = Field(min_length=1, description="one point per batch size")
 
     @field_validator("points")
@@ -154,9 +218,11 @@ class DecodeProfile(BaseModel):
 
     model_config = _CONFIG
 
-    gpus_per_instance: PositiveInt = Field(description="GPUs (accelerators) per instance")
+    gpus_per_instance: PositiveInt = Field(
+        le=100_000, description="GPUs (accelerators) per instance"
+    )
     kv_capacity_tokens: PositiveInt | None = Field(
-        None, description="KV-cache capacity of one instance, tokens; caps the batch"
+        None, le=10**13, description="KV-cache capacity of one instance, tokens; caps the batch"
     )
     curves: list[DecodeCurve] = Field(min_length=1, description="one curve per (ISL, OSL)")
 

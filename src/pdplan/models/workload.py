@@ -21,11 +21,29 @@ from pdplan.models.trace import Trace
 from pdplan.quantiles import Stat
 from pdplan.units import tpm_to_tps, tps_to_tpm
 
-__all__ = ["SLO", "Workload"]
+__all__ = ["MAX_RATE_RPS", "MIN_RATE_RPS", "SLO", "Workload", "check_rate_rps"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 #: Share of generated (not replayed) requests a simulation ignores while queues fill.
 WARMUP_SHARE = 0.1
+#: The target rates pdplan plans for: below, a typo (3.6 requests an hour); above, more than
+#: any one deployment serves (a million requests a second).
+MIN_RATE_RPS, MAX_RATE_RPS = 1e-3, 1e6
+
+
+def check_rate_rps(rate_rps: float, field: str) -> float:
+    """Refuse a target rate outside [:data:`MIN_RATE_RPS`, :data:`MAX_RATE_RPS`].
+
+    >>> check_rate_rps(12.5, "--rps")
+    12.5
+    """
+    if not MIN_RATE_RPS <= rate_rps <= MAX_RATE_RPS:
+        raise ConfigError(
+            f"{field}: the target is {rate_rps:.6g} req/s; pdplan plans for "
+            f"{MIN_RATE_RPS:g} to {MAX_RATE_RPS:g} req/s (3.6 requests an hour to a million a "
+            "second): check the value and its unit"
+        )
+    return rate_rps
 
 
 class Workload(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pdplan.units import s_to_ms, tps_to_tpm
+from pdplan.units import fmt_seconds, tps_to_tpm
 
 __all__ = ["fmt_arrivals", "fmt_duration", "fmt_lengths", "fmt_tpm", "fmt_tps", "fmt_workload"]
 
@@ -31,14 +31,12 @@ def fmt_tpm(tokens_per_s: float) -> str:
 
 
 def fmt_duration(seconds: float) -> str:
-    """Seconds, shown in ms below one second.
+    """Seconds, shown in ms below one second (:func:`pdplan.units.fmt_seconds`).
 
     >>> fmt_duration(2.0), fmt_duration(0.01992)
     ('2 s', '19.92 ms')
     """
-    if seconds >= 1.0:
-        return f"{seconds:.4g} s"
-    return f"{s_to_ms(seconds):.4g} ms"
+    return fmt_seconds(seconds)
 
 
 def fmt_lengths(dist: Any) -> str:

@@ -26,7 +26,7 @@ def render_loadtest(
     console.print(f"Target: {fmt_workload(workload)}")
     table = Table(title="Load test", title_justify="left")
     for name in (
-        "x target",
+        "step",
         "offered",
         "achieved",
         f"TTFT {slo.ttft_stat}",
@@ -46,8 +46,8 @@ def render_loadtest(
         if s.get("generator_behind"):
             behind.append(f"x{s['multiplier']:g}")
         table.add_row(
-            f"{s['multiplier']:g} ({actual:.2f})",
-            f"{offered:.3g} req/s",
+            f"x{s['multiplier']:g}",
+            f"{actual:.2f}x, {offered:.3g} req/s",
             fmt_tpm(s["achieved_total_tps"]),
             _cell(s["ttft_s"], slo.ttft_stat),
             _cell(s["ttft_s"], "p90"),
@@ -57,7 +57,10 @@ def render_loadtest(
             str(s["failed"]),
             "yes" if s["meets_slo"] else "no",
         )
-    table.caption = "x target: nominal multiple (the offered multiple actually sent)"
+    table.caption = (
+        "step: the multiple of the target scheduled; offered: the multiple and rate actually "
+        "sent (the schedule's own draw, and any lag of the generator)"
+    )
     table.caption_justify = "left"
     console.print(table)
     if behind:

@@ -11,9 +11,13 @@ from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import SimResult
+from pdplan.verdict import KEEP_UP_SHARE
 from pdplan.verify import VerifyRow
 
-__all__ = ["latency_table", "render_capacity", "render_sim", "render_verify"]
+__all__ = ["WIDE_INTERVAL", "latency_table", "render_capacity", "render_sim", "render_verify"]
+
+#: A capacity interval wider than this share of the answer (half width) gets a warning.
+WIDE_INTERVAL = 0.05
 
 
 def _cells(dist: Distribution | None) -> list[str]:
@@ -36,6 +40,9 @@ def latency_table(result: SimResult, slo: SLO | None, title: str) -> Table:
         f"{slo.ttft_stat} <= {fmt_duration(slo.ttft_s)}" if slo else "-",
         _share(result.ttft_attainment),
     )
+    if result.tpot_s is None:
+        table.caption = "TPOT: no request generates two tokens (no time between tokens)"
+        table.caption_justify = "left"
     table.add_row(
         "TPOT",
         *_cells(result.tpot_s),
@@ -43,6 +50,15 @@ def latency_table(result: SimResult, slo: SLO | None, title: str) -> Table:
         _share(result.tpot_attainment),
     )
     return table
+
+
+def _per_instance(values: list[float], form: str) -> str:
+    """Each instance's value, or min / mean / max over many instances."""
+    if len(values) <= 8:
+        return ", ".join(form.format(v) for v in values)
+    mean = sum(values) / len(values)
+    low, high = form.format(min(values)), form.format(max(values))
+    return f"min {low}, mean {form.format(mean)}, max {high} over {len(values):,} instances"
 
 
 def _verdict_line(result: SimResult) -> str:
@@ -87,25 +103,42 @@ def render_sim(result: SimResult, config: SimConfig, slo: SLO | None) -> None:
             else ""
         )
     )
-    util = ", ".join(f"{u:.0%}" for u in result.prefill_utilization)
-    batch = ", ".join(f"{b:.1f}" for b in result.decode_mean_batch)
+    util = _per_instance(result.prefill_utilization, "{:.0%}")
+    batch = _per_instance(result.decode_mean_batch, "{:.1f}")
     console.print(
         f"prefill busy: {util}; decode mean batch: {batch}; prefill service SCV "
         f"{result.prefill_service_scv:.2g} (engine), seed {config.seed}"
     )
     if result.verdict is not None:
         console.print(_verdict_line(result))
+    arrived = result.arrival_rate_rps
+    if arrived and th.rate_rps < KEEP_UP_SHARE * arrived:
+        console.print(
+            f"[bold red]overloaded[/]: requests arrived at {arrived:.4g} req/s and completed at "
+            f"{th.rate_rps:.4g} req/s ({arrived / th.rate_rps:.3g}x what this cluster serves): "
+            "its queues grow for as long as the run lasts, so the latencies above grow with "
+            "--requests and say nothing of a steady state"
+        )
 
 
 def render_capacity(result: CapacityResult, slo: SLO, workload: Workload | None = None) -> None:
     console = Console()
+    ci = f"{result.confidence:.0%}"
     console.print(
         f"[bold]{result.prefill_instances}P{result.decode_instances}D[/] sustains "
         f"[bold]{fmt_tpm(result.max_total_tps)}[/] = {fmt_tps(result.max_total_tps)} "
-        f"({result.max_rate_rps:.4g} req/s) with {slo.ttft_stat} TTFT <= "
+        f"({result.max_rate_rps:.4g} req/s; {ci} interval {fmt_tpm(result.max_total_low_tps)} "
+        f"to {fmt_tpm(result.max_total_high_tps)} over {result.replications} seeds of "
+        f"{result.requests:,} requests) with {slo.ttft_stat} TTFT <= "
         f"{fmt_duration(slo.ttft_s)} and {slo.tpot_stat} TPOT <= {fmt_duration(slo.tpot_s)}; "
         f"above it {result.binding} fails first"
     )
+    half = (result.max_total_high_tps - result.max_total_low_tps) / 2
+    if result.max_total_tps and half > WIDE_INTERVAL * result.max_total_tps:
+        console.print(
+            f"[yellow]the interval is wide (+-{half / result.max_total_tps:.0%}): give more "
+            "--requests for a sharper answer[/]"
+        )
     console.print(latency_table(result.at_capacity, slo, "Latency at that load"))
 
 

@@ -63,6 +63,11 @@ class SimResult(BaseModel):
     offered_rate_rps: float | None = Field(
         description="steady offered rate (None for a replayed trace, whose rate varies)"
     )
+    arrival_rate_rps: float | None = Field(
+        None,
+        description="the rate at which the measured requests actually arrived (a finite run's "
+        "draw of the offered rate); the keep-up check compares completions with it",
+    )
     ttft_s: Distribution | None = Field(description="time to first token, seconds")
     tpot_s: Distribution | None = Field(
         description="time per output token, seconds (None if every request has one token)"
@@ -106,7 +111,8 @@ def summarize_run(
         ok_tpot = [t is None or t <= slo.tpot_s for t in tpot]
         count = len(ok_ttft)
         ttft_ok = sum(ok_ttft) / count
-        tpot_ok = sum(ok_tpot) / count
+        # no request with two tokens: there is no TPOT to meet (None, not a vacuous 100 %)
+        tpot_ok = sum(ok_tpot) / count if any(t is not None for t in tpot) else None
         attain = sum(a and b for a, b in zip(ok_ttft, ok_tpot, strict=True)) / count
     # Completion rate of the measured requests over the span of their completions: equals
     # the arrival rate when the cluster keeps up, and falls below it when queues grow.
@@ -115,6 +121,9 @@ def summarize_run(
     count = max(len(measured_done) - 1, 0)
     out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
     all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
+    arrived = [c.arrival_s[i] for i in idx]
+    arrival_span = max(arrived) - min(arrived) if len(arrived) > 1 else 0.0
+    arrival_rps = (len(arrived) - 1) / arrival_span if arrival_span > 0 else None
     horizon = max(end_s, 1e-12)
     throughput = Throughput(
         total_tps=all_tokens / span, output_tps=out_tokens / span, rate_rps=count / span
@@ -126,12 +135,15 @@ def summarize_run(
             ttft_dist,
             tpot_dist,
             slo,
-            offered_rps=offered_rps,
+            # the draw of arrivals, not the nominal rate: a short run's own arrival rate is
+            # off the nominal by a few % (1/sqrt(n)), and its completions follow its arrivals
+            offered_rps=arrival_rps if offered_rps is not None else None,
             completed_rps=throughput.rate_rps if offered_rps is not None else None,
         )
     return SimResult(
         requests_measured=len(idx),
         offered_rate_rps=offered_rps,
+        arrival_rate_rps=arrival_rps,
         ttft_s=ttft_dist,
         tpot_s=tpot_dist,
         slo_attainment=attain,
