@@ -27,6 +27,15 @@ class FakeEngine:
     status_override: int | None = None  # answer every completion with this HTTP status
     garbage_line: bool = False  # send one undecodable SSE data line first
     send_usage: bool = True
+    # one way a hostile or broken server answers a completion (None: a good stream):
+    # "close_mid_stream" (drop the connection after `fault_after_chunks` chunks), "garbage"
+    # (an undecodable data line after them), "usage_types" (usage.prompt_tokens "many"),
+    # "stall" (stop sending after them, never finish), "html" (200 text/html), "json" (one
+    # non-streaming JSON body), "5xx_burst" (HTTP 503 for the first `burst` completions)
+    fault: str | None = None
+    fault_after_chunks: int = 2
+    burst: int = 3
+    chunks_sent: list[int] = field(default_factory=list)
     prompt_tokens_total: int = 0
     generation_tokens_total: int = 0
     completions: int = 0
@@ -99,6 +108,21 @@ class FakeEngine:
             await self._send(writer, 500, {"error": "engine died"})
             return
         self.completions += 1
+        if self.fault == "5xx_burst" and self.completions <= self.burst:
+            await self._send(writer, 503, {"error": "overloaded, try later"})
+            return
+        if self.fault == "html":
+            head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n"
+            writer.write((head + "<html><body>Bad gateway</body></html>").encode())
+            await writer.drain()
+            return
+        if self.fault == "json":
+            text = {"choices": [{"text": "xyz"}], "usage": {"prompt_tokens": 3}}
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            data = json.dumps(text)
+            writer.write(f"{head}Content-Length: {len(data)}\r\n\r\n{data}".encode())
+            await writer.drain()
+            return
         isl = len(prompt) if isinstance(prompt, list) else len(prompt.split())
         max_tokens = int(body["max_tokens"])
         writer.write(
@@ -112,9 +136,15 @@ class FakeEngine:
             await asyncio.sleep(isl / self.prefill_tps)
         self.prompt_tokens_total += isl
         self._active += 1
+        chunks = 0
         try:
             sent = 0
             while sent < max_tokens:
+                midway = self.fault in ("close_mid_stream", "garbage", "stall")
+                if midway and chunks == self.fault_after_chunks:
+                    self.chunks_sent.append(chunks)
+                    await self._break(writer)
+                    return
                 n = 1 if sent == 0 else min(self.tokens_per_chunk, max_tokens - sent)
                 if sent > 0:
                     await asyncio.sleep(
@@ -124,14 +154,28 @@ class FakeEngine:
                 writer.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 await writer.drain()
                 sent += n
+                chunks += 1
         finally:
             self._active -= 1
         self.generation_tokens_total += max_tokens
+        self.chunks_sent.append(chunks)
         if self.send_usage and body.get("stream_options", {}).get("include_usage"):
-            usage = {"prompt_tokens": isl, "completion_tokens": max_tokens}
+            usage: dict[str, Any] = {"prompt_tokens": isl, "completion_tokens": max_tokens}
+            if self.fault == "usage_types":
+                usage["prompt_tokens"] = "many"
             writer.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
         writer.write(b"data: [DONE]\n\n")
         await writer.drain()
+
+    async def _break(self, writer: asyncio.StreamWriter) -> None:
+        """The fault, once ``fault_after_chunks`` chunks went out."""
+        if self.fault == "garbage":
+            writer.write(b"data: {not json at all\n\n")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        elif self.fault == "stall":
+            await asyncio.sleep(3600)
+        writer.transport.abort()  # close_mid_stream (and after garbage): drop the connection
 
 
 class FakeServer:

@@ -152,9 +152,10 @@ def test_script_starts_health_checks_and_routes_as_written(tmp_path: Path, engin
     else:
         kv = json.loads(prefill["argv"][prefill["argv"].index("--kv-transfer-config") + 1])
         assert kv["kv_connector"] == "NixlConnector" and kv["kv_buffer_device"] == "cpu"
-        assert prefill["env"]["VLLM_NIXL_SIDE_CHANNEL_PORT"] != decode["env"][
-            "VLLM_NIXL_SIDE_CHANNEL_PORT"
-        ]
+        assert (
+            prefill["env"]["VLLM_NIXL_SIDE_CHANNEL_PORT"]
+            != decode["env"]["VLLM_NIXL_SIDE_CHANNEL_PORT"]
+        )
     time.sleep(0.5)  # stopping the script stopped what it started
     for port in (base, base + 1, router_port):
         with socket.socket() as s:

@@ -1,0 +1,249 @@
+"""Bad input, across every command: one clear line naming the field, the value and what is
+allowed, a non-zero exit, no traceback, and nothing written. Each case stands for a class
+(issue: "No wrong answer with exit 0"); the fuzz tests (test_fuzz_parsers.py) try the rest of
+each class."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.cli_helpers import run
+from tests.fakes.openai_server import FakeEngine, FakeServer
+
+from pdplan.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_USAGE
+
+DATA = Path(__file__).parent / "data"
+PROFILE = yaml.safe_load((DATA / "small-profile.yaml").read_text())
+TRACE = str(DATA / "traces" / "pdplan.csv")
+
+
+def _profile(tmp: Path, name: str, edit: Any) -> str:
+    data = json.loads(json.dumps(PROFILE))
+    edit(data)
+    path = tmp / name
+    path.write_text(yaml.safe_dump(data, explicit_end=True))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("inputs")
+    binary = tmp / "binary.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x81binary\x00\x9c")
+    latin = tmp / "latin1.csv"
+    latin.write_bytes("arrival_s,isl_tokens,osl_tokens\n0,100,10\n# caf\xe9\n".encode("latin-1"))
+    whole = (DATA / "small-profile.yaml").read_text()
+    truncated = tmp / "truncated.yaml"  # cut at a line boundary: the last decode point lost
+    truncated.write_text("".join(whole.splitlines(keepends=True)[:-2]))
+
+    def points(data: dict[str, Any]) -> list[dict[str, Any]]:
+        return data["decode"]["curves"][0]["points"]  # type: ignore[no-any-return]
+
+    def set_point(key: str, value: Any, index: int = -1) -> Any:
+        return lambda d: points(d)[index].__setitem__(key, value)
+
+    def set_prefill(key: str, value: Any) -> Any:
+        return lambda d: d["prefill"].__setitem__(key, value)
+
+    def set_tpmax(value: Any) -> Any:
+        return lambda d: d["prefill"]["max_throughput"][0].__setitem__("max_tps", value)
+
+    return {
+        "binary": str(binary),
+        "latin1": str(latin),
+        "truncated": str(truncated),
+        "output_tps": _profile(tmp, "output.yaml", set_point("output_tps", 1e-9)),
+        "string_tps": _profile(tmp, "string.yaml", set_tpmax("28309")),
+        "bool_overhead": _profile(tmp, "bool.yaml", set_prefill("overhead_s", True)),
+        "huge_tps": _profile(tmp, "huge.yaml", set_tpmax(1e308)),
+        "decreasing": _profile(tmp, "decreasing.yaml", set_point("tpot_ms", 30, 0)),
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer(FakeEngine()) as s:
+        yield s
+
+
+# (arguments, exit code, a part of the one line); {name} are the fixture files, {url} the
+# fake server, {tmp} the run's own empty directory
+CASES: list[tuple[list[str], int, str]] = [
+    # SLOs no allocation meets
+    (["capacity", "--tpot", "10ms"], EXIT_INFEASIBLE, "simulated mean TPOT is 12.8 ms"),
+    (["capacity", "--ttft", "300ms"], EXIT_INFEASIBLE, "cannot be met by 3P4D at any load"),
+    (["size", "--profile", "{decreasing}", "--isl", "2000", "--osl", "250", "--tpot", "20ms"],
+     EXIT_INFEASIBLE, "TPOT 15 ms was measured at batch 8"),
+    # values out of any sane range
+    (["simulate", "--prefill-scv", "1e300"], EXIT_BAD_INPUT, "'--prefill-scv'"),
+    (["simulate", "--isl-dist", "lognormal:50"], EXIT_BAD_INPUT, "sigma"),
+    (["size", "--tpm", "1e30"], EXIT_BAD_INPUT, "--tpm: the target is"),
+    (["size", "--rps", "1e-12"], EXIT_BAD_INPUT, "--rps: the target is 1e-12 req/s"),
+    (["size", "--rps", "1e5"], EXIT_BAD_INPUT, "needs more than 10,000 decode instances"),
+    (["size", "--tpm", "1e12", "--verify"], EXIT_BAD_INPUT, "the target is"),
+    (["size", "--tpot", "1e308s"], EXIT_BAD_INPUT, "--tpot: Input should be less than"),
+    (["size", "--isl", "0"], EXIT_BAD_INPUT, "'--isl': 0 is not in the range"),
+    (["size", "--tpm", "0"], EXIT_BAD_INPUT, "--tpm must be > 0"),
+    (["simulate", "--prefill", "100000", "--decode", "100000"], EXIT_BAD_INPUT, "1<=x<=1000"),
+    (["loadtest", "--url", "{url}", "--duration", "1e308s", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--duration: at most 24h"),
+    (["loadtest", "--url", "{url}", "--rps", "1e5", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "sends at most 1,000 req/s"),
+    (["profile", "decode", "--url", "{url}", "--batch", "100000", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--batch: values must be integers in 1..4,096"),
+    (["loadtest", "--url", "{url}", "--request-timeout", "2days", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--request-timeout"),
+    # profile values
+    (["size", "--profile", "{output_tps}"], EXIT_BAD_INPUT, "output_tps 1e-09 is not plausible"),
+    (["size", "--profile", "{string_tps}"], EXIT_BAD_INPUT, "max_tps: Input should be a valid number (got '28309')"),
+    (["size", "--profile", "{bool_overhead}"], EXIT_BAD_INPUT, "overhead_s: Input should be a valid number (got True)"),
+    (["size", "--profile", "{huge_tps}"], EXIT_BAD_INPUT, "max_tps: Input should be less than or equal to 100000000"),
+    (["size", "--profile", "{truncated}"], EXIT_BAD_INPUT, "may be cut short"),
+    # files that are not text
+    (["size", "--profile", "{binary}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
+    (["simulate", "--trace", "{binary}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
+    (["simulate", "--trace", "{latin1}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
+    (["size", "--isl-dist", "file:{binary}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
+    # output paths that cannot be written, refused before any work
+    (["simulate", "--records", "/nonexistent/r.csv"], EXIT_BAD_INPUT, "--records: the directory /nonexistent does not exist"),
+    (["simulate", "--records", "{tmp}"], EXIT_BAD_INPUT, "is a directory"),
+    (["capacity", "--sweep", "3P4D", "--plot", "/nonexistent/p.png"], EXIT_BAD_INPUT, "--plot"),
+    (["loadtest", "--url", "{url}", "--out", "/proc/pdplan"], EXIT_BAD_INPUT, "--out: cannot create"),
+    (["loadtest", "--url", "{url}", "--plot", "/nonexistent/p.png", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--plot"),
+    (["profile", "prefill", "--url", "{url}", "--out", "/proc/pdplan"], EXIT_BAD_INPUT, "--out"),
+    # options that do not go together, or do not apply
+    (["size", "--export", "vllm", "--json"], EXIT_BAD_INPUT, "--export and --json"),
+    (["size", "--export", "vllm", "--verify"], EXIT_BAD_INPUT, "--export and --verify"),
+    (["size", "--prefill-tps", "1k", "--decode-tps", "1k", "--ttft", "1ms"], EXIT_BAD_INPUT,
+     "--prefill-tps and --ttft"),
+    (["size", "--prefill-tps", "1k", "--decode-tps", "1k", "--ttft-stat", "p99"], EXIT_BAD_INPUT,
+     "--prefill-tps and --ttft-stat"),
+    (["capacity", "--sweep", ""], EXIT_BAD_INPUT, "--sweep: cannot read ''"),
+    (["capacity", "--tpm", "1k"], EXIT_BAD_INPUT, "--tpm does not apply to capacity"),
+    (["capacity", "--plot", "p.png"], EXIT_BAD_INPUT, "--plot draws the --sweep"),
+    (["loadtest", "--url", "{url}", "--trace", TRACE, "--isl-dist", "exponential",
+      "--out", "{tmp}/o"], EXIT_BAD_INPUT, "--isl-dist and --trace"),
+    (["loadtest", "--url", "{url}", "--prefill", "3", "--decode", "4", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "give --profile FILE"),
+    (["loadtest", "--url", "{url}", "--prefill", "3", "--out", "{tmp}/o"], EXIT_BAD_INPUT,
+     "--prefill and --decode: give both"),
+    (["profile", "all", "--url", "{url}", "--prefill-url", "{url}", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--url and --prefill-url do not go together"),
+    (["size", "--export", "vllm", "--served-model", "m; touch PWNED"], EXIT_BAD_INPUT,
+     "--served-model: 'm; touch PWNED' is not a model id"),
+    # a command line that cannot be parsed
+    (["size", "--bogus"], EXIT_USAGE, "No such option '--bogus'"),
+    (["loadtest"], EXIT_USAGE, "Missing option '--url'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_refused_with_one_line_and_nothing_written(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    files: dict[str, str],
+    server: FakeServer,
+    args: list[str],
+    code: int,
+    needle: str,
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    filled = [a.format(url=server.url, tmp=work, **files) for a in args]
+    got, out, err = run(capsys, *filled)
+    assert got == code, err
+    assert out == ""
+    assert needle in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and "InternalError" not in err
+    assert list(work.iterdir()) == []  # nothing written
+    assert server.engine.completions == 0  # nothing measured
+
+
+def _strict_json(text: str) -> dict[str, Any]:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in JSON output")
+
+    data: dict[str, Any] = json.loads(text, parse_constant=refuse)
+    return data
+
+
+@pytest.mark.parametrize("command", ["simulate", "capacity"])
+def test_one_token_outputs_have_no_tpot_and_strict_json(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, err = run(capsys, command, "--osl", "1", "--requests", "2000", "--json")
+    assert code == 0, err
+    data = _strict_json(out)
+    result = data if command == "simulate" else data["at_capacity"]
+    assert result["tpot_s"] is None and result["tpot_attainment"] is None
+
+
+def test_capacity_with_few_requests_gives_an_interval_not_zero(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for requests in ("100", "1000"):
+        code, out, err = run(capsys, "capacity", "--requests", requests, "--json")
+        assert code == 0, err
+        data = _strict_json(out)
+        assert data["max_total_tps"] > 0 and data["replications"] == 5
+        assert data["max_total_low_tps"] <= data["max_total_tps"] <= data["max_total_high_tps"]
+    code, out, _ = run(capsys, "capacity", "--requests", "100")
+    assert "interval is wide" in out and "0.00 M TPM" not in out
+
+
+def test_overload_is_stated_with_the_offered_load(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "simulate", "--tpm", "50M", "--requests", "5000")
+    assert code == 0
+    assert "offered 50.00 M TPM" in out and "overloaded" in out
+
+
+def test_a_repaired_tpot_curve_is_warned_of(
+    capsys: pytest.CaptureFixture[str], files: dict[str, str]
+) -> None:
+    code, _, err = run(
+        capsys, "size", "--profile", files["decreasing"], "--isl", "2000", "--osl", "250",
+        "--tpot", "40ms",
+    )  # fmt: skip
+    assert code == 0
+    assert "warning: measured decode TPOT falls somewhere as the batch grows" in err
+
+
+def test_a_server_that_never_answers_times_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine(fault="stall", fault_after_chunks=0)) as stalled:
+        code, out, err = run(
+            capsys, "loadtest", "--url", stalled.url, "--rps", "4", "--duration", "1s",
+            "--isl", "10", "--osl", "4", "--request-timeout", "1s", "--out", str(tmp_path),
+        )  # fmt: skip
+    assert code == EXIT_BAD_INPUT
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"BenchmarkError: {stalled.url}: probe request failed: timeout: no complete answer "
+            "within 1 s"
+        )
+    )
+
+
+def test_a_server_with_wrong_usage_types_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine(fault="usage_types")) as bad:
+        code, out, err = run(
+            capsys, "loadtest", "--url", bad.url, "--rps", "5", "--duration", "1s",
+            "--isl", "10", "--osl", "4", "--out", str(tmp_path),
+        )  # fmt: skip
+    assert code == EXIT_BAD_INPUT
+    assert "usage.prompt_tokens is 'many'; expected a whole number" in err
+    assert "Traceback" not in err

@@ -1,0 +1,186 @@
+"""Fuzzing the parsers: whatever text, numbers or documents come in, the only exception that
+escapes is a PdplanError (the CLI's one clean line), and what is accepted is a sane value."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pdplan import SLO, Workload, size
+from pdplan.errors import PdplanError
+from pdplan.io import load_profile, parse_profile
+from pdplan.models.arrivals import parse_arrivals_spec
+from pdplan.models.lengths import parse_length_spec
+from pdplan.overrides import parse_decode_table
+from pdplan.sim.sweep import parse_allocations
+from pdplan.trace_formats import parse_trace
+from pdplan.units import parse_count, parse_duration_s, parse_rps, parse_tpm, parse_tps
+
+DATA = Path(__file__).parent / "data"
+PROFILE: dict[str, Any] = yaml.safe_load((DATA / "small-profile.yaml").read_text())
+
+unit_text = st.one_of(
+    st.text(max_size=30),
+    st.builds(
+        lambda n, u: f"{n}{u}",
+        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers()),
+        st.sampled_from(["", "s", "ms", "us", "min", "h", "k", "M", "G", "B", "TPM", " tok/s"]),
+    ),
+)
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+)
+document = st.recursive(
+    leaf,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit_text)
+def test_unit_parsers_return_a_finite_positive_number_or_refuse(text: str) -> None:
+    for parse in (parse_duration_s, parse_tpm, parse_tps, parse_rps, parse_count):
+        try:
+            value = parse(text)
+        except PdplanError:
+            continue
+        assert math.isfinite(value) and value > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.integers(min_value=1, max_value=10**7))
+def test_spec_parsers_only_raise_pdplan_errors(text: str, mean: int) -> None:
+    for parse in (
+        lambda t: parse_length_spec(t, mean, "--isl-dist"),
+        parse_arrivals_spec,
+        parse_decode_table,
+        parse_allocations,
+    ):
+        try:
+            parse(text)
+        except PdplanError:
+            pass
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [prefix] + [p for k, v in node.items() for p in _paths(v, (*prefix, k))]
+    if isinstance(node, list):
+        return [prefix] + [p for i, v in enumerate(node) for p in _paths(v, (*prefix, i))]
+    return [prefix]
+
+
+PATHS = _paths(PROFILE)[1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(PATHS), document)
+def test_a_profile_with_any_field_replaced_is_valid_or_refused(
+    path: tuple[Any, ...], value: Any
+) -> None:
+    data = copy.deepcopy(PROFILE)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    try:
+        profile = parse_profile(data, "fuzz.yaml")
+    except PdplanError:
+        return
+    # an accepted profile plans to finite numbers, or refuses the plan with a reason
+    workload = Workload.from_rps(rate_rps=5.0, isl_tokens=2000, osl_tokens=250)
+    try:
+        plan = size(profile, workload, SLO(ttft_s=2.0, tpot_s=0.05))
+    except PdplanError:
+        return
+    a = plan.allocation
+    assert 1 <= a.prefill_instances <= 10_000 and 1 <= a.decode_instances <= 10_000
+    assert math.isfinite(a.max_total_tps) and a.max_total_tps > 0
+    json.dumps(plan.model_dump(mode="json"), allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(document)
+def test_any_document_as_a_profile_is_refused_cleanly(data: Any) -> None:
+    try:
+        parse_profile(data, "fuzz.yaml")
+    except PdplanError:
+        pass
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=300), st.sampled_from([".yaml", ".json", ".yml"]))
+def test_any_bytes_as_a_profile_file_are_refused_cleanly(
+    tmp_path: Path, raw: bytes, suffix: str
+) -> None:
+    path = tmp_path / f"p{suffix}"
+    path.write_bytes(raw)
+    try:
+        load_profile(path)
+    except PdplanError:
+        pass
+
+
+row_value = st.one_of(
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8),
+)
+headers = st.sampled_from(
+    [
+        "arrival_s,isl_tokens,osl_tokens",
+        "TIMESTAMP,ContextTokens,GeneratedTokens",
+        "TIMESTAMP,ContextTokens",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(headers, st.lists(st.lists(row_value, min_size=0, max_size=4), max_size=8))
+def test_csv_traces_with_any_rows_parse_or_refuse(header: str, rows: list[list[str]]) -> None:
+    text = header + "\n" + "\n".join(",".join(r) for r in rows)
+    try:
+        trace = parse_trace(io.StringIO(text), "fuzz.csv")
+    except PdplanError:
+        return
+    assert len(trace) >= 1
+    assert all(math.isfinite(t) for t in trace.arrival_s)
+    assert list(trace.arrival_s) == sorted(trace.arrival_s)
+    assert min(trace.isl_tokens) >= 1 and min(trace.osl_tokens) >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["timestamp", "input_length", "output_length", "hash_ids", "x"]),
+            document,
+            max_size=5,
+        ),
+        max_size=6,
+    )
+)
+def test_jsonl_traces_with_any_rows_parse_or_refuse(rows: list[dict[str, Any]]) -> None:
+    text = "\n".join(json.dumps(r, default=str) for r in rows)
+    try:
+        parse_trace(io.StringIO(text), "fuzz.jsonl")
+    except PdplanError:
+        pass
