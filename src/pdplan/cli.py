@@ -166,11 +166,12 @@ def size(**kw: Any) -> None:
         return
     rows = None
     if kw["verify"]:
+        from pdplan.parallel import process_map
         from pdplan.report.progress import working
         from pdplan.verify import verify_plan
 
-        with working("simulating the plan and its neighbours"):
-            rows = verify_plan(profile, plan)
+        with working("simulating the plan and its neighbours (5 seeds each)"):
+            rows = verify_plan(profile, plan, map_fn=process_map())
     _emit(plan, profile.metadata, kw["as_json"], rows)
 
 

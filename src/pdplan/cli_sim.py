@@ -175,9 +175,17 @@ def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None
         check_writable(plot_path or "capacity_sweep.png", "--plot")
     elif plot_path:
         raise ConfigError("--plot draws the --sweep: give --sweep ALLOCATIONS")
-    with working(f"searching the largest load {_cluster(kw).name} sustains"):
+    from pdplan.parallel import process_map
+
+    with working(f"searching the largest load {_cluster(kw).name} sustains (5 seeds)"):
         result = max_rate(
-            profile, _cluster(kw), workload, slo, requests=kw["requests"], seed=kw["seed"]
+            profile,
+            _cluster(kw),
+            workload,
+            slo,
+            requests=kw["requests"],
+            seed=kw["seed"],
+            map_fn=process_map(),
         )
     sweep = None
     if allocations is not None:

@@ -161,8 +161,6 @@ def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) 
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read trace: {exc.strerror or exc}") from None
-    except csv.Error as exc:
-        raise ConfigError(f"{path}: not a readable CSV file ({exc})") from None
 
 
 def load_lengths(path: str | Path) -> list[int]:
@@ -216,19 +214,21 @@ def check_writable(path: str | Path, option: str) -> Path:
 
 
 def check_out_dir(path: str | Path, option: str) -> Path:
-    """Make the output directory (if needed) and check that a file can be written in it,
-    before anything is measured.
+    """Refuse, before anything is measured, an output directory that cannot be made or
+    written; tried for real, and nothing is left behind (the directory is made by the run).
 
     :raises ConfigError: naming the option, the path and why
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{option}: {path} exists and is not a directory")
-    probe = path / f".pdplan-write-check-{os.getpid()}"
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    probe = existing / f".pdplan-write-check-{os.getpid()}"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe.write_text("", encoding="utf-8")
-        probe.unlink()
+        probe.mkdir()
+        probe.rmdir()
     except OSError as exc:
         raise ConfigError(
             f"{option}: cannot create or write the directory {path} ({exc.strerror or exc})"

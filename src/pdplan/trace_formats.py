@@ -158,7 +158,13 @@ def parse_trace(
     >>> t.fmt, len(t), t.arrival_s
     ('pdplan', 2, (0.0, 0.5))
     """
-    it = iter(lines)
+    try:
+        return _parse(iter(lines), source, slice_s)
+    except csv.Error as exc:
+        raise ConfigError(f"{source}: not a readable CSV file ({exc})") from None
+
+
+def _parse(it: Iterator[str], source: str, slice_s: tuple[float, float] | None) -> Trace:
     for first in it:
         if first.strip():
             break

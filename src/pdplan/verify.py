@@ -11,12 +11,15 @@ two capacities still differ, that is a model error, and ``error`` reports it.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from pdplan.errors import ConfigError
 from pdplan.models.plan import Allocation, Plan
 from pdplan.models.profile import Profile
-from pdplan.sim.capacity import max_rate
-from pdplan.sim.config import ClusterConfig
+from pdplan.sim.capacity import MapFn, max_rate
+from pdplan.sim.config import MAX_SIM_INSTANCES, ClusterConfig
 from pdplan.sim.sweep import SweepPoint, sweep_rates
 
 __all__ = ["Prediction", "VerifyRow", "cluster_for", "predict", "verify_plan"]
@@ -28,7 +31,9 @@ class VerifyRow(BaseModel):
     allocation: str
     gpus: int | None
     planned_max_total_tps: float
-    simulated_max_total_tps: float
+    simulated_max_total_tps: float = Field(description="mean over the seeds")
+    simulated_low_tps: float = Field(description="low end of its 90 % interval")
+    simulated_high_tps: float = Field(description="high end of its 90 % interval")
     error: float | None = Field(
         description="planned / simulated - 1 (positive: the plan promises more); None if the "
         "simulated capacity is 0"
@@ -57,29 +62,44 @@ def cluster_for(plan: Plan, prefill_instances: int, decode_instances: int) -> Cl
 
 
 def verify_plan(
-    profile: Profile, plan: Plan, *, requests: int = 20_000, seed: int = 42
+    profile: Profile,
+    plan: Plan,
+    *,
+    requests: int = 20_000,
+    seed: int = 42,
+    map_fn: MapFn = map,
 ) -> list[VerifyRow]:
-    """Simulate the planned allocation and its alternatives; compare capacities."""
+    """Simulate the planned allocation and its alternatives (``map_fn`` runs them, e.g. in
+    worker processes); compare capacities."""
     if plan.slo is None:
         raise ValueError("a plan made from given per-instance throughputs has no SLO to verify")
-    w = plan.workload
-    rows = []
-    allocations: list[Allocation] = [plan.allocation, *plan.alternatives]
-    for a in sorted(allocations, key=lambda x: (x.gpus or 0, -x.max_total_tps)):
-        cluster = cluster_for(plan, a.prefill_instances, a.decode_instances)
-        cap = max_rate(profile, cluster, w, plan.slo, requests=requests, seed=seed)
-        rows.append(
-            VerifyRow(
-                allocation=a.name,
-                gpus=a.gpus,
-                planned_max_total_tps=a.max_total_tps,
-                simulated_max_total_tps=cap.max_total_tps,
-                error=a.max_total_tps / cap.max_total_tps - 1 if cap.max_total_tps else None,
-                simulated_binding=cap.binding,
-                simulated_meets_target=cap.max_total_tps >= w.total_tps,
+    for a in (plan.allocation, *plan.alternatives):
+        if max(a.prefill_instances, a.decode_instances) > MAX_SIM_INSTANCES:
+            raise ConfigError(
+                f"--verify simulates at most {MAX_SIM_INSTANCES:,} instances per phase; the "
+                f"plan needs {a.name}"
             )
-        )
-    return rows
+    allocations: list[Allocation] = [plan.allocation, *plan.alternatives]
+    ordered = sorted(allocations, key=lambda x: (x.gpus or 0, -x.max_total_tps))
+    return list(map_fn(partial(_verify_row, profile, plan, requests, seed), ordered))
+
+
+def _verify_row(profile: Profile, plan: Plan, requests: int, seed: int, a: Allocation) -> VerifyRow:
+    assert plan.slo is not None
+    cluster = cluster_for(plan, a.prefill_instances, a.decode_instances)
+    cap = max_rate(profile, cluster, plan.workload, plan.slo, requests=requests, seed=seed)
+    simulated = cap.max_total_tps
+    return VerifyRow(
+        allocation=a.name,
+        gpus=a.gpus,
+        planned_max_total_tps=a.max_total_tps,
+        simulated_max_total_tps=simulated,
+        simulated_low_tps=cap.max_total_low_tps,
+        simulated_high_tps=cap.max_total_high_tps,
+        error=a.max_total_tps / simulated - 1 if simulated else None,
+        simulated_binding=cap.binding,
+        simulated_meets_target=simulated >= plan.workload.total_tps,
+    )
 
 
 class Prediction(BaseModel):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from tests.fakes.openai_server import FakeEngine  # noqa: E402
+from tests.fakes.openai_server import FakeEngine
 
 
 def main() -> None:

@@ -130,9 +130,7 @@ async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, 
     for multiplier in s.multipliers:
         step = f"loadtest/x{multiplier:g}"
         done = session.finished(step)
-        if done is not None:  # measured by an earlier run
-            done = {k: v for k, v in done.items() if k not in ("step", "base_url")}
-        else:
+        if done is None:
             times, lengths = s.schedule(multiplier)
             records = await session.open_loop(step, 1, 2, times, lengths)
             failed = sum(not r.ok for r in records)
@@ -147,6 +145,7 @@ async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, 
                     f"{done['send_lag_s']['p99'] * 1e3:.1f} ms): this step measures the "
                     "client as much as the deployment"
                 )
-            session.save_step(step, done)
-        results.append(done)
+            done = session.save_step(step, done)
+        # the step as on disk (with the run that measured it), fresh or resumed alike
+        results.append({k: v for k, v in done.items() if k not in ("step", "base_url")})
     return results

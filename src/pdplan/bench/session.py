@@ -112,12 +112,14 @@ class Session:
         """The summary of a step finished by an earlier run (resume), or None."""
         return self._done.get(step)
 
-    def save_step(self, step: str, summary: dict[str, Any]) -> None:
+    def save_step(self, step: str, summary: dict[str, Any]) -> dict[str, Any]:
+        """Append the step's summary to ``steps.jsonl`` (with this run's id); the row."""
         row = {"step": step, "base_url": self.base_url, "run_id": self.run_id, **summary}
         assert self._steps is not None
         self._steps.write(row)
         self._done[step] = row
         self.reporter.step_done(step, row)
+        return row
 
     async def _choose_prompt_mode(self, isl: int) -> None:
         """Try a token-id prompt once; fall back to calibrated text if the engine refuses."""

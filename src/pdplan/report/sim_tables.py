@@ -11,6 +11,7 @@ from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import SimResult
+from pdplan.units import tps_to_tpm
 from pdplan.verdict import KEEP_UP_SHARE
 from pdplan.verify import VerifyRow
 
@@ -148,16 +149,27 @@ def render_verify(rows: list[VerifyRow], console: Console, slo: SLO) -> None:
         " the same workload, routing and service variability)",
         title_justify="left",
     )
-    for name in ("", "GPUs", "planned", "simulated", "plan error", "sim binds", "sim meets"):
+    for name in ("", "GPUs", "planned", "simulated (90%)", "plan error", "binds"):
         table.add_column(name, justify="right")
+    table.add_column("meets")
+
+    def m(tps: float) -> str:
+        return f"{tps_to_tpm(tps) / 1e6:.2f}"
+
     for r in rows:
         table.add_row(
             r.allocation,
             "-" if r.gpus is None else str(r.gpus),
-            fmt_tpm(r.planned_max_total_tps),
-            fmt_tpm(r.simulated_max_total_tps),
+            m(r.planned_max_total_tps),
+            f"{m(r.simulated_max_total_tps)} ({m(r.simulated_low_tps)}-"
+            f"{m(r.simulated_high_tps)})",
             "-" if r.error is None else f"{r.error:+.1%}",
             r.simulated_binding,
             "yes" if r.simulated_meets_target else "no",
         )
+    table.caption = (
+        "M TPM; simulated: mean over 5 seeds; plan error: planned / simulated - 1 (positive: "
+        "the plan promises more); meets: the simulated capacity reaches the target"
+    )
+    table.caption_justify = "left"
     console.print(table)

@@ -9,8 +9,10 @@ TPOT statistics, and keeping up with a steady offered rate) says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +27,7 @@ from pdplan.sim.metrics import SimResult
 from pdplan.sim.service import ServiceModel
 from pdplan.units import fmt_seconds
 
-__all__ = ["CapacityResult", "max_rate", "upper_bound_rps"]
+__all__ = ["CapacityResult", "MapFn", "max_rate", "upper_bound_rps"]
 
 
 class CapacityResult(BaseModel):
@@ -70,6 +72,8 @@ def upper_bound_rps(profile: Profile, cluster: ClusterConfig, workload: Workload
 
 
 _STAT_NAMES = {"ttft": "TTFT", "tpot": "TPOT"}
+#: A ``map``: the builtin (serial), or one over worker processes (:mod:`pdplan.parallel`).
+MapFn = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -108,10 +112,12 @@ def max_rate(
     rel_tol: float = 0.005,
     replications: int = 5,
     confidence: float = 0.9,
+    map_fn: MapFn = map,
 ) -> CapacityResult:
     """Bisection on the workload's mean rate for the largest one that meets the SLOs, once
     per replication (seeds ``seed``, ``seed + 1``, ...); the answer is their mean with a
-    Student-t interval. The first replication brackets the search for the others.
+    Student-t interval. The first replication brackets the search for the others, which
+    ``map_fn`` runs (:func:`pdplan.parallel.process_map`: in parallel).
 
     :raises InfeasibleSLOError: when even 1 % of the allocation's saturated rate misses an
         SLO (the error says the statistic reached there)
@@ -126,10 +132,8 @@ def max_rate(
     if failed is not None:
         raise _unreachable(cluster, slo, failed, first, floor)
     found, at_capacity, binding = _bisect(runs, floor, first, bound, seed, rel_tol)
-    answers = [found]
-    for k in range(1, replications):
-        lo, lo_result, hi = _bracket(runs, found, floor, bound, seed + k)
-        answers.append(_bisect(runs, lo, lo_result, hi, seed + k, rel_tol)[0])
+    others = partial(_replicate, runs, found, floor, bound, rel_tol)
+    answers = [found, *map_fn(others, range(seed + 1, seed + replications))]
     interval = mean_interval(answers, confidence)
     low, tokens = max(interval.low, 0.0), workload.tokens_per_request
     return CapacityResult(
@@ -148,6 +152,14 @@ def max_rate(
         binding=binding,
         at_capacity=at_capacity,
     )
+
+
+def _replicate(
+    runs: _Runs, guess: float, floor: float, bound: float, rel_tol: float, seed: int
+) -> float:
+    """One more replication's capacity, searched around another seed's answer."""
+    lo, lo_result, hi = _bracket(runs, guess, floor, bound, seed)
+    return _bisect(runs, lo, lo_result, hi, seed, rel_tol)[0]
 
 
 def _bracket(
