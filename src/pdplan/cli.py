@@ -148,14 +148,17 @@ def size(**kw: Any) -> None:
             prefill_gpus=kw["prefill_gpus"],
             decode_gpus=kw["decode_gpus"],
         )
-        plan = planner.size(
-            profile,
-            workload,
-            slo_from(kw),
-            model=kw["model"],
-            prefill_routing=kw["routing"],
-            decode_routing=kw["decode_routing"],
-        )
+        from pdplan.report.progress import working
+
+        with working("planning"):  # large pools take seconds (fluctuating decode batches)
+            plan = planner.size(
+                profile,
+                workload,
+                slo_from(kw),
+                model=kw["model"],
+                prefill_routing=kw["routing"],
+                decode_routing=kw["decode_routing"],
+            )
     if kw["export_engine"]:
         from pdplan.export import export_warnings, launch_script
 

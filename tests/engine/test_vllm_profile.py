@@ -34,10 +34,21 @@ def rows(out: Path) -> list[dict[str, Any]]:
     return read_jsonl(out / "records.jsonl")
 
 
-def test_prefill_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) -> None:
+#: Below this prefill speed (tok/s) the engine tests use shorter prompts and fewer requests.
+SLOW_TPS = 8_000
+
+
+def test_prefill_profile_agrees_with_the_engine(
+    vllm_url: str, tmp_path: Path, prefill_tps: float
+) -> None:
     before = metrics(vllm_url)
+    fast = prefill_tps >= SLOW_TPS
     settings = PrefillSettings(
-        min_duration_s=0, isls=(256, 1024), requests=32, loads=(0.5,), sweep_requests=40
+        min_duration_s=0,
+        isls=(256, 1024) if fast else (128, 384),
+        requests=32 if fast else 16,
+        loads=(0.5,),
+        sweep_requests=40 if fast else 24,
     )
     part = asyncio.run(profiler.run_prefill(vllm_url, tmp_path, settings))
     after = metrics(vllm_url)
@@ -110,19 +121,20 @@ def test_decode_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) ->
     assert point["output_tps"] <= batch / (point["tpot_ms"] / 1000) * 1.05
 
 
-def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path) -> None:
+def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path, prefill_tps: float) -> None:
+    isl = 512 if prefill_tps >= SLOW_TPS else 128
     asyncio.run(
         profiler.run_prefill(
             vllm_url,
             tmp_path,
-            PrefillSettings(min_duration_s=0, isls=(512,), concurrency=4, requests=24),
+            PrefillSettings(min_duration_s=0, isls=(isl,), concurrency=4, requests=24),
         )
     )
     asyncio.run(
         profiler.run_decode(
             vllm_url,
             tmp_path,
-            DecodeSettings(min_duration_s=0, isl_tokens=512, osl_tokens=32, batches=(1, 4, 8)),
+            DecodeSettings(min_duration_s=0, isl_tokens=isl, osl_tokens=32, batches=(1, 4, 8)),
         )
     )
     written = profiler.write_profile(tmp_path, hardware="1 CPU core")
@@ -130,7 +142,9 @@ def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path) -> None:
     profile = load_profile(written[0])
     plan = size(
         profile,
-        Workload.from_rps(isl_tokens=512, osl_tokens=32, rate_rps=20.0),
+        Workload.from_rps(
+            isl_tokens=isl, osl_tokens=32, rate_rps=20.0 * min(1, prefill_tps / 50e3)
+        ),
         SLO(ttft_s=0.5, tpot_s=profile.decode.curves[0].points[-1].tpot_ms / 1000),
     )
     assert plan.allocation.meets_target
