@@ -17,6 +17,7 @@ from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
 
 __all__ = [
     "built",
+    "check_url",
     "client_options",
     "given",
     "length_dist",
@@ -179,6 +180,28 @@ client_options = [
         help="Connecting to the server may take this long.",
     ),
 ]
+
+
+def check_url(url: str | None, option: str) -> str | None:
+    """An engine's base URL: ``http(s)://host[:port][/path]``, or None when not given.
+
+    >>> check_url("http://127.0.0.1:8000", "--url")
+    'http://127.0.0.1:8000'
+    """
+    if url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{option}: {url!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000"
+        )
+    return url
 
 
 def timeouts_from(kw: dict[str, Any]) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from pdplan.cli_common import (
+    check_url,
     client_options,
     given,
     load_profile_option,
@@ -106,6 +107,7 @@ def loadtest(**kw: Any) -> None:
     )
     from pdplan.io import check_out_dir, check_writable
 
+    check_url(kw["url"], "--url")
     timeouts = timeouts_from(kw)
     check_out_dir(kw["out"], "--out")
     if kw["plot_path"]:

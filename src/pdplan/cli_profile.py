@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli_common import client_options, number_list, options, timeouts_from
+from pdplan.cli_common import check_url, client_options, number_list, options, timeouts_from
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s
 
@@ -231,6 +231,7 @@ def prefill_cmd(url: str, **kw: Any) -> None:
     """TPmax per ISL, idle TTFT and (with --loads) TTFT against Poisson rate."""
     from pdplan.bench import profiler
 
+    check_url(url, "--url")
     settings, client = _prefill_settings(kw), _client(kw)
     _run(lambda r: profiler.run_prefill(url, kw["out"], settings, reporter=r, **client))
     _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
@@ -244,6 +245,7 @@ def decode_cmd(url: str, **kw: Any) -> None:
     """TPOT and output tokens/s against decode batch size (closed loop, ignore_eos)."""
     from pdplan.bench import profiler
 
+    check_url(url, "--url")
     settings, client = _decode_settings(kw), _client(kw)
     _run(
         lambda r: profiler.run_decode(
@@ -270,6 +272,8 @@ def overhead_cmd(
     from pdplan.bench import profiler
     from pdplan.bench.overhead import OverheadSettings
 
+    check_url(pd_url, "--pd-url")
+    check_url(prefill_url, "--prefill-url")
     settings = OverheadSettings(isl_tokens=overhead_isl, requests=overhead_requests)
     client = _client(kw)
     _run(
@@ -301,6 +305,13 @@ def all_cmd(
             f"--url and {other} do not go together: --url measures both phases on one "
             "instance; give --prefill-url and --decode-url for two"
         )
+    for value, option in (
+        (url, "--url"),
+        (prefill_url, "--prefill-url"),
+        (decode_url, "--decode-url"),
+        (pd_url, "--pd-url"),
+    ):
+        check_url(value, option)
     p_url, d_url = prefill_url or url, decode_url or url
     if p_url is None or d_url is None:
         raise ConfigError("profile all: give --url, or both --prefill-url and --decode-url")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import ValidationError
+
 from pdplan.errors import ConfigError
 from pdplan.models.profile import DecodeCurve, DecodePoint, PrefillPoint, Profile
 from pdplan.models.workload import Workload
@@ -35,7 +37,10 @@ def parse_decode_table(text: str, field: str = "--decode-table") -> list[DecodeP
             raise ConfigError(
                 f"{field}: {item.strip()!r} needs batch >= 1 and TPOT > 0 ms; expected {allowed}"
             )
-        points.append(DecodePoint(batch=batch, tpot_ms=tpot))
+        try:
+            points.append(DecodePoint(batch=batch, tpot_ms=tpot))
+        except ValidationError as exc:
+            raise ConfigError(f"{field}: {item.strip()!r}: {_named(exc, {})}") from None
     if len({p.batch for p in points}) != len(points):
         raise ConfigError(f"{field}: each batch may appear once, got {text!r}")
     return points
@@ -59,7 +64,11 @@ def override_profile(
     prefill_update: dict[str, object] = {}
     if prefill_max_tps is not None:
         isl = max(1, round(workload.prefill_isl_tokens))
-        prefill_update["max_throughput"] = [PrefillPoint(isl_tokens=isl, max_tps=prefill_max_tps)]
+        try:
+            point = PrefillPoint(isl_tokens=isl, max_tps=prefill_max_tps)
+        except ValidationError as exc:
+            raise ConfigError(f"--prefill-max-tps: {_named(exc, {})}") from None
+        prefill_update["max_throughput"] = [point]
     if overhead_s is not None:
         prefill_update["overhead_s"] = overhead_s
     if prefill_gpus is not None:
@@ -74,9 +83,34 @@ def override_profile(
         decode_update["curves"] = [curve]
     if decode_gpus is not None:
         decode_update["gpus_per_instance"] = decode_gpus
-    # Re-validate through the constructors so that the copy obeys the schema.
-    prefill = type(profile.prefill).model_validate(
-        {**profile.prefill.model_dump(), **prefill_update}
-    )
-    decode = type(profile.decode).model_validate({**profile.decode.model_dump(), **decode_update})
+    # Re-validate through the constructors so that the copy obeys the schema; an error names
+    # the option that set the field.
+    try:
+        prefill = type(profile.prefill).model_validate(
+            {**profile.prefill.model_dump(), **prefill_update}
+        )
+    except ValidationError as exc:
+        raise ConfigError(_named(exc, _PREFILL_OPTIONS)) from None
+    try:
+        decode = type(profile.decode).model_validate(
+            {**profile.decode.model_dump(), **decode_update}
+        )
+    except ValidationError as exc:
+        raise ConfigError(_named(exc, _DECODE_OPTIONS)) from None
     return profile.model_copy(update={"prefill": prefill, "decode": decode})
+
+
+_PREFILL_OPTIONS = {
+    "max_throughput": "--prefill-max-tps",
+    "overhead_s": "--overhead",
+    "gpus_per_instance": "--prefill-gpus",
+}
+_DECODE_OPTIONS = {"curves": "--decode-table", "gpus_per_instance": "--decode-gpus"}
+
+
+def _named(exc: ValidationError, options: dict[str, str]) -> str:
+    item = exc.errors()[0]
+    field = str(item["loc"][0]) if item["loc"] else ""
+    option = options.get(field, field)
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return f"{option}: {message} (got {item.get('input')!r})"

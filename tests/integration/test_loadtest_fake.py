@@ -118,3 +118,43 @@ def test_bursty_and_trace_workloads_drive_the_same_generator(
     assert sorted(r["isl_tokens"] for r in records if r["step"] == "loadtest/x1") == [
         100, 200, 300, 400, 500, 600
     ]  # fmt: skip
+
+
+def test_ctrl_c_mid_step_exits_cleanly_and_resume_counts_the_step_once(tmp_path: Path) -> None:
+    """SIGINT in the middle of a step: exit 130 with one line (no "Task exception was never
+    retrieved"), the partial records kept; the resumed run's step is its own records only."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pdplan.bench.records import step_records
+
+    args = [
+        sys.executable, "-m", "pdplan", "loadtest", "--isl", "100", "--osl", "8", "--rps", "20",
+        "--duration", "3s", "--ttft", "500ms", "--tpot", "50ms", "--out", str(tmp_path), "--json",
+    ]  # fmt: skip
+    with FakeServer(FakeEngine(tpot_base_s=0.01)) as server:
+        proc = subprocess.Popen(
+            [*args, "--url", server.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 30
+        while server.engine.completions < 15 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Task exception was never retrieved" not in err and "Traceback" not in err
+        assert err.strip().splitlines()[-1] == "Interrupted: stopped by the user"
+        partial = [r for r in read_jsonl(tmp_path / "records.jsonl") if r["step"] == "loadtest/x1"]
+        assert partial and step_records(tmp_path, "loadtest/x1") == []  # kept, unfinished
+        done = subprocess.run(
+            [*args, "--url", server.url], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 0, done.stderr
+    (step,) = json.loads(done.stdout)["steps"]
+    counted = step_records(tmp_path, "loadtest/x1")
+    assert len(counted) == step["requests"]  # the resumed run's records, once
+    assert {r["run_id"] for r in counted} == {step["run_id"]}
+    everything = [r for r in read_jsonl(tmp_path / "records.jsonl") if r["step"] == "loadtest/x1"]
+    assert len(everything) == len(counted) + len(partial)

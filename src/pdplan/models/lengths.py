@@ -213,6 +213,7 @@ def parse_length_spec(spec: str, mean_tokens: int, field: str) -> LengthDist:
         first = str(exc).splitlines()[0]
         if hasattr(exc, "errors"):  # pydantic: name the field and what is allowed
             item = exc.errors()[0]
-            first = f"{item['loc'][0]}: {item['msg']}"
+            where = f"{item['loc'][0]}: " if item["loc"] else ""
+            first = f"{where}{str(item['msg']).removeprefix('Value error, ')}"
         raise ConfigError(f"{field}: bad value in {spec!r} ({first}); expected {allowed}") from None
     raise ConfigError(f"{field}: unknown distribution {spec!r}; expected {allowed}")

@@ -161,8 +161,7 @@ def render_verify(rows: list[VerifyRow], console: Console, slo: SLO) -> None:
             r.allocation,
             "-" if r.gpus is None else str(r.gpus),
             m(r.planned_max_total_tps),
-            f"{m(r.simulated_max_total_tps)} ({m(r.simulated_low_tps)}-"
-            f"{m(r.simulated_high_tps)})",
+            f"{m(r.simulated_max_total_tps)} ({m(r.simulated_low_tps)}-{m(r.simulated_high_tps)})",
             "-" if r.error is None else f"{r.error:+.1%}",
             r.simulated_binding,
             "yes" if r.simulated_meets_target else "no",
