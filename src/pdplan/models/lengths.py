@@ -72,15 +72,29 @@ class Exponential(BaseModel):
     kind: Literal["exponential"] = "exponential"
     mean_tokens: float = Field(gt=0, le=MAX_TOKENS, allow_inf_nan=False)
 
+    @model_validator(mode="after")
+    def _mean_holds(self) -> Exponential:
+        # E[X; X > c] / E[X] = exp(-c / m) (c / m + 1): the share of the mean that lies
+        # beyond the longest request, which sampling clips away
+        ratio = MAX_TOKENS / self.mean_tokens
+        share = math.exp(-ratio) * (ratio + 1)
+        if share > 0.01:
+            raise ValueError(
+                f"exponential with mean {self.mean_tokens:,.0f} puts {share:.0%} of its mean "
+                f"beyond {MAX_TOKENS:,} tokens (the longest request): use a mean of at most "
+                f"{MAX_TOKENS / 6.64:,.0f}"
+            )
+        return self
+
     @property
     def scv(self) -> float:
         return 1.0
 
     def sample(self, rng: random.Random) -> int:
-        return max(1, math.ceil(rng.expovariate(1.0 / self.mean_tokens)))
+        return min(MAX_TOKENS, max(1, math.ceil(rng.expovariate(1.0 / self.mean_tokens))))
 
     def quantile_tokens(self, u: float) -> int:
-        return max(1, math.ceil(-self.mean_tokens * math.log1p(-u)))
+        return min(MAX_TOKENS, max(1, math.ceil(-self.mean_tokens * math.log1p(-u))))
 
 
 class Uniform(BaseModel):
@@ -128,6 +142,21 @@ class Lognormal(BaseModel):
     @property
     def scv(self) -> float:
         return math.expm1(self.sigma**2)
+
+    @model_validator(mode="after")
+    def _mean_holds(self) -> Lognormal:
+        # E[X; X > c] / E[X] = Phi(sigma - (ln c - mu) / sigma): the share of the mean that
+        # lies beyond the longest request, which sampling clips away
+        cut = (math.log(MAX_TOKENS) - self._mu()) / self.sigma
+        share = NormalDist().cdf(self.sigma - cut)
+        if share > 0.01:
+            raise ValueError(
+                f"lognormal with mean {self.mean_tokens:g} and sigma {self.sigma:g} puts "
+                f"{share:.0%} of its mean beyond {MAX_TOKENS:,} tokens (the longest request), "
+                f"so its draws would average {self.mean_tokens * (1 - share):,.0f} tokens, not "
+                f"{self.mean_tokens:,.0f}: use a smaller sigma"
+            )
+        return self
 
     def _mu(self) -> float:
         return math.log(self.mean_tokens) - self.sigma**2 / 2
