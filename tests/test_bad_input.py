@@ -145,6 +145,11 @@ CASES: list[tuple[list[str], int, str]] = [
      "--url: 'notaurl' is not an http(s) URL"),
     (["profile", "all", "--url", "http://x:port", "--out", "{tmp}/o"], EXIT_BAD_INPUT,
      "is not an http(s) URL"),
+    (["size", "--prefill-tps", "1k", "--decode-tps", "1k", "--isl-dist", "exponential"],
+     EXIT_BAD_INPUT, "--prefill-tps and --isl-dist"),
+    (["size", "--trace", TRACE, "--verify"], EXIT_BAD_INPUT, "--verify and --trace"),
+    (["loadtest", "--url", "{url}", "--trace", TRACE, "--duration", "10s", "--out", "{tmp}/o"],
+     EXIT_BAD_INPUT, "--duration and --trace"),
     # a command line that cannot be parsed
     (["size", "--bogus"], EXIT_USAGE, "No such option '--bogus'"),
     (["loadtest"], EXIT_USAGE, "Missing option '--url'"),

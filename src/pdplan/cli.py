@@ -202,6 +202,8 @@ def _refuse_mixed(kw: dict[str, Any]) -> None:
             ("verify", "--verify"),
             ("trace_path", "--trace"),
             ("arrivals", "--arrivals"),
+            ("isl_dist", "--isl-dist"),
+            ("osl_dist", "--osl-dist"),
         ):
             pairs.append((theory[0], theory[1], name, option))
     for a, a_opt, b, b_opt in pairs:

@@ -99,6 +99,11 @@ def loadtest(**kw: Any) -> None:
             )
     elif given("plan_model"):
         raise ConfigError("--plan-model applies to the predictions: give --prefill and --decode")
+    if workload.replays_trace and given("duration"):
+        raise ConfigError(
+            "--duration and --trace: a trace replays as recorded (as long as it lasts); pick a "
+            "part of it with --trace-slice, or draw arrivals with --arrivals poisson"
+        )
     settings = LoadtestSettings(
         workload=workload,
         duration_s=parse_duration_s(kw["duration"], "--duration"),

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from pdplan.errors import ConfigError
+
 __all__ = ["size_trace", "trace_cmd"]
 
 
@@ -57,12 +59,11 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     from pdplan.trace_plan import plan_trace
     from pdplan.units import parse_duration_s
 
-    for name, option in (("export_engine", "--export"), ("verify", "--verify")):
-        if kw.get(name):
-            raise click.UsageError(
-                f"{option} and --trace: the trace plan is already checked by replay; export "
-                "or verify a mean-rate plan without --trace"
-            )
+    if kw.get("verify"):
+        raise ConfigError(
+            "--verify and --trace: the trace plan is already checked by replaying the trace; "
+            "--verify checks a mean-rate plan (without --trace)"
+        )
     from pdplan.report.progress import working
 
     window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
@@ -79,6 +80,15 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
         )
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if kw.get("export_engine"):
+        from pdplan.export import Deployment, export_warnings, launch_script
+
+        for warning in export_warnings(kw["export_engine"], profile.metadata):
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        deployment = Deployment.of_trace_plan(plan)
+        engine, served = kw["export_engine"], kw["served_model"]
+        click.echo(launch_script(deployment, engine, served, profile.metadata), nl=False)
+        return
     if kw["as_json"]:
         out = plan.model_dump(mode="json")
         out["replay"] = out["allocation"]

@@ -20,13 +20,22 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from dataclasses import dataclass
 from typing import Literal
 
 from pdplan.errors import ConfigError
 from pdplan.models.plan import Plan
 from pdplan.models.profile import ProfileMetadata
+from pdplan.trace_plan import TracePlan
 
-__all__ = ["Engine", "check_model_name", "export_warnings", "launch_script", "ports"]
+__all__ = [
+    "Deployment",
+    "Engine",
+    "check_model_name",
+    "export_warnings",
+    "launch_script",
+    "ports",
+]
 
 Engine = Literal["vllm", "sglang"]
 #: Ports: the router, then the prefill instances from PREFILL_PORT, the decode instances from
@@ -274,8 +283,54 @@ _SETTINGS = """\
 """
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What a launch script starts: instance counts, GPUs per instance, and one line saying
+    what was planned (the script's first comment)."""
+
+    prefill_instances: int
+    decode_instances: int
+    prefill_gpus: int
+    decode_gpus: int
+    summary: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefill_instances}P{self.decode_instances}D"
+
+    @classmethod
+    def of_plan(cls, plan: Plan) -> Deployment:
+        """The allocation a mean-rate plan recommends."""
+        a = plan.allocation
+        return cls(
+            a.prefill_instances,
+            a.decode_instances,
+            plan.prefill.gpus_per_instance or 1,
+            plan.decode.gpus_per_instance or 1,
+            f"pdplan plan {a.name} (model {plan.model}): {a.gpus or '?'} GPUs, sustains "
+            f"{a.max_total_tps:,.0f} tok/s; ISL {plan.workload.isl_tokens:.0f}, OSL "
+            f"{plan.workload.osl_tokens:.0f} tokens (means)",
+        )
+
+    @classmethod
+    def of_trace_plan(cls, plan: TracePlan) -> Deployment:
+        """The allocation whose replay of the trace meets the SLOs."""
+        a, per = plan.allocation, plan.mean_rate_plan
+        return cls(
+            a.prefill_instances,
+            a.decode_instances,
+            per.prefill.gpus_per_instance or 1,
+            per.decode.gpus_per_instance or 1,
+            f"pdplan plan {a.allocation} for the trace {plan.trace.source} (model {plan.model}): "
+            f"{a.gpus or '?'} GPUs, the smallest allocation whose replay meets the SLOs",
+        )
+
+
 def launch_script(
-    plan: Plan, engine: Engine, model: str, metadata: ProfileMetadata | None = None
+    plan: Plan | Deployment,
+    engine: Engine,
+    model: str,
+    metadata: ProfileMetadata | None = None,
 ) -> str:
     """A bash script that starts the planned allocation on one host and its router.
 
@@ -287,12 +342,9 @@ def launch_script(
     (4, 4, True)
     """
     check_model_name(model)
-    a = plan.allocation
-    tp = {
-        "prefill": plan.prefill.gpus_per_instance or 1,
-        "decode": plan.decode.gpus_per_instance or 1,
-    }
-    prefill_ports, decode_ports = ports(a.prefill_instances, a.decode_instances)
+    d = plan if isinstance(plan, Deployment) else Deployment.of_plan(plan)
+    tp = {"prefill": d.prefill_gpus, "decode": d.decode_gpus}
+    prefill_ports, decode_ports = ports(d.prefill_instances, d.decode_instances)
     rows: list[str] = []
     for role, role_ports in (("prefill", prefill_ports), ("decode", decode_ports)):
         for i, port in enumerate(role_ports):
@@ -308,11 +360,9 @@ def launch_script(
     )
     header = (
         "#!/usr/bin/env bash\n"
-        f"# pdplan plan {a.name} (model {plan.model}): {a.gpus or '?'} GPUs, sustains "
-        f"{a.max_total_tps:,.0f} tok/s; ISL {plan.workload.isl_tokens:.0f}, OSL "
-        f"{plan.workload.osl_tokens:.0f} tokens (means)\n"
+        f"# {d.summary}\n"
         f"{profile_line}{warnings}"
-        f"# Starts the {a.prefill_instances + a.decode_instances} instances on this host "
+        f"# Starts the {d.prefill_instances + d.decode_instances} instances on this host "
         f"({tp['prefill']} device(s) per prefill, {tp['decode']} per decode instance), waits "
         "for each to answer /health,\n# then starts the router and waits on it; stopping the "
         "script stops them all.\n"
@@ -327,6 +377,6 @@ def launch_script(
     )
     body = _VLLM if engine == "vllm" else _SGLANG
     runner = _COMMON.replace("__ROUTER_PORT__", str(ROUTER_PORT)).replace(
-        "__NAME__", shlex.quote(a.name)
+        "__NAME__", shlex.quote(d.name)
     )
     return header + body + table + runner

@@ -112,7 +112,8 @@ def test_arrivals_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
         (["size", "--trace", AZURE, "--time-scale", "2", "--trace-rps", "3"], "give one of"),
         (["trace", AZURE, "--trace-slice", "5"], "--trace-slice: cannot read '5'"),
         (["trace", str(TRACES / "README.md")], "not a trace format pdplan reads"),
-        (["size", "--trace", AZURE, "--export", "vllm"], "--export and --trace"),
+        (["size", "--trace", AZURE, "--verify"], "--verify and --trace"),
+        (["size", "--trace", AZURE, "--export", "vllm", "--json"], "--export and --json"),
     ],
 )
 def test_bad_combinations_one_line(
@@ -129,3 +130,17 @@ def test_size_trace_json_is_strict(capsys: pytest.CaptureFixture[str]) -> None:
         json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))
     else:
         assert code in (EXIT_BAD_INPUT, 3)
+
+
+def test_size_trace_exports_the_recommended_allocation(capsys: pytest.CaptureFixture[str]) -> None:
+    trace = str(TRACES / "pdplan.csv")
+    code, out, _ = run(capsys, "size", "--trace", trace, "--json")
+    assert code == 0
+    recommended = json.loads(out)["allocation"]
+    code, script, err = run(
+        capsys, "size", "--trace", trace, "--export", "sglang", "--served-model", "org/m"
+    )
+    assert code == 0, err
+    assert f"pdplan plan {recommended['allocation']} for the trace" in script
+    assert script.count("'prefill ") == recommended["prefill_instances"]
+    assert script.count("'decode ") == recommended["decode_instances"]

@@ -113,7 +113,8 @@ def render_sim(result: SimResult, config: SimConfig, slo: SLO | None) -> None:
     if result.verdict is not None:
         console.print(_verdict_line(result))
     arrived = result.arrival_rate_rps
-    if arrived and th.rate_rps < KEEP_UP_SHARE * arrived:
+    steady = result.offered_rate_rps is not None  # a replay's rate moves: no keep-up test
+    if steady and arrived and th.rate_rps < KEEP_UP_SHARE * arrived:
         console.print(
             f"[bold red]overloaded[/]: requests arrived at {arrived:.4g} req/s and completed at "
             f"{th.rate_rps:.4g} req/s ({arrived / th.rate_rps:.3g}x what this cluster serves): "
