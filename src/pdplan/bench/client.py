@@ -155,14 +155,14 @@ class EngineClient:
                 f"{self.base_url}: cannot reach the server ({type(exc).__name__})"
             ) from None
 
-    async def get_text(self, path: str) -> str:
-        status, text = await self._call("GET", path)
+    async def _checked(self, method: str, path: str, body: Any = None) -> str:
+        """The body of a 200 answer; any other status is a :class:`ServerHTTPError`."""
+        status, text = await self._call(method, path, body)
         if status != 200:
             raise ServerHTTPError(f"{self.base_url}{path}", status, text)
         return text
 
-    async def get_json(self, path: str) -> Any:
-        text = await self.get_text(path)
+    def _json(self, path: str, text: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError:
@@ -170,16 +170,14 @@ class EngineClient:
                 f"{self.base_url}{path}: the answer is not JSON: {text[:120]!r}"
             ) from None
 
+    async def get_text(self, path: str) -> str:
+        return await self._checked("GET", path)
+
+    async def get_json(self, path: str) -> Any:
+        return self._json(path, await self._checked("GET", path))
+
     async def post_json(self, path: str, body: dict[str, Any]) -> Any:
-        status, text = await self._call("POST", path, body)
-        if status != 200:
-            raise ServerHTTPError(f"{self.base_url}{path}", status, text)
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            raise StreamParseError(
-                f"{self.base_url}{path}: the answer is not JSON: {text[:120]!r}"
-            ) from None
+        return self._json(path, await self._checked("POST", path, body))
 
     async def discover_model(self) -> str:
         """The first model id that ``GET /v1/models`` lists."""
