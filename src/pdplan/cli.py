@@ -106,6 +106,12 @@ def cli() -> None:
     "--served-model", default="MODEL", show_default=True, help="Model name or path for --export."
 )
 @click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.999),
+    help="Plan on the pessimistic end of the profile's measurement intervals at this "
+    "confidence, e.g. 0.9 (profiles measured by pdplan record 90 % intervals).",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
@@ -158,6 +164,7 @@ def size(**kw: Any) -> None:
                 model=kw["model"],
                 prefill_routing=kw["routing"],
                 decode_routing=kw["decode_routing"],
+                confidence=kw["confidence"],
             )
     if kw["export_engine"]:
         from pdplan.export import export_warnings, launch_script
@@ -200,6 +207,7 @@ def _refuse_mixed(kw: dict[str, Any]) -> None:
             ("overhead", "--overhead"),
             ("decode_table", "--decode-table"),
             ("verify", "--verify"),
+            ("confidence", "--confidence"),
             ("trace_path", "--trace"),
             ("arrivals", "--arrivals"),
             ("isl_dist", "--isl-dist"),

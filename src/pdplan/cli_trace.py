@@ -67,6 +67,20 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     from pdplan.report.progress import working
 
     window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
+    if kw.get("confidence") is not None:
+        from pdplan.uncertainty import bounded_profile, has_intervals
+
+        if not has_intervals(profile):
+            raise ConfigError(
+                "--confidence: the profile records no measurement intervals (profile it with "
+                "pdplan to get them)"
+            )
+        profile = bounded_profile(profile, "pessimistic", kw["confidence"])
+        click.secho(
+            f"note: planned and replayed on the pessimistic end of the profile's "
+            f"{kw['confidence']:.0%} intervals (--confidence)",
+            err=True,
+        )
     with working("planning for the trace") as status:
         plan = plan_trace(
             profile,

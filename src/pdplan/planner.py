@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from pdplan.curves import MonotoneCurve, interpolate
 from pdplan.decode import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
@@ -31,7 +32,13 @@ from pdplan.models.plan import (
     PrefillPlan,
     PrefillRouting,
 )
-from pdplan.models.profile import DecodeCurve, DecodeProfile, PrefillProfile, Profile
+from pdplan.models.profile import (
+    INTERVAL_CONFIDENCE,
+    DecodeCurve,
+    DecodeProfile,
+    PrefillProfile,
+    Profile,
+)
 from pdplan.models.workload import SLO, Workload, check_rate_rps
 from pdplan.prefill import (
     PrefillKind,
@@ -42,6 +49,7 @@ from pdplan.prefill import (
 )
 from pdplan.service_time import prefill_service
 from pdplan.slo import decode_max_batch, instances_needed, prefill_effective_tps
+from pdplan.uncertainty import End, bounded_profile, has_intervals
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 from pdplan.variability import combine_scv, engine_scv
 
@@ -70,6 +78,7 @@ def size(
     model: Model = "auto",
     prefill_routing: PrefillRouting = "independent",
     decode_routing: DecodeRouting = "least_loaded",
+    confidence: float | None = None,
 ) -> Plan:
     """Plan prefill and decode instances for a workload under TTFT/TPOT SLOs.
 
@@ -80,6 +89,10 @@ def size(
     :param prefill_routing: ``independent`` queues per instance, or one ``pooled`` queue
     :param decode_routing: ``least_loaded`` (the pool's batches balanced; they still
         fluctuate with the arrivals, except under ``paper``, which holds B*) or ``random``
+    :param confidence: plan on the pessimistic end of the profile's measurement intervals at
+        this confidence (:mod:`pdplan.uncertainty`); None plans on the measured values. Either
+        way a profile with intervals gives the chosen allocation's capacity as a range
+        (``capacity_low_tps``..``capacity_high_tps``)
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
         is achievable
 
@@ -90,13 +103,59 @@ def size(
     ('4P4D', 0.81)
     """
     warnings: list[str] = []
+    planned_on = profile
+    if confidence is not None:
+        if not has_intervals(profile):
+            warnings.append(
+                "--confidence: the profile records no measurement intervals (profile it with "
+                "pdplan to get them); planned on the measured values"
+            )
+        planned_on = bounded_profile(profile, "pessimistic", confidence)
     prefill, decode, prefill_rps, decode_rps = _phases(
-        profile, workload, slo, warnings, model, prefill_routing, decode_routing
+        planned_on, workload, slo, warnings, model, prefill_routing, decode_routing
     )
     plan = _finish(prefill, decode, workload, slo, warnings, prefill_rps, decode_rps, model)
+    routing = {"prefill_routing": prefill_routing, "decode_routing": decode_routing}
+    low, high = _capacity_range(profile, plan, confidence, routing)
+    if low == 0.0:
+        warnings.append(
+            "at the pessimistic end of the profile's intervals the SLOs cannot be met at all"
+        )
     return plan.model_copy(
-        update={"prefill_routing": prefill_routing, "decode_routing": decode_routing}
+        update={
+            **routing,
+            "warnings": warnings,
+            "confidence": confidence,
+            "capacity_low_tps": low,
+            "capacity_high_tps": high,
+        }
     )
+
+
+def _capacity_range(
+    profile: Profile, plan: Plan, confidence: float | None, routing: dict[str, Any]
+) -> tuple[float | None, float | None]:
+    """The chosen allocation's capacity at both ends of the profile's intervals."""
+    if not has_intervals(profile) or plan.slo is None:
+        return None, None
+    a, ends = plan.allocation, []
+    both: tuple[End, End] = ("pessimistic", "optimistic")
+    for end in both:
+        bounded = bounded_profile(profile, end, confidence or INTERVAL_CONFIDENCE)
+        try:
+            rated = rate_allocation(
+                bounded,
+                plan.workload,
+                plan.slo,
+                a.prefill_instances,
+                a.decode_instances,
+                model=plan.model,
+                **routing,
+            )
+            ends.append(rated.max_total_tps)
+        except InfeasibleSLOError:
+            ends.append(0.0)
+    return ends[0], ends[1]
 
 
 def rate_allocation(

@@ -29,11 +29,24 @@ from dataclasses import dataclass
 
 from pdplan.curves import interpolate
 from pdplan.models.profile import PrefillProfile
+from pdplan.quantiles import median_interval
 
-__all__ = ["ServiceScvFit", "combine_scv", "engine_scv", "fit_engine_scv"]
+__all__ = [
+    "MIN_FIT_POINTS",
+    "WIDE_SCV",
+    "ServiceScvFit",
+    "combine_scv",
+    "engine_scv",
+    "fit_engine_scv",
+]
 
 _MAX_RHO = 0.98  # beyond this a finite run's mean wait says little about the steady state
 _MIN_RHO_FIT = 0.5  # below this the wait is too small to read the variability from
+#: A fit from fewer sweep points than this is not used: the planning model's prior is.
+MIN_FIT_POINTS = 3
+#: A fit whose 90 % interval is wider than this (in SCV) is not used either: it cannot tell a
+#: deterministic engine (0) from an exponential one (1).
+WIDE_SCV = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,8 @@ class ServiceScvFit:
     :ivar points: sweep points the median is taken over
     :ivar point_scv: the SCV each usable point implies on its own, in sweep order
     :ivar max_utilization: highest utilization among the points used
+    :ivar low: low end of the median's distribution-free 90 % interval (clamped at 0)
+    :ivar high: high end of it
     """
 
     scv: float
@@ -52,6 +67,25 @@ class ServiceScvFit:
     points: int
     point_scv: tuple[float, ...]
     max_utilization: float
+    low: float = 0.0
+    high: float = 0.0
+
+    @property
+    def trusted(self) -> bool:
+        """Enough points (:data:`MIN_FIT_POINTS`) and an interval narrower than
+        :data:`WIDE_SCV`: the sweep tells the engine's queueing apart from the prior's."""
+        return self.points >= MIN_FIT_POINTS and self.high - self.low <= WIDE_SCV
+
+    def doubt(self) -> str:
+        """Why the fit is not trusted ("" when it is)."""
+        if self.points < MIN_FIT_POINTS:
+            return f"rests on {self.points} sweep point(s), fewer than {MIN_FIT_POINTS}"
+        if self.high - self.low > WIDE_SCV:
+            return (
+                f"is uncertain: {self.scv:.2g}, 90 % interval {self.low:.2g}..{self.high:.2g} "
+                f"over {self.points} points (wider than {WIDE_SCV:g}: M/D/1 and M/M/1 both fit)"
+            )
+        return ""
 
 
 def combine_scv(isl_scv: float, engine_scv: float) -> float:
@@ -86,12 +120,15 @@ def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
         return None
     high = [s for s, rho in zip(implied, rhos, strict=True) if rho >= _MIN_RHO_FIT] or implied
     raw = statistics.median(high)
+    low_end, high_end = median_interval(high, 0.9)
     return ServiceScvFit(
         scv=max(raw, 0.0),
         raw_scv=raw,
         points=len(high),
         point_scv=tuple(implied),
         max_utilization=max(rhos),
+        low=max(low_end, 0.0),
+        high=max(high_end, 0.0),
     )
 
 
@@ -117,10 +154,12 @@ def engine_scv(
     if model == "paper":
         return 1.0, "exponential (the paper)"
     fit = fit_engine_scv(profile)
-    if fit is not None:
-        return fit.scv, f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep point(s)"
+    if fit is not None and fit.trusted:
+        return fit.scv, (
+            f"engine SCV {fit.scv:.2g} fitted from {fit.points} sweep points "
+            f"(90 % interval {fit.low:.2g}..{fit.high:.2g})"
+        )
+    why = "no sweep in the profile" if fit is None else f"the sweep's SCV fit {fit.doubt()}"
     if model == "queueing":
-        return 0.0, "no sweep in the profile: deterministic engine assumed"
-    return max(
-        0.0, 2 / (1 + length_scv) - 1
-    ), "no sweep in the profile: exponential service assumed"
+        return 0.0, f"{why}: deterministic engine assumed (the queueing prior)"
+    return max(0.0, 2 / (1 + length_scv) - 1), f"{why}: exponential service assumed"

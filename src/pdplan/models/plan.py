@@ -131,3 +131,14 @@ class Plan(BaseModel):
     allocation: Allocation = Field(description="smallest whole allocation meeting the target")
     alternatives: list[Allocation] = Field(description="neighbouring allocations, by GPUs")
     warnings: list[str] = Field(description="things the user should know, e.g. clamping")
+    confidence: float | None = Field(
+        None,
+        description="planned on the pessimistic end of the profile's intervals at this "
+        "confidence (--confidence); None: on the measured values",
+    )
+    capacity_low_tps: float | None = Field(
+        None,
+        description="what the chosen allocation sustains with every measured value at the "
+        "pessimistic end of its interval (None: the profile records no intervals)",
+    )
+    capacity_high_tps: float | None = Field(None, description="the same at the optimistic end")

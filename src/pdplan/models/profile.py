@@ -22,6 +22,7 @@ from pydantic import (
 from pdplan.units import ms_to_s
 
 __all__ = [
+    "INTERVAL_CONFIDENCE",
     "SCHEMA_VERSION",
     "DecodeCurve",
     "DecodePoint",
@@ -65,6 +66,19 @@ Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 P = TypeVar("P", bound=BaseModel)
 
 
+def _within(model: BaseModel, value: str, low: str, high: str) -> None:
+    """A measured value lies inside its interval ``[low, high]`` (either end may be absent)."""
+    v, lo, hi = getattr(model, value), getattr(model, low), getattr(model, high)
+    if lo is not None and lo > v:
+        raise ValueError(f"{low} {lo:.6g} is above {value} {v:.6g}")
+    if hi is not None and hi < v:
+        raise ValueError(f"{high} {hi:.6g} is below {value} {v:.6g}")
+
+
+#: The confidence of the intervals a profile records (pdplan measures 90 % intervals).
+INTERVAL_CONFIDENCE = 0.9
+
+
 def _sorted_unique_by(points: list[P], key: str) -> list[P]:
     """Measured points sorted by ``key``, which must not repeat."""
     values = [getattr(p, key) for p in points]
@@ -105,10 +119,21 @@ class PrefillPoint(BaseModel):
         allow_inf_nan=False,
         description="input tokens/s with the instance never idle",
     )
+    max_tps_low: float | None = Field(
+        None, gt=0, le=MAX_TPS, allow_inf_nan=False, description="90 % interval of max_tps, low"
+    )
+    max_tps_high: float | None = Field(
+        None, gt=0, le=MAX_TPS, allow_inf_nan=False, description="90 % interval of max_tps, high"
+    )
     concurrency: PositiveInt | None = Field(
         None, le=MAX_BATCH, description="closed-loop concurrency at which max_tps was measured"
     )
     idle_ttft_s: Seconds | None = Field(None, description="mean TTFT at zero load, seconds")
+
+    @model_validator(mode="after")
+    def _interval(self) -> PrefillPoint:
+        _within(self, "max_tps", "max_tps_low", "max_tps_high")
+        return self
 
 
 class TtftRatePoint(BaseModel):
@@ -121,10 +146,21 @@ class TtftRatePoint(BaseModel):
         gt=0, le=1e6, allow_inf_nan=False, description="achieved arrival rate, req/s"
     )
     ttft_mean_s: Seconds = Field(description="mean TTFT, seconds")
+    ttft_mean_low_s: Seconds | None = Field(
+        None, description="90 % interval of the mean TTFT (batch means), low"
+    )
+    ttft_mean_high_s: Seconds | None = Field(
+        None, description="90 % interval of the mean TTFT (batch means), high"
+    )
     ttft_p50_s: Seconds = Field(description="median TTFT, seconds")
     ttft_p90_s: Seconds = Field(description="p90 TTFT, seconds")
     ttft_p99_s: Seconds = Field(description="p99 TTFT, seconds")
     requests: PositiveInt = Field(description="successful requests measured")
+
+    @model_validator(mode="after")
+    def _interval(self) -> TtftRatePoint:
+        _within(self, "ttft_mean_s", "ttft_mean_low_s", "ttft_mean_high_s")
+        return self
 
 
 class PrefillProfile(BaseModel):
@@ -141,6 +177,20 @@ class PrefillProfile(BaseModel):
         allow_inf_nan=False,
         description="fixed TTFT part outside prefill queueing and compute: client/server "
         "transfer and P->D KV-cache transfer, seconds",
+    )
+    overhead_low_s: float | None = Field(
+        None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, description="90 % interval, low"
+    )
+    overhead_high_s: float | None = Field(
+        None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, description="90 % interval, high"
+    )
+    tpmax_drift: float | None = Field(
+        None,
+        gt=-1,
+        le=10,
+        allow_inf_nan=False,
+        description="TPmax measured again at the end of the profile, relative to the first "
+        "measurement (-0.12: 12 % slower by the end); a sign of engine drift",
     )
     dp_groups: PositiveInt = Field(
         1,
@@ -163,6 +213,11 @@ class PrefillProfile(BaseModel):
     def _sorted_unique(cls, points: list[PrefillPoint]) -> list[PrefillPoint]:
         return _sorted_unique_by(points, "isl_tokens")
 
+    @model_validator(mode="after")
+    def _interval(self) -> PrefillProfile:
+        _within(self, "overhead_s", "overhead_low_s", "overhead_high_s")
+        return self
+
 
 class DecodePoint(BaseModel):
     """Decode speed at one batch size (concurrency)."""
@@ -171,6 +226,8 @@ class DecodePoint(BaseModel):
 
     batch: PositiveInt = Field(le=MAX_BATCH, description="decode batch size (concurrent requests)")
     tpot_ms: TpotMs = Field(description="mean time per output token, ms")
+    tpot_low_ms: TpotMs | None = Field(None, description="90 % interval of tpot_ms, low")
+    tpot_high_ms: TpotMs | None = Field(None, description="90 % interval of tpot_ms, high")
     tpot_p50_ms: TpotMs | None = Field(None, description="p50 TPOT, ms")
     tpot_p90_ms: TpotMs | None = Field(None, description="p90 TPOT, ms")
     tpot_p99_ms: TpotMs | None = Field(None, description="p99 TPOT, ms")
@@ -185,6 +242,7 @@ class DecodePoint(BaseModel):
 
     @model_validator(mode="after")
     def _plausible_output(self) -> DecodePoint:
+        _within(self, "tpot_ms", "tpot_low_ms", "tpot_high_ms")
         if self.output_tps is None:
             return self
         held_tps = self.batch / ms_to_s(self.tpot_ms)

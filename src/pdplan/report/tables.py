@@ -116,6 +116,19 @@ def _verdict(plan: Plan) -> Text:
         f" sustains {fmt_tpm(a.max_total_tps)}, {a.share_of_target:.0%} of the target; "
         f"{a.binding} binds."
     )
+    if plan.capacity_low_tps is not None and plan.capacity_high_tps is not None:
+        conf = f"{plan.confidence or 0.9:.0%}"
+        text.append(
+            f"\nWith the profile's {conf} measurement intervals it sustains "
+            f"{fmt_tpm(plan.capacity_low_tps)} to {fmt_tpm(plan.capacity_high_tps)} "
+            f"({plan.capacity_low_tps / plan.workload.total_tps:.0%}-"
+            f"{plan.capacity_high_tps / plan.workload.total_tps:.0%} of the target)."
+        )
+    if plan.confidence is not None:
+        text.append(
+            f"\nPlanned on the pessimistic end of the {plan.confidence:.0%} intervals "
+            "(--confidence): every measured value at its unlucky bound."
+        )
     cheaper = [alt for alt in plan.alternatives if (alt.gpus or 0) < (a.gpus or 0)]
     if cheaper:
         best = max(cheaper, key=lambda alt: alt.max_total_tps)
