@@ -9,9 +9,16 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli_common import check_url, client_options, number_list, options, timeouts_from
+from pdplan.cli_common import (
+    check_url,
+    client_options,
+    maybe,
+    number_list,
+    options,
+    timeouts_from,
+)
 from pdplan.errors import ConfigError
-from pdplan.units import parse_duration_s
+from pdplan.units import parse_duration_s, parse_share
 
 __all__ = ["profile"]
 
@@ -156,6 +163,19 @@ prefill_options = [
         type=click.IntRange(min=10, max=1_000_000),
         default=300,
         show_default=True,
+        help="Requests per sweep point (per chunk with --precision).",
+    ),
+    click.option(
+        "--precision",
+        help="Run each sweep point on, --sweep-requests at a time, until its mean TTFT's 90 %% "
+        "interval is within this share of the mean, e.g. 10%%.",
+    ),
+    click.option(
+        "--point-budget",
+        default="10min",
+        show_default=True,
+        help="Longest time one sweep point may take with --precision (it says when the "
+        "precision was not reached).",
     ),
 ]
 decode_options = [
@@ -196,6 +216,8 @@ def _prefill_settings(kw: dict[str, Any]) -> Any:
         loads=_loads(kw["loads"]),
         sweep_requests=kw["sweep_requests"],
         seed=kw["seed"],
+        precision=maybe(parse_share, kw["precision"], "--precision"),
+        point_budget_s=parse_duration_s(kw["point_budget"], "--point-budget"),
     )
 
 

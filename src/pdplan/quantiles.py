@@ -17,6 +17,7 @@ __all__ = [
     "Interval",
     "Stat",
     "batch_means_interval",
+    "difference_interval",
     "mean_interval",
     "median_interval",
     "percentile",
@@ -247,3 +248,30 @@ def median_interval(values: Sequence[float], confidence: float = 0.9) -> tuple[f
             break
         k += 1
     return ordered[k - 1], ordered[n - k]
+
+
+def difference_interval(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.9
+) -> Interval | None:
+    """The difference of two means ``mean(a) - mean(b)`` with Welch's interval (unequal
+    variances, Welch-Satterthwaite degrees of freedom). None below two values in either.
+
+    >>> i = difference_interval([10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 3.0, 4.0])
+    >>> i.mean, round(i.low, 2), round(i.high, 2)
+    (9.0, 7.23, 10.77)
+    """
+    na, nb = len(a), len(b)
+    if na < 2 or nb < 2:
+        return None
+    ma, mb = sum(a) / na, sum(b) / nb
+    va = sum((x - ma) ** 2 for x in a) / (na - 1) / na
+    vb = sum((x - mb) ** 2 for x in b) / (nb - 1) / nb
+    se = math.sqrt(va + vb)
+    diff = ma - mb
+    if se == 0:
+        return Interval(mean=diff, low=diff, high=diff, confidence=confidence, replications=na)
+    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    half = student_t_quantile(0.5 + confidence / 2, max(1, math.floor(df))) * se
+    return Interval(
+        mean=diff, low=diff - half, high=diff + half, confidence=confidence, replications=na
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "parse_count",
     "parse_duration_s",
     "parse_rps",
+    "parse_share",
     "parse_tpm",
     "parse_tps",
     "s_to_ms",
@@ -185,3 +186,20 @@ def parse_rps(text: str, field: str = "--rps") -> float:
     (12.5, 3.0)
     """
     return parse_count(_strip_unit(text, ("rps", "req/s", "/s")), field)
+
+
+def parse_share(text: str, field: str = "share") -> float:
+    """A share in (0, 1): ``10%`` or ``0.1``.
+
+    >>> parse_share("10%"), parse_share("0.05")
+    (0.1, 0.05)
+    """
+    stripped = text.strip()
+    percent = stripped.endswith("%")
+    try:
+        value = float(stripped.rstrip("%")) / (100.0 if percent else 1.0)
+    except ValueError:
+        raise ConfigError(f"{field}: cannot read {text!r}; expected e.g. 10% or 0.1") from None
+    if not 0 < value < 1:
+        raise ConfigError(f"{field}: expected a share in (0, 1) such as 10%, got {text!r}")
+    return value

@@ -30,16 +30,29 @@ def client_overhead_s(prefill_part: dict[str, Any]) -> float:
 
 
 def prefill_profile(
-    prefill_part: dict[str, Any], *, prefill_gpus: int = 1, transfer_s: float = 0.0
+    prefill_part: dict[str, Any],
+    *,
+    prefill_gpus: int = 1,
+    transfer_s: float = 0.0,
+    transfer_interval_s: tuple[float | None, float | None] = (None, None),
 ) -> PrefillProfile:
     """The profile's prefill section from a prefill part; ``overhead_s`` is the client
-    overhead plus the P->D transfer (0 when not measured)."""
+    overhead plus the P->D transfer (0 when not measured), its interval the transfer's."""
+    client_s = client_overhead_s(prefill_part)
+    low, high = transfer_interval_s
     return PrefillProfile(
         gpus_per_instance=prefill_gpus,
-        overhead_s=client_overhead_s(prefill_part) + transfer_s,
-        max_throughput=prefill_part["max_throughput"],
-        ttft_vs_rate=prefill_part.get("ttft_vs_rate", []),
+        overhead_s=client_s + transfer_s,
+        overhead_low_s=None if low is None else client_s + min(low, transfer_s),
+        overhead_high_s=None if high is None else client_s + max(high, transfer_s),
+        tpmax_drift=prefill_part.get("tpmax_drift"),
+        max_throughput=[_no_nones(p) for p in prefill_part["max_throughput"]],
+        ttft_vs_rate=[_no_nones(p) for p in prefill_part.get("ttft_vs_rate", [])],
     )
+
+
+def _no_nones(point: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in point.items() if v is not None}
 
 
 def assemble_profile(
@@ -58,7 +71,13 @@ def assemble_profile(
         "" if overhead_part else " (P->D not measured: run `pdplan profile overhead`)"
     )
     meta = metadata.model_copy(update={"notes": "; ".join(n for n in (metadata.notes, note) if n)})
-    prefill = prefill_profile(prefill_part, prefill_gpus=prefill_gpus, transfer_s=transfer_s)
+    bounds = (overhead_part or {}).get("pd_transfer_interval_s") or {}
+    prefill = prefill_profile(
+        prefill_part,
+        prefill_gpus=prefill_gpus,
+        transfer_s=transfer_s,
+        transfer_interval_s=(bounds.get("low"), bounds.get("high")),
+    )
     decode = DecodeProfile(
         gpus_per_instance=decode_gpus,
         kv_capacity_tokens=kv_capacity_tokens,

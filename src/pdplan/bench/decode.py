@@ -14,7 +14,14 @@ from typing import Any
 
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
-from pdplan.bench.stats import decode_output_tps, split_bursty, steady_window, summarize
+from pdplan.bench.stats import (
+    decode_output_tps,
+    interval_of,
+    lower_upper,
+    split_bursty,
+    steady_window,
+    summarize,
+)
 from pdplan.errors import BenchmarkError
 from pdplan.units import s_to_ms
 
@@ -70,9 +77,12 @@ async def _batch(
     used = inside or [r for r in records if r.ok]
     used, bursty = split_bursty(used, floor_s=floor_s)
     tpot = summarize(r.tpot_s for r in used)
+    in_order = sorted(used, key=lambda r: r.t_send_s)
+    interval = interval_of([r.tpot_s for r in in_order if r.tpot_s is not None], batches=5)
     summary = {
         "batch": batch,
         "tpot_s": tpot,
+        "tpot_mean_interval_s": lower_upper(interval),
         "output_tps": decode_output_tps(records, (w0, w1)),
         "batch_over_tpot_tps": batch / tpot["mean"] if tpot["count"] else None,
         "completion_tokens": summarize(r.completion_tokens for r in records if r.ok),
@@ -118,10 +128,14 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
                 f"machine'; raw samples kept in {session.out_dir}"
             )
         tpot = step["tpot_s"]
+        bounds = step.get("tpot_mean_interval_s") or {}
+        low, high = bounds.get("low"), bounds.get("high")
         points.append(
             {
                 "batch": batch,
                 "tpot_ms": s_to_ms(tpot["mean"]),
+                "tpot_low_ms": None if low is None else s_to_ms(min(max(low, 1e-6), tpot["mean"])),
+                "tpot_high_ms": None if high is None else s_to_ms(max(high, tpot["mean"])),
                 "tpot_p50_ms": s_to_ms(tpot["p50"]),
                 "tpot_p90_ms": s_to_ms(tpot["p90"]),
                 "tpot_p99_ms": s_to_ms(tpot["p99"]),

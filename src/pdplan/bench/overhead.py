@@ -14,6 +14,7 @@ from typing import Any
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.bench.stats import summarize
+from pdplan.quantiles import difference_interval
 
 __all__ = ["OverheadSettings", "profile_overhead"]
 
@@ -46,6 +47,10 @@ async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -
     prefill.check_failures(step, prefill_records)
     pd_ttft = summarize(r.ttft_s for r in pd_records if r.ok)
     prefill_ttft = summarize(r.ttft_s for r in prefill_records if r.ok)
+    difference = difference_interval(
+        [r.ttft_s for r in pd_records if r.ok and r.ttft_s is not None],
+        [r.ttft_s for r in prefill_records if r.ok and r.ttft_s is not None],
+    )
     part = {
         "isl_tokens": s.isl_tokens,
         "pd_url": pd.base_url,
@@ -53,6 +58,10 @@ async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -
         "pd_ttft_s": pd_ttft,
         "prefill_ttft_s": prefill_ttft,
         "pd_transfer_s": max(0.0, pd_ttft["mean"] - prefill_ttft["mean"]),
+        "pd_transfer_interval_s": {
+            "low": max(0.0, difference.low) if difference else None,
+            "high": max(0.0, difference.high) if difference else None,
+        },
     }
     pd.save_step(step, {"part": part})
     return part

@@ -10,12 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pdplan.bench.records import RequestRecord
-from pdplan.quantiles import percentile, summarize
+from pdplan.quantiles import (
+    Interval,
+    batch_means_interval,
+    mean_interval,
+    percentile,
+    summarize,
+)
+
+#: A saturation step whose second half runs faster or slower than its first by more than this
+#: share was not steady (warm-up, throttling, another load on the machine).
+STEADY_TOLERANCE = 0.1
 
 __all__ = [
+    "STEADY_TOLERANCE",
     "decode_output_tps",
+    "interval_of",
+    "lower_upper",
     "percentile",
     "prefill_input_tps",
+    "prefill_tps_interval",
     "split_bursty",
     "steady_window",
     "summarize",
@@ -93,3 +107,37 @@ def split_bursty(
     kept = [r for r in records if r.tpot_s is None or r.tpot_s >= floor]
     bursty = [r for r in records if r.tpot_s is not None and r.tpot_s < floor]
     return kept, bursty
+
+
+def interval_of(values: Sequence[float], batches: int = 10) -> Interval | None:
+    """A 90 % interval of the mean of a series in time order: batch means when there are
+    enough values (two per batch), else Student t over the values; None below two."""
+    kept = list(values)
+    if len(kept) < 2:
+        return None
+    found = batch_means_interval(kept, batches=min(batches, len(kept) // 2))
+    return found or mean_interval(kept)
+
+
+def lower_upper(interval: Interval | None) -> dict[str, float | None]:
+    """``{"low": .., "high": ..}`` of an interval (Nones without one), for a step summary."""
+    if interval is None:
+        return {"low": None, "high": None}
+    return {"low": interval.low, "high": interval.high}
+
+
+def prefill_tps_interval(
+    records: Sequence[RequestRecord], window: tuple[float, float], parts: int = 6
+) -> tuple[Interval | None, float]:
+    """TPmax's interval from the prompt tokens/s of ``parts`` equal sub-windows of the steady
+    window, and the relative change from its first half to its second (a steady-state test:
+    beyond :data:`STEADY_TOLERANCE` the engine was not in a steady state)."""
+    w0, w1 = window
+    width = (w1 - w0) / parts
+    rates = [
+        prefill_input_tps(records, (w0 + k * width, w0 + (k + 1) * width)) for k in range(parts)
+    ]
+    half = parts // 2
+    first, second = sum(rates[:half]) / half, sum(rates[half:]) / (parts - half)
+    change = second / first - 1 if first > 0 else 0.0
+    return (mean_interval(rates) if parts > 1 else None), change

@@ -12,18 +12,34 @@ from pdplan.units import ms_to_s
 __all__ = ["decode_table", "overhead_table", "prefill_table", "sweep_table"]
 
 
+def _pm(value: float, low: float | None, high: float | None) -> str:
+    """`` +-8%``: half the 90 % interval's width over the value ("" without an interval)."""
+    if low is None or high is None or not value:
+        return ""
+    return f" +-{(high - low) / 2 / value:.0%}"
+
+
 def prefill_table(part: dict[str, Any]) -> Table:
     table = Table(title="Prefill", title_justify="left")
-    for name in ("ISL", "TPmax", "at concurrency", "idle TTFT", "ISL / TPmax"):
+    for name in ("ISL", "TPmax (90 % interval)", "at concurrency", "idle TTFT", "ISL / TPmax"):
         table.add_column(name, justify="right")
     for p in part["max_throughput"]:
         table.add_row(
             f"{p['isl_tokens']:,}",
-            fmt_tps(p["max_tps"]),
+            fmt_tps(p["max_tps"]) + _pm(p["max_tps"], p.get("max_tps_low"), p.get("max_tps_high")),
             str(p["concurrency"]),
             fmt_duration(p["idle_ttft_s"]),
             fmt_duration(p["isl_tokens"] / p["max_tps"]),
         )
+    drift = part.get("tpmax_drift")
+    if drift is not None:
+        isl = part["max_throughput"][0]["isl_tokens"]
+        table.caption = f"TPmax at ISL {isl:,} measured again at the end: {drift:+.1%}" + (
+            " (drift beyond 10 %: the engine's speed moved during the profile)"
+            if abs(drift) > 0.1
+            else ""
+        )
+        table.caption_justify = "left"
     return table
 
 
@@ -41,19 +57,26 @@ def sweep_table(part: dict[str, Any]) -> Table | None:
             f"{r['isl_tokens']:,}",
             f"{r['rate_rps']:.4g} req/s",
             f"{r['rate_rps'] * r['isl_tokens'] / tpmax[r['isl_tokens']]:.0%}",
-            *(
-                fmt_duration(r[k])
-                for k in ("ttft_mean_s", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s")
-            ),
+            fmt_duration(r["ttft_mean_s"])
+            + _pm(r["ttft_mean_s"], r.get("ttft_mean_low_s"), r.get("ttft_mean_high_s")),
+            *(fmt_duration(r[k]) for k in ("ttft_p50_s", "ttft_p90_s", "ttft_p99_s")),
             str(r["requests"]),
         )
     fit = _engine_fit(part)
     if fit is not None:
         kind = "M/D/1-like" if fit.scv == 0 else "M/M/1-like" if abs(fit.scv - 1) < 0.2 else ""
-        table.caption = (
-            f"engine service SCV {fit.scv:.2f}{f' ({kind})' if kind else ''}: median of "
-            f"{fit.points} point(s) (raw {fit.raw_scv:+.2f}); --model auto plans with it"
-        )
+        if fit.trusted:
+            scv = (
+                f"engine service SCV {fit.scv:.2f}{f' ({kind})' if kind else ''}: median of "
+                f"{fit.points} points, 90 % interval {fit.low:.2f}..{fit.high:.2f}; "
+                "--plan-model auto plans with it"
+            )
+        else:
+            scv = (
+                f"the engine's service SCV fit {fit.doubt()}; --plan-model auto assumes "
+                "exponential service (measure with --precision for a usable fit)"
+            )
+        table.caption = f"mean: +- half its 90 % interval (batch means); {scv}"
         table.caption_justify = "left"
     return table
 
@@ -79,7 +102,8 @@ def decode_table(part: dict[str, Any]) -> Table:
             table.add_row(
                 f"{curve['isl_tokens']}/{curve['osl_tokens']}",
                 str(p["batch"]),
-                f"{p['tpot_ms']:.2f} ms",
+                f"{p['tpot_ms']:.2f} ms"
+                + _pm(p["tpot_ms"], p.get("tpot_low_ms"), p.get("tpot_high_ms")),
                 f"{p['tpot_p90_ms']:.2f} ms",
                 f"{p['tpot_p99_ms']:.2f} ms",
                 f"{p['output_tps']:,.0f}",
