@@ -46,6 +46,11 @@ def main() -> None:
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>"
     )
+    # a minimal chat template, so that the engine serves /v1/chat/completions too
+    fast.chat_template = (
+        "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
+        "{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"
+    )
     fast.save_pretrained(args.out)
     config = LlamaConfig(
         vocab_size=len(fast),

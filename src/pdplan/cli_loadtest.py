@@ -78,6 +78,12 @@ def _multipliers(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Planning model for the planner's prediction.",
 )
+@click.option(
+    "--prompt-mode",
+    type=click.Choice(["text", "chat", "ids"]),
+    help="text (sized by the server's /tokenize, as production clients send), chat, or "
+    "token ids. [default: text, ids where the engine has no /tokenize]",
+)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
 @options(client_options)
 @click.option("--json", "as_json", is_flag=True)
@@ -124,6 +130,7 @@ def loadtest(**kw: Any) -> None:
             kw["url"],
             kw["out"],
             model=kw["model_id"],
+            prompt_mode=kw["prompt_mode"],
             reporter=reporter,
             max_failure_share=1.0,
             timeouts=timeouts,

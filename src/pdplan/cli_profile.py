@@ -106,8 +106,10 @@ common = [
     click.option("--model", help="Model id to request (default: the first in /v1/models)."),
     click.option(
         "--prompt-mode",
-        type=click.Choice(["ids", "text"]),
-        help="Token-id prompts or /tokenize-sized text (default: ids if accepted).",
+        type=click.Choice(["text", "chat", "ids"]),
+        help="text: prompts the server tokenizes, sized by its /tokenize (as production clients "
+        "call it); chat: the same as a chat message to /v1/chat/completions; ids: token-id "
+        "prompts. [default: text, ids where the engine has no /tokenize]",
     ),
     click.option("--prefill-gpus", type=click.IntRange(min=1), default=1, show_default=True),
     click.option("--decode-gpus", type=click.IntRange(min=1), default=1, show_default=True),

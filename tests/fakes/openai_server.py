@@ -39,6 +39,8 @@ class FakeEngine:
     prompt_tokens_total: int = 0
     generation_tokens_total: int = 0
     completions: int = 0
+    chats: int = 0
+    no_tokenize: bool = False  # an engine without /tokenize (404)
     seen_auth: list[str] = field(default_factory=list)
     _active: int = 0
     _prefill_lock: asyncio.Lock | None = None
@@ -83,8 +85,12 @@ class FakeEngine:
             await self._send(writer, 200, {"data": [{"id": "fake-model"}]})
         elif path == "/version":
             await self._send(writer, 200, {"version": "fake-1.0"})
-        elif path == "/tokenize":
-            await self._send(writer, 200, {"count": len(str(body["prompt"]).split())})
+        elif path == "/tokenize" and not self.no_tokenize:
+            if "messages" in body:  # a chat template of two tokens around the content
+                text = " ".join(str(m["content"]) for m in body["messages"])
+                await self._send(writer, 200, {"count": len(text.split()) + 2})
+            else:
+                await self._send(writer, 200, {"count": len(str(body["prompt"]).split())})
         elif path == "/metrics":
             text = (
                 f"prompt_tokens_total {self.prompt_tokens_total}\n"
@@ -93,6 +99,10 @@ class FakeEngine:
             await self._send(writer, 200, text)
         elif path == "/v1/completions":
             await self._complete(body, writer)
+        elif path == "/v1/chat/completions":
+            text = " ".join(str(m["content"]) for m in body["messages"])
+            self.chats += 1
+            await self._complete({**body, "prompt": (text + " a b").strip()}, writer)
         else:
             await self._send(writer, 404, {"error": path})
 

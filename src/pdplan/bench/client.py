@@ -28,6 +28,8 @@ from pdplan.errors import BenchmarkError, ServerHTTPError, StreamParseError
 
 __all__ = [
     "API_KEY_ENV",
+    "CHAT",
+    "COMPLETIONS",
     "DEFAULT_CONNECT_TIMEOUT_S",
     "DEFAULT_REQUEST_TIMEOUT_S",
     "EngineClient",
@@ -43,13 +45,27 @@ DEFAULT_CONNECT_TIMEOUT_S = 10.0
 _NOT_STREAMS = ("text/html", "application/json")
 
 
+COMPLETIONS, CHAT = "/v1/completions", "/v1/chat/completions"
+
+
 def completion_body(
-    model: str, prompt: list[int] | str, max_tokens: int, *, ignore_eos: bool = True
+    model: str,
+    prompt: list[int] | str,
+    max_tokens: int,
+    *,
+    ignore_eos: bool = True,
+    chat: bool = False,
 ) -> dict[str, Any]:
-    """A streaming completion request that asks for exact output length and usage."""
+    """A streaming completion request that asks for exact output length and usage: a
+    completion of ``prompt``, or (``chat``) a chat completion with ``prompt`` as the one user
+    message."""
+    body: dict[str, Any] = {"model": model}
+    if chat:
+        body["messages"] = [{"role": "user", "content": prompt}]
+    else:
+        body["prompt"] = prompt
     return {
-        "model": model,
-        "prompt": prompt,
+        **body,
         "max_tokens": max_tokens,
         "temperature": 0.0,
         "stream": True,
@@ -70,6 +86,13 @@ def _token_count(usage: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _role_only(choices: Any) -> bool:
+    """A chat stream's opening chunk that names the assistant's role and carries no token."""
+    first = choices[0] if isinstance(choices, list) and choices else {}
+    delta = first.get("delta") if isinstance(first, dict) else None
+    return isinstance(delta, dict) and "role" in delta and not delta.get("content")
+
+
 def _apply_chunk(record: RequestRecord, data: str, now: float) -> None:
     """Apply one SSE ``data:`` payload to the record.
 
@@ -84,7 +107,8 @@ def _apply_chunk(record: RequestRecord, data: str, now: float) -> None:
     if obj.get("error"):
         record.error = f"stream error: {str(obj['error'])[:200]}"
         return
-    if obj.get("choices"):
+    choices = obj.get("choices")
+    if choices and not _role_only(choices):
         record.chunks += 1
         if record.t_first_s is None:
             record.t_first_s = now
@@ -186,8 +210,11 @@ class EngineClient:
         except (ValueError, KeyError, IndexError, TypeError):
             raise BenchmarkError(f"{self.base_url}/v1/models: no model listed") from None
 
-    async def stream_completion(self, body: dict[str, Any], record: RequestRecord) -> RequestRecord:
-        """POST ``body`` to ``/v1/completions``; fill ``record`` as lines arrive.
+    async def stream_completion(
+        self, body: dict[str, Any], record: RequestRecord, path: str = COMPLETIONS
+    ) -> RequestRecord:
+        """POST ``body`` to ``path`` (``/v1/completions`` or ``/v1/chat/completions``); fill
+        ``record`` as lines arrive.
 
         Never raises for a failed request: what went wrong goes to ``record.error`` (and the
         status to ``record.http_status``), and what arrived before stays in the record.
@@ -196,7 +223,7 @@ class EngineClient:
         record.t_send_s = perf_counter()
         done, kind = False, ""
         try:
-            async with self.session.post(f"{self.base_url}/v1/completions", json=body) as response:
+            async with self.session.post(f"{self.base_url}{path}", json=body) as response:
                 record.http_status = response.status
                 if response.status != 200:
                     text = await response.text(errors="replace")

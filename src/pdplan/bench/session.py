@@ -18,7 +18,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, Protocol
 
-from pdplan.bench.client import EngineClient, Timeouts, completion_body
+from pdplan.bench.client import CHAT, COMPLETIONS, EngineClient, Timeouts, completion_body
 from pdplan.bench.prompts import PromptMode, PromptSource
 from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
 from pdplan.bench.runner import run_closed_loop, run_open_loop
@@ -77,8 +77,9 @@ class Session:
         # Prompts must never repeat, across steps, sessions and runs: a repeated prefix is
         # served from the engine's prefix cache and inflates the measured prefill speed. So
         # prompt content is drawn from fresh entropy; ``seed`` drives arrival schedules only.
-        self.prompts = PromptSource(prompt_mode or "ids", random.Random(secrets.randbits(64)))
-        self._probe_mode = prompt_mode is None
+        self.prompts = PromptSource(prompt_mode or "text", random.Random(secrets.randbits(64)))
+        # without an explicit prompt mode, one probe request chooses it (and checks the server)
+        self._probe_mode = self._auto_mode = prompt_mode is None
         self._client: EngineClient | None = None
         self._records: JsonlWriter | None = None
         self._steps: JsonlWriter | None = None
@@ -121,28 +122,41 @@ class Session:
         self.reporter.step_done(step, row)
         return row
 
-    async def _choose_prompt_mode(self, isl: int) -> None:
-        """Try a token-id prompt once; fall back to calibrated text if the engine refuses."""
+    async def _probe(self, isl: int) -> None:
+        """One request before the first step: the server answers, and the prompts can be
+        made. Without an explicit mode, text prompts where the engine sizes them
+        (``/tokenize``), else token ids (with a note)."""
         self._probe_mode = False
+        if self._auto_mode:
+            try:
+                await self.prompts.prepare([isl], self.client, str(self.model))
+            except BenchmarkError as exc:
+                self.prompts.mode = "ids"
+                self.reporter.note(f"text prompts cannot be sized here ({exc}); token ids used")
         record = RequestRecord(
             step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0, run_id=self.run_id
         )
-        body = completion_body(str(self.model), self.prompts.ids(isl), 1)
-        await self.client.stream_completion(body, record)
+        await self._send(record, await self.prompts.make(isl, self.client, str(self.model)))
         assert self._records is not None
         self._records.write(record.to_row())
-        if record.ok:
-            return
-        if record.http_status in (400, 422):
-            self.prompts.mode = "text"
-            self.reporter.note("engine refused token-id prompts; using text sized by /tokenize")
-            return
-        raise BenchmarkError(f"{self.base_url}: probe request failed: {record.error}")
+        if not record.ok:
+            raise BenchmarkError(f"{self.base_url}: probe request failed: {record.error}")
+
+    async def _send(self, record: RequestRecord, prompt: Any) -> None:
+        chat = self.prompts.mode == "chat"
+        body = completion_body(str(self.model), prompt, record.max_tokens, chat=chat)
+        await self.client.stream_completion(body, record, CHAT if chat else COMPLETIONS)
+
+    async def prepare(self, isls: list[int]) -> None:
+        """Make these prompts now, before a step starts timing."""
+        if self._probe_mode and isls:
+            await self._probe(isls[0])
+        await self.prompts.prepare(isls, self.client, str(self.model))
 
     async def request(self, step: str, isl: int, max_tokens: int, **extra: Any) -> RequestRecord:
         """One request; its record is written even when it fails or is cancelled."""
         if self._probe_mode:
-            await self._choose_prompt_mode(isl)
+            await self._probe(isl)
         record = RequestRecord(
             step=step,
             isl_tokens=isl,
@@ -153,8 +167,7 @@ class Session:
         )
         try:
             prompt = await self.prompts.make(isl, self.client, str(self.model))
-            body = completion_body(str(self.model), prompt, max_tokens)
-            await self.client.stream_completion(body, record)
+            await self._send(record, prompt)
         finally:
             assert self._records is not None
             self._records.write(record.to_row())
@@ -184,6 +197,7 @@ class Session:
         stagger_s: float = 0.0,
         min_duration_s: float = 0.0,
     ) -> list[RequestRecord]:
+        await self.prepare([isl] * total)
         self.reporter.step_started(step, total)
         records = await run_closed_loop(
             self._sender(step, isl, max_tokens),
@@ -205,6 +219,7 @@ class Session:
         lengths: list[tuple[int, int]] | None = None,
     ) -> list[RequestRecord]:
         """Requests at ``times_s``; ``lengths[i]`` = (ISL, OSL) of request i if given."""
+        await self.prepare([isl] * len(times_s) if lengths is None else [i for i, _ in lengths])
         self.reporter.step_started(step, len(times_s))
         send = self._sender(step, isl, max_tokens)
         if lengths is not None:
@@ -221,6 +236,7 @@ class Session:
         self, step: str, isl: int, max_tokens: int, count: int, gap_s: float = 0.05
     ) -> list[RequestRecord]:
         """``count`` requests one after another with a short idle gap: zero-load latency."""
+        await self.prepare([isl] * count)
         self.reporter.step_started(step, count)
         records = []
         for index in range(count):
