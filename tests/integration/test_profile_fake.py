@@ -168,3 +168,31 @@ def test_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str], tmp_
     assert info.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("BenchmarkError: http://127.0.0.1:9: cannot reach the server")
+
+
+def test_profile_records_intervals_drift_and_its_precision(tmp_path: Path) -> None:
+    """Every measured value gets its 90 % interval; a sweep point runs on until its mean TTFT
+    is within the asked precision (or says it was not); TPmax is measured again at the end."""
+    settings = PrefillSettings(
+        min_duration_s=0.5,
+        isls=(64,),
+        concurrency=2,
+        requests=24,
+        loads=(0.5,),
+        sweep_requests=40,
+        precision=0.05,
+        point_budget_s=20,
+    )
+    with FakeServer(FakeEngine(prefill_tps=50_000)) as server:
+        part = asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
+    point = part["max_throughput"][0]
+    assert point["max_tps_low"] <= point["max_tps"] <= point["max_tps_high"]
+    sweep = part["ttft_vs_rate"][0]
+    assert sweep["ttft_mean_low_s"] <= sweep["ttft_mean_s"] <= sweep["ttft_mean_high_s"]
+    steps = {r["step"]: r for r in read_jsonl(tmp_path / "steps.jsonl")}
+    swept = steps["prefill/isl=64/poisson/load=0.5"]
+    half = (sweep["ttft_mean_high_s"] - sweep["ttft_mean_low_s"]) / 2 / sweep["ttft_mean_s"]
+    assert swept["precision_reached"] == (half <= 0.05)
+    assert swept["ttft_s"]["count"] >= 40 and swept["ttft_s"]["count"] % 40 == 0
+    assert -1 < part["tpmax_drift"] < 10
+    assert "prefill/isl=64/saturate-again/c=2" in steps
