@@ -1,14 +1,16 @@
 """A profile's measurement intervals as planning inputs. Pure.
 
-A profile measured by pdplan records 90 % intervals beside its values: TPmax per ISL, the
-mean TTFT of each Poisson sweep point (batch means), the mean TPOT per decode batch, the
-overhead. :func:`bounded_profile` moves every measured value to the pessimistic (or the
-optimistic) end of its interval at once: lower TPmax, higher overhead, higher sweep TTFTs
-(a more variable engine), higher TPOT. Planning on both ends gives the range of the capacity
-that the measurements allow; planning on the pessimistic end is ``--confidence``. Moving every
-value to its bound together is conservative (they are not all that unlucky at once), and the
-range covers only the measurement noise the intervals saw, not drift between profiling and
-serving (``tpmax_drift`` reports that).
+A profile measured by pdplan
+records 90 % intervals beside its values: TPmax per ISL, the mean TTFT of each Poisson sweep
+point (batch means), the mean TPOT per decode batch, the overhead. :func:`bounded_profile`
+moves every measured value to the pessimistic (or the optimistic) end of its interval at once:
+lower TPmax, higher overhead, higher TPOT, and the engine's service SCV at the top of the sweep
+fit's interval when the fit is used (when it is not, both ends keep the model's prior: the
+model stays the same, only its inputs move). Planning on both ends gives the range of the
+capacity that the measurements allow; planning on the pessimistic end is ``--confidence``.
+Moving every value to its bound together is conservative (they are not all that unlucky at
+once), and the range covers only the measurement noise the intervals saw, not drift between
+profiling and serving (``tpmax_drift`` reports that).
 
 Another confidence than the recorded 90 % scales each half-width by the normal quantiles:
 ``half_c = half_90 * z((1 + c) / 2) / z(0.95)``.
@@ -19,13 +21,8 @@ from __future__ import annotations
 from statistics import NormalDist
 from typing import Literal
 
-from pdplan.models.profile import (
-    INTERVAL_CONFIDENCE,
-    DecodePoint,
-    PrefillPoint,
-    Profile,
-    TtftRatePoint,
-)
+from pdplan.models.profile import INTERVAL_CONFIDENCE, DecodePoint, PrefillPoint, Profile
+from pdplan.variability import fit_engine_scv
 
 __all__ = ["End", "bounded_profile", "has_intervals"]
 
@@ -78,11 +75,6 @@ def bounded_profile(profile: Profile, end: End, confidence: float = INTERVAL_CON
         bound = x.max_tps_low if worse else x.max_tps_high
         return x.model_copy(update={"max_tps": max(_moved(x.max_tps, bound, k), 1e-9)})
 
-    def sweep(x: TtftRatePoint) -> TtftRatePoint:
-        bound = x.ttft_mean_high_s if worse else x.ttft_mean_low_s
-        shift = _moved(x.ttft_mean_s, bound, k) - x.ttft_mean_s
-        return x.model_copy(update={"ttft_mean_s": max(x.ttft_mean_s + shift, 1e-9)})
-
     def decode(x: DecodePoint) -> DecodePoint:
         bound = x.tpot_high_ms if worse else x.tpot_low_ms
         ratio = max(_moved(x.tpot_ms, bound, k), 1e-6) / x.tpot_ms
@@ -96,11 +88,18 @@ def bounded_profile(profile: Profile, end: End, confidence: float = INTERVAL_CON
 
     p = profile.prefill
     overhead_bound = p.overhead_high_s if worse else p.overhead_low_s
+    scv = p.engine_scv
+    fit = fit_engine_scv(p) if scv is None else None
+    if fit is not None and fit.trusted:  # the fitted SCV at its bound; the prior stays put
+        scv = max(_moved(fit.scv, fit.high if worse else fit.low, k), 0.0)
+    # the sweep has done its work (the SCV above, or its prior): without it the bounded
+    # profile's lower TPmax cannot re-read the sweep at other utilizations into another fit
     prefill = p.model_copy(
         update={
             "max_throughput": [tpmax(x) for x in p.max_throughput],
-            "ttft_vs_rate": [sweep(x) for x in p.ttft_vs_rate],
             "overhead_s": max(_moved(p.overhead_s, overhead_bound, k), 0.0),
+            "engine_scv": scv,
+            "ttft_vs_rate": [],
         }
     )
     curves = [

@@ -153,6 +153,8 @@ def engine_scv(
     """
     if model == "paper":
         return 1.0, "exponential (the paper)"
+    if profile.engine_scv is not None:
+        return profile.engine_scv, f"engine SCV {profile.engine_scv:.2g} given in the profile"
     fit = fit_engine_scv(profile)
     if fit is not None and fit.trusted:
         return fit.scv, (

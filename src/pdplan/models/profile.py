@@ -184,6 +184,14 @@ class PrefillProfile(BaseModel):
     overhead_high_s: float | None = Field(
         None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, description="90 % interval, high"
     )
+    engine_scv: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="the engine's prefill service-time SCV when known (0: deterministic, 1: "
+        "exponential); when set, the planner uses it instead of fitting the Poisson sweep",
+    )
     tpmax_drift: float | None = Field(
         None,
         gt=-1,
