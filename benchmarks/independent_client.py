@@ -173,7 +173,9 @@ def main() -> None:
     parser.add_argument("--served-model", default="tiny-llama")
     parser.add_argument("--prompts", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--factors", type=float, nargs="+", default=[0.7, 0.85, 1.0, 1.15])
+    parser.add_argument(
+        "--factors", type=float, nargs="+", default=[0.7, 0.85, 1.0, 1.15, 1.3, 1.45]
+    )
     parser.add_argument("--mean-x", type=float, default=3.0)
     parser.add_argument("--p90-x", type=float, default=4.0)
     parser.add_argument("--tpot-x", type=float, default=1.5)
@@ -188,7 +190,7 @@ def main() -> None:
     profile = profile_engine(args, out / "profile")
     pred = predictions(profile, args)
     (out / "predictions.json").write_text(json.dumps(pred, indent=1))
-    measured = measure(args, pred, out)
+    measured = measure(args, pred, out)  # runs found in OUT/vllm-bench are not run again
     (out / "measured.json").write_text(json.dumps(measured, indent=1))
     print(
         f"\nISL {args.isl}; {len(measured['runs'])} vllm bench serve runs of {args.prompts} "

@@ -9,7 +9,7 @@
 #   scripts/vllm_cpu.sh setup              install + model
 #
 # Nothing is downloaded from a model hub (HF_HUB_OFFLINE=1). Logs and pid files go to
-# RUN_DIR (default .vllm-run). See DESIGN.md section 4 for the notes behind each step.
+# RUN_DIR (default .vllm-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VLLM_VENV=${VLLM_VENV:-.venv-vllm}
@@ -84,7 +84,7 @@ descendants() {
 # vLLM's EngineCore process busy-waits on its worker. On a 2-core machine it then starves the
 # API server and the load generator: streamed tokens reached the client in one burst at the
 # end of a request (TPOT at batch 4 read 0.01 ms instead of 2.9 ms) and the load generator's
-# event loop stalled for up to 2.3 s. Two fixes, both measured (README, "Measuring on a small
+# event loop stalled for up to 2.3 s. Two fixes, both measured (docs/measuring.md, "Measuring on a small
 # machine"): the engine's child processes get nice 10 below the API server, and the server's
 # whole session (its scheduler autogroup, which setsid created) gets nice 10 below the load
 # generator: event-loop lag max 2293 ms -> 3.6 ms.

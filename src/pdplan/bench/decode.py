@@ -124,7 +124,7 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
         if not step["tpot_s"]["count"]:
             raise BenchmarkError(
                 f"decode batch {batch}: every stream arrived in bursts (no token timing); the "
-                "client or the server is starved of CPU: see README, 'Measuring on a small "
+                "client or the server is starved of CPU: see docs/measuring.md, 'Measuring on a small "
                 f"machine'; raw samples kept in {session.out_dir}"
             )
         tpot = step["tpot_s"]

@@ -35,7 +35,7 @@ __all__ = [
 #: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
 LAG_LIMIT_S = 0.010
 #: What one load-generator process can send: a streamed request costs it ~1-5 ms of CPU
-#: (README, "Measurement quality"), so beyond ~1,000 req/s it measures itself, not the server.
+#: (docs/measuring.md, "Measurement quality"), so beyond ~1,000 req/s it measures itself, not the server.
 MAX_RATE_RPS = 1_000.0
 #: Longest step and most requests per step (the schedule is drawn up front).
 MAX_STEP_S = 86_400.0

@@ -2,7 +2,7 @@
 
 ``ca2`` is the squared coefficient of variation (SCV) of the inter-arrival time (1: Poisson,
 ``vllm bench serve --burstiness b`` has ``1 / b``), ``cs2`` that of the service time (1:
-exponential, 0: deterministic). DESIGN.md section 6; Kingman (1961), Allen (1990):
+exponential, 0: deterministic). Kingman (1961), Allen (1990):
 
 - **Kingman** (GI/G/1): ``Wq = rho / (1 - rho) * (ca2 + cs2) / 2 * E[S]``; with ``ca2 = 1``
   it is Pollaczek-Khinchine, exact for M/G/1. Smoother than Poisson (``ca2 < 1``) it
