@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from pdplan.bench.session import Session
-from pdplan.bench.stats import percentile
+from pdplan.quantiles import quantile
 
 
 def free_port() -> int:
@@ -57,8 +57,8 @@ async def drive(url: str, requests: int, concurrency: int, isl: int, osl: int) -
     print(f"client CPU per chunk    {cpu / max(chunks, 1) * 1e6:8.1f} us")
     print(f"client share of 1 core  {cpu / wall:8.1%}")
     print(
-        f"event-loop lag (5 ms sleep) p50 {percentile(lags, 50):.3f} ms, "
-        f"p99 {percentile(lags, 99):.3f} ms, max {max(lags):.3f} ms"
+        f"event-loop lag (5 ms sleep) p50 {quantile(lags, 0.5):.3f} ms, "
+        f"p99 {quantile(lags, 0.99):.3f} ms, max {max(lags):.3f} ms"
     )
 
 

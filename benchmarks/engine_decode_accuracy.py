@@ -4,7 +4,7 @@ One engine instance, a decode profile measured on it (``pdplan profile decode``)
 Each decode model predicts the largest request rate whose TPOT statistic meets the SLO:
 
 - ``paper``: the batch B* whose TPOT meets the SLO, held constantly: ``B* / TPOT(B*) / OSL``;
-- ``poisson``: the batch fluctuating under Poisson arrivals (``--model queueing
+- ``poisson``: the batch fluctuating under Poisson arrivals (``--plan-model queueing
   --decode-routing random``; exactly the situation of one instance fed by Poisson arrivals);
 - ``auto``: the default model under least-loaded routing: one instance has nothing to
   balance, so the batch fluctuation applies, capped by the profile's measured output tok/s.
@@ -44,7 +44,7 @@ def predicted_rps(
         ("auto", "auto", "least_loaded"),
     ]:
         plan = planner.size(profile, workload, slo, model=model, decode_routing=routing)  # type: ignore[arg-type]
-        out[name] = plan.decode.effective_tps / osl
+        out[name] = plan.decode.effective_output_tps / osl
     return out
 
 

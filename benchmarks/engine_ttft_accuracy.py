@@ -5,9 +5,9 @@ Each RUN is one ``pdplan profile prefill --loads ...`` measurement (an output di
 Poisson steps at several utilizations. Every sweep point is predicted, mean and p90, with
 
 - ``paper``: M/M/1 (the paper's model);
-- ``M/D/1``: fixed ISL, deterministic service (``--model queueing`` without sweep evidence);
+- ``M/D/1``: fixed ISL, deterministic service (``--plan-model queueing`` without sweep evidence);
 - ``fitted``: M/G/1 with the engine's effective SCV fitted on the other points
-  (``--model queueing``/``auto`` on a profile with a sweep; pdplan.variability);
+  (``--plan-model queueing``/``auto`` on a profile with a sweep; pdplan.variability);
 
 ``TTFT = overhead + sojourn(rate, S = ISL / TPmax)``. Two ways:
 
@@ -30,16 +30,16 @@ A directory's overhead is the mean of ``idle TTFT - ISL / TPmax`` over its ISLs 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 from pathlib import Path
 
 from pdplan import load_profile
 from pdplan.bench.assemble import prefill_profile
+from pdplan.bench.parts import PrefillPart
 from pdplan.curves import interpolate
-from pdplan.models.profile import PrefillProfile, TtftRatePoint
-from pdplan.prefill import PrefillKind, sojourn_stat_s
+from pdplan.queueing.sojourn import PrefillKind, sojourn_stat_s
+from pdplan.schema.profile import PrefillProfile, TtftRatePoint
 from pdplan.variability import fit_engine_scv
 
 MODELS: dict[str, tuple[PrefillKind, float | None]] = {
@@ -53,7 +53,9 @@ Errors = dict[tuple[str, str], list[float]]
 def load_prefill(path: str) -> PrefillProfile:
     p = Path(path)
     if p.is_dir():
-        return prefill_profile(json.loads((p / "parts" / "prefill.json").read_text()))
+        return prefill_profile(
+            PrefillPart.model_validate_json((p / "parts" / "prefill.json").read_text())
+        )
     return load_profile(path).prefill
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pdplan import SLO, Workload, load_profile, rate_allocation
-from pdplan.models.profile import Profile
+from pdplan.schema.profile import Profile
 from pdplan.uncertainty import bounded_profile, has_intervals
 from pdplan.variability import engine_scv
 

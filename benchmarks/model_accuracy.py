@@ -37,7 +37,7 @@ from pdplan import (
     size,
 )
 from pdplan.io import parse_profile
-from pdplan.models.profile import Profile
+from pdplan.schema.profile import Profile
 from pdplan.sim import ClusterConfig, SimConfig, simulate
 from pdplan.sim.capacity import max_rate
 
@@ -216,7 +216,7 @@ def prefill_one(
     rate = (1 / service) * (1.6 if k % 2 == 0 else 24.0) * (0.55 if slack < 5 else 0.85)
     workload = Workload.from_rps(isl=isl_dist, osl_tokens=osl, rate_rps=rate)
     decode_n = math.ceil(rate * (osl - 1) * tpot_ms(64) / 1000 / 64) + 1  # batch ~64
-    sim_routing = "shared_queue" if routing == "pooled" else "random"
+    sim_routing = routing
     plans = {}
     for model in MODELS:
         try:
@@ -225,7 +225,7 @@ def prefill_one(
                 workload,
                 slo,
                 model=model,  # type: ignore[arg-type]
-                prefill_routing=routing if model != "paper" else "independent",
+                prefill_routing=routing if model != "paper" else "random",
             )  # type: ignore[arg-type]
         except InfeasibleSLOError:
             continue
@@ -259,7 +259,7 @@ def prefill_one(
 def prefill_scenarios(requests: int) -> list[Row]:
     shapes = [(512, 128), (6144, 512), (16384, 256)]
     profile = make_profile(shapes)
-    grid = itertools.product(shapes, DISTS, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
+    grid = itertools.product(shapes, DISTS, (2.5, 15.0), ("mean", "p90"), ("random", "pooled"))
     rows: list[Row] = []
     for k, ((isl, osl), dist, slack, stat, routing) in enumerate(grid):
         rows += prefill_one(
@@ -267,7 +267,7 @@ def prefill_scenarios(requests: int) -> list[Row]:
         )
     # A noisy engine, profiled like pdplan does it: fixed ISL, so only the engine varies.
     swept = make_profile(shapes, measure_sweep(shapes, ENGINES["exponential+sweep"][0]))
-    grid = itertools.product(shapes, (2.5, 15.0), ("mean", "p90"), ("independent", "pooled"))
+    grid = itertools.product(shapes, (2.5, 15.0), ("mean", "p90"), ("random", "pooled"))
     for k, ((isl, osl), slack, stat, routing) in enumerate(grid):
         rows += prefill_one(
             swept, "exponential+sweep", k, isl, osl, "fixed", slack, stat, routing, requests
@@ -306,7 +306,7 @@ def decode_one(
         return ClusterConfig(
             prefill_instances=prefill_m,
             decode_instances=n,
-            prefill_routing="shared_queue",
+            prefill_routing="pooled",
             decode_routing=routing,  # type: ignore[arg-type]
             prefill_service_scv=0.0,
         )

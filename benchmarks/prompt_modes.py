@@ -25,7 +25,7 @@ from pathlib import Path
 from pdplan.bench.prefill import PrefillSettings, profile_prefill
 from pdplan.bench.prompts import PROMPT_MODES, PromptMode
 from pdplan.bench.session import Session
-from pdplan.models.arrivals import Poisson
+from pdplan.schema.arrivals import Poisson
 
 
 async def tpmax_rps(url: str, isl: int, out: Path) -> float:
@@ -34,7 +34,7 @@ async def tpmax_rps(url: str, isl: int, out: Path) -> float:
     )
     async with Session(url, out, prompt_mode="ids") as session:
         part = await profile_prefill(session, settings)
-    return float(part["max_throughput"][0]["max_tps"]) / isl
+    return part.max_throughput[0].max_tps / isl
 
 
 async def one(

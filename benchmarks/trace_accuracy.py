@@ -37,8 +37,8 @@ from pathlib import Path
 from pdplan import SLO, InfeasibleSLOError, Poisson, Profile, Workload, default_profile, size
 from pdplan.curves import MonotoneCurve
 from pdplan.io import load_profile, load_trace, parse_profile
-from pdplan.models.trace import Trace
 from pdplan.quantiles import Distribution
+from pdplan.schema.trace import Trace
 from pdplan.service_time import prefill_service, prefill_time_s
 from pdplan.trace_plan import ReplayResult, TracePlan, plan_trace, replay
 

@@ -20,7 +20,8 @@ from pdplan.errors import (
     UnstableQueueError,
 )
 from pdplan.io import default_profile, load_profile, load_trace, save_profile
-from pdplan.models import (
+from pdplan.planner import rate_allocation, size, size_from_instance_tps
+from pdplan.schema import (
     SLO,
     Allocation,
     DecodeCurve,
@@ -36,9 +37,8 @@ from pdplan.models import (
     Trace,
     Workload,
 )
-from pdplan.models.arrivals import Gamma, Poisson
-from pdplan.models.lengths import Empirical, Exponential, Fixed, Lognormal, Uniform
-from pdplan.planner import rate_allocation, size, size_from_instance_tps
+from pdplan.schema.arrivals import Gamma, Poisson
+from pdplan.schema.lengths import Empirical, Exponential, Fixed, Lognormal, Uniform
 
 __version__ = "0.1.0"
 

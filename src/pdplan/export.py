@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pdplan.errors import ConfigError
-from pdplan.models.plan import Plan
-from pdplan.models.profile import ProfileMetadata
+from pdplan.schema.plan import Plan
+from pdplan.schema.profile import ProfileMetadata
 from pdplan.trace_plan import TracePlan
 
 __all__ = [

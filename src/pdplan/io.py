@@ -19,8 +19,8 @@ import yaml
 from pydantic import ValidationError
 
 from pdplan.errors import ConfigError
-from pdplan.models.profile import Profile
-from pdplan.models.trace import Trace
+from pdplan.schema.profile import Profile
+from pdplan.schema.trace import Trace
 from pdplan.trace_formats import parse_trace
 
 __all__ = [

@@ -12,8 +12,8 @@ import re
 from pydantic import ValidationError
 
 from pdplan.errors import ConfigError
-from pdplan.models.profile import DecodeCurve, DecodePoint, PrefillPoint, Profile
-from pdplan.models.workload import Workload
+from pdplan.schema.profile import DecodeCurve, DecodePoint, PrefillPoint, Profile
+from pdplan.schema.workload import Workload
 
 __all__ = ["override_profile", "parse_decode_table"]
 

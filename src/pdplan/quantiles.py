@@ -1,6 +1,7 @@
-"""Percentiles and the one distribution summary of samples, shared by the simulator, the
-bench and the reports. Percentiles are named ``p50``/``p90``/``p99`` and held as fractions in
-:data:`STAT_QUANTILE`; an empty sample has no summary (None), never NaN. Pure."""
+"""Quantiles, the one distribution summary of samples (shared by the simulator, the bench and
+the reports), and intervals of means and medians. Percentiles are named ``p50``/``p90``/``p99``
+and every quantile is a fraction (:data:`STAT_QUANTILE`); an empty sample has no summary
+(None), never NaN. Pure."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ __all__ = [
     "difference_interval",
     "mean_interval",
     "median_interval",
-    "percentile",
-    "percentiles_sorted",
+    "quantile",
+    "quantiles_sorted",
     "student_t_quantile",
     "summarize",
 ]
@@ -33,29 +34,30 @@ STATS: tuple[str, ...] = get_args(Stat)
 STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
-def percentiles_sorted(ordered: Sequence[float], qs: Iterable[float]) -> list[float]:
-    """Linear-interpolation percentiles (numpy's default) of already sorted values.
+def quantiles_sorted(ordered: Sequence[float], qs: Iterable[float]) -> list[float]:
+    """Linear-interpolation quantiles (numpy's default) of already sorted values, each ``q``
+    a fraction in [0, 1] (the one convention: ``p90`` is 0.9, :data:`STAT_QUANTILE`).
 
-    >>> percentiles_sorted([1.0, 2.0, 3.0, 4.0], [50, 100])
+    >>> quantiles_sorted([1.0, 2.0, 3.0, 4.0], [0.5, 1.0])
     [2.5, 4.0]
     """
     if not ordered:
-        return [math.nan for _ in qs]
+        raise ValueError("quantiles of no values: summarize with Distribution.of (None)")
     out = []
     for q in qs:
-        pos = (len(ordered) - 1) * q / 100.0
+        pos = (len(ordered) - 1) * q
         lo, hi = math.floor(pos), math.ceil(pos)
         out.append(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
     return out
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """One percentile, q in [0, 100].
+def quantile(values: Sequence[float], q: float) -> float:
+    """One quantile, ``q`` in [0, 1].
 
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
+    >>> quantile([1.0, 2.0, 3.0, 4.0], 0.5)
     2.5
     """
-    return percentiles_sorted(sorted(values), [q])[0]
+    return quantiles_sorted(sorted(values), [q])[0]
 
 
 class Distribution(BaseModel):
@@ -82,7 +84,7 @@ class Distribution(BaseModel):
         kept = sorted(v for v in values if v is not None)
         if not kept:
             return None
-        p50, p90, p99 = percentiles_sorted(kept, [50, 90, 99])
+        p50, p90, p99 = quantiles_sorted(kept, [STAT_QUANTILE[k] for k in ("p50", "p90", "p99")])
         return cls(count=len(kept), mean=sum(kept) / len(kept), p50=p50, p90=p90, p99=p99)
 
     def stat(self, name: Stat) -> float:

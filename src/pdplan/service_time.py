@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pdplan.curves import interpolate
-from pdplan.models.lengths import LengthDist, grid_tokens
-from pdplan.models.profile import PrefillProfile
-from pdplan.prefill import ServiceShape, shape_of
+from pdplan.queueing.sojourn import ServiceShape, shape_of
+from pdplan.schema.lengths import LengthDist, grid_tokens
+from pdplan.schema.profile import PrefillProfile
 
 __all__ = ["PrefillService", "prefill_service", "prefill_time_s", "tpmax_tps"]
 
@@ -70,7 +70,7 @@ def prefill_service(
     grid of equally likely lengths.
 
     >>> from pdplan.io import default_profile
-    >>> from pdplan.models.lengths import Exponential
+    >>> from pdplan.schema.lengths import Exponential
     >>> s = prefill_service(default_profile().prefill, Exponential(mean_tokens=6144))
     >>> round(s.mean_s, 4), s.scv
     (0.217, 1.0)

@@ -1,5 +1,5 @@
 """Readers of request-trace formats, detected from the file's first line. Pure: they take the
-file's lines (``pdplan.io`` opens the file) and return a :class:`~pdplan.models.trace.Trace`.
+file's lines (``pdplan.io`` opens the file) and return a :class:`~pdplan.schema.trace.Trace`.
 
 - ``pdplan`` CSV: a header with ``arrival_s,isl_tokens,osl_tokens`` (seconds, tokens);
 - ``azure`` CSV, the Azure LLM inference traces of 2023 and 2024: a header
@@ -25,8 +25,8 @@ from itertools import chain
 from typing import Any, Literal
 
 from pdplan.errors import ConfigError
-from pdplan.models.lengths import MAX_TOKENS
-from pdplan.models.trace import Trace
+from pdplan.schema.lengths import MAX_TOKENS
+from pdplan.schema.trace import Trace
 
 __all__ = ["FORMATS", "TraceFormat", "detect_format", "parse_trace"]
 

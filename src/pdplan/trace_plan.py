@@ -32,14 +32,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.curves import MonotoneCurve
-from pdplan.decode import batch_tpot_atoms
 from pdplan.errors import ConfigError, InfeasibleSLOError
-from pdplan.models.arrivals import Poisson
-from pdplan.models.plan import DecodeRouting, Model, Plan, PrefillRouting
-from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO, Workload
 from pdplan.planner import size
-from pdplan.prefill import (
+from pdplan.quantiles import STAT_QUANTILE, Distribution
+from pdplan.queueing.decode_batch import batch_tpot_atoms
+from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
+from pdplan.queueing.sojourn import (
     ServiceShape,
     combine_shapes,
     gamma_cdf,
@@ -47,8 +45,10 @@ from pdplan.prefill import (
     shape_of,
     wait_distribution,
 )
-from pdplan.quantiles import STAT_QUANTILE, Distribution
-from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
+from pdplan.schema.arrivals import Poisson
+from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
+from pdplan.schema.profile import Profile
+from pdplan.schema.workload import SLO, Workload
 from pdplan.service_time import prefill_service, prefill_time_s
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
@@ -433,7 +433,7 @@ class _Analytic:
     dp: int
     kind: str
     tpot_table: list[float]
-    fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.decode)
+    fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.queueing.decode_batch)
 
 
 def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, _Sojourn]]:
@@ -611,7 +611,7 @@ def analytic_allocation(
     slo: SLO,
     *,
     model: Model = "auto",
-    prefill_routing: PrefillRouting = "independent",
+    prefill_routing: PrefillRouting = "random",
     decode_routing: DecodeRouting = "least_loaded",
     window_s: float = PSA_WINDOW_S,
     slo_window_s: float | None = None,
@@ -689,7 +689,7 @@ def plan_trace(
     slo: SLO,
     *,
     model: Model = "auto",
-    prefill_routing: PrefillRouting = "independent",
+    prefill_routing: PrefillRouting = "random",
     decode_routing: DecodeRouting = "least_loaded",
     slo_window_s: float | None = None,
     window_s: float = PSA_WINDOW_S,

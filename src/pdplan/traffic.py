@@ -19,8 +19,8 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pdplan.models.trace import Trace
-from pdplan.quantiles import Distribution, percentiles_sorted
+from pdplan.quantiles import Distribution, quantiles_sorted
+from pdplan.schema.trace import Trace
 
 __all__ = [
     "SUMMARY_WINDOWS_S",
@@ -164,7 +164,7 @@ def _lengths(values: Sequence[int]) -> LengthSummary:
     ordered = sorted(values)
     dist = Distribution.of(ordered)
     assert dist is not None
-    p50, p90, p99 = percentiles_sorted(ordered, [50, 90, 99])
+    p50, p90, p99 = quantiles_sorted(ordered, [0.5, 0.9, 0.99])
     var = sum((v - dist.mean) ** 2 for v in ordered) / len(ordered)
     return LengthSummary(
         mean=dist.mean, p50=p50, p90=p90, p99=p99, max=ordered[-1], scv=var / dist.mean**2

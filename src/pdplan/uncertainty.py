@@ -21,7 +21,7 @@ from __future__ import annotations
 from statistics import NormalDist
 from typing import Literal
 
-from pdplan.models.profile import INTERVAL_CONFIDENCE, DecodePoint, PrefillPoint, Profile
+from pdplan.schema.profile import INTERVAL_CONFIDENCE, DecodePoint, PrefillPoint, Profile
 from pdplan.variability import fit_engine_scv
 
 __all__ = ["End", "bounded_profile", "has_intervals"]

@@ -28,8 +28,8 @@ import statistics
 from dataclasses import dataclass
 
 from pdplan.curves import interpolate
-from pdplan.models.profile import PrefillProfile
 from pdplan.quantiles import median_interval
+from pdplan.schema.profile import PrefillProfile
 
 __all__ = [
     "MIN_FIT_POINTS",

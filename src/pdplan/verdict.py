@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pdplan.models.workload import SLO
 from pdplan.quantiles import Distribution
+from pdplan.schema.workload import SLO
 
 __all__ = ["KEEP_UP_SHARE", "MAX_ERROR_SHARE", "Failure", "Verdict", "judge"]
 

@@ -3,7 +3,7 @@ capacity the simulator finds for it, on exactly the scenario that was planned. P
 + simulator), no I/O.
 
 The scenario is the plan's: its workload (length distributions, arrival process, prefix hit
-rate, trace), its SLO statistics, its routing (``independent`` prefill queues are random
+rate, trace), its SLO statistics, its routing (``random`` prefill queues are random
 routing to each instance's attention-DP groups, ``pooled`` one shared queue; decode
 ``least_loaded`` or ``random``) and the engine's service variability it assumed. When the
 two capacities still differ, that is a model error, and ``error`` reports it.
@@ -11,13 +11,15 @@ two capacities still differ, that is a model error, and ``error`` reports it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.errors import ConfigError
-from pdplan.models.plan import Allocation, Plan
-from pdplan.models.profile import Profile
+from pdplan.schema.plan import Allocation, Model, Plan
+from pdplan.schema.profile import Profile
+from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import MapFn, max_rate
 from pdplan.sim.config import MAX_SIM_INSTANCES, ClusterConfig
 from pdplan.sim.sweep import SweepPoint, sweep_rates
@@ -55,7 +57,7 @@ def cluster_for(plan: Plan, prefill_instances: int, decode_instances: int) -> Cl
     return ClusterConfig(
         prefill_instances=prefill_instances,
         decode_instances=decode_instances,
-        prefill_routing="shared_queue" if plan.prefill_routing == "pooled" else "random",
+        prefill_routing=plan.prefill_routing,
         decode_routing=plan.decode_routing,
         prefill_service_scv=plan.prefill.engine_scv,
     )
@@ -117,37 +119,39 @@ class Prediction(BaseModel):
 
 def predict(
     profile: Profile,
-    plan: Plan,
+    workload: Workload,
+    slo: SLO,
     prefill_instances: int,
     decode_instances: int,
-    rates_rps: list[float],
+    multipliers: Sequence[float],
     *,
+    model: Model = "auto",
     requests: int = 10_000,
     seed: int = 42,
 ) -> Prediction:
-    """Planner and simulator capacity of mPnD for the plan's workload, SLO and assumptions."""
-    from pdplan.planner import rate_allocation
+    """What the planner and the simulator predict for mPnD on this workload and SLO (the
+    plan's assumptions: routing, engine variability), and the simulated curve at the given
+    multiples of the workload's rate (a load test's steps)."""
+    from pdplan.planner import rate_allocation, size
 
-    if plan.slo is None:
-        raise ValueError("a plan made from given per-instance throughputs has no SLO to verify")
+    plan = size(profile, workload, slo, model=model)
     planned = rate_allocation(
         profile,
-        plan.workload,
-        plan.slo,
+        workload,
+        slo,
         prefill_instances,
         decode_instances,
-        model=plan.model,
+        model=model,
         prefill_routing=plan.prefill_routing,
         decode_routing=plan.decode_routing,
     )
     cluster = cluster_for(plan, prefill_instances, decode_instances)
-    sim = max_rate(profile, cluster, plan.workload, plan.slo, requests=requests, seed=seed)
+    sim = max_rate(profile, cluster, workload, slo, requests=requests, seed=seed)
+    rates = [workload.rate_rps * m for m in multipliers]
     return Prediction(
         allocation=cluster.name,
-        plan_model=plan.model,
+        plan_model=model,
         planned_max_total_tps=planned.max_total_tps,
         simulated_max_total_tps=sim.max_total_tps,
-        simulated_sweep=sweep_rates(
-            profile, cluster, rates_rps, plan.workload, plan.slo, requests, seed
-        ),
+        simulated_sweep=sweep_rates(profile, cluster, rates, workload, slo, requests, seed),
     )

@@ -55,7 +55,7 @@ def test_prefill_profile_agrees_with_the_engine(
     records = rows(tmp_path)
     sent_prompt = sum(r["prompt_tokens"] or 0 for r in records)
     ok = [r for r in records if r["error"] is None]
-    print(json.dumps({"prefill_part": part, "requests": len(records)}, indent=1))
+    print(part.model_dump_json(indent=1), f"requests {len(records)}")
     # Token counts: ours (usage blocks) against the engine's counters, exactly.
     assert delta(before, after, "vllm:prompt_tokens_total") == sent_prompt
     assert delta(before, after, "vllm:generation_tokens_total") == sum(
@@ -72,10 +72,10 @@ def test_prefill_profile_agrees_with_the_engine(
     )
     ours = sum(r["ttft_s"] for r in ok) / len(ok)
     assert engine_ttft * 0.95 <= ours <= engine_ttft + 0.030
-    by_isl = {p["isl_tokens"]: p for p in part["max_throughput"]}
+    by_isl = {p.isl_tokens: p for p in part.max_throughput}
     for isl, point in by_isl.items():
-        assert point["max_tps"] > 0
-        assert point["idle_ttft_s"] >= isl / point["max_tps"] * 0.5
+        assert point.max_tps > 0
+        assert point.idle_ttft_s is not None and point.idle_ttft_s >= isl / point.max_tps * 0.5
     # The Poisson sweep yields the engine's service variability for the planner (one
     # 40-request point per ISL: noisy, so only a sane range is asserted; README has figures).
     fit = fit_engine_scv(prefill_profile(part))
@@ -99,9 +99,9 @@ def test_decode_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) ->
     before = metrics(vllm_url)
     part = asyncio.run(profiler.run_decode(vllm_url, tmp_path, settings))
     after = metrics(vllm_url)
-    point = part["curves"][0]["points"][0]
+    point = part.curves[0].points[0]
     records = [r for r in rows(tmp_path) if r["step"].startswith("decode/")]
-    print(json.dumps({"decode_part": part}, indent=1))
+    print(part.model_dump_json(indent=1))
     generated = delta(before, after, "vllm:generation_tokens_total")
     probe = 1  # the one-token request that checks token-id prompts are accepted
     assert generated == sum(r["completion_tokens"] for r in records) + probe
@@ -118,7 +118,8 @@ def test_decode_profile_agrees_with_the_engine(vllm_url: str, tmp_path: Path) ->
     assert generated / steps <= batch + 1e-9
     assert generated / steps >= 0.5 * batch
     # Measured tokens/s against batch / TPOT: both reported; the measured one is lower.
-    assert point["output_tps"] <= batch / (point["tpot_ms"] / 1000) * 1.05
+    assert point.output_tps is not None
+    assert point.output_tps <= batch / (point.tpot_ms / 1000) * 1.05
 
 
 def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path, prefill_tps: float) -> None:

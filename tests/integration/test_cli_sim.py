@@ -67,7 +67,14 @@ def test_capacity_of_the_paper_allocations(capsys: pytest.CaptureFixture[str]) -
 def test_capacity_sweep_writes_a_plot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     png = tmp_path / "s.png"
     data = run_json(
-        capsys, "capacity", "--requests", "1000", "--sweep", "3P4D,3P3D", "--plot", str(png)
+        capsys,
+        "capacity",
+        "--requests",
+        "1000",
+        "--sweep-allocations",
+        "3P4D,3P3D",
+        "--plot",
+        str(png),
     )
     assert {row["allocation"] for row in data["sweep"]} == {"3P4D", "3P3D"}
     assert png.stat().st_size > 10_000
@@ -88,7 +95,11 @@ def test_size_verify(capsys: pytest.CaptureFixture[str]) -> None:
         (["simulate", "--isl-dist", "lognormal:x"], EXIT_BAD_INPUT, "--isl-dist: bad value"),
         (["simulate", "--prefill", "0"], EXIT_BAD_INPUT, "'--prefill': 0 is not in the range"),
         (["simulate", "--trace", "/nope.csv"], EXIT_BAD_INPUT, "cannot read trace"),
-        (["capacity", "--sweep", "3X4"], EXIT_BAD_INPUT, "--sweep: cannot read '3X4'"),
+        (
+            ["capacity", "--sweep-allocations", "3X4"],
+            EXIT_BAD_INPUT,
+            "--sweep-allocations: cannot read '3X4'",
+        ),
         (
             ["size", "--verify", "--prefill-tps", "1k", "--decode-tps", "1k"],
             EXIT_BAD_INPUT,

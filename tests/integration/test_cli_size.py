@@ -56,11 +56,11 @@ def test_default_plans_the_worked_example_with_a_fluctuating_decode_batch() -> N
 
 def test_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "--plan-model", "paper")
-    assert data["prefill"]["effective_tps"] == pytest.approx(25075.3, abs=0.1)
+    assert data["prefill"]["effective_input_tps"] == pytest.approx(25075.3, abs=0.1)
     assert data["prefill"]["instances"] == pytest.approx(3.068, abs=1e-3)
     assert data["prefill"]["utilization"] == pytest.approx(0.8858, abs=1e-4)
     assert data["decode"]["batch"] == 34
-    assert data["decode"]["effective_tps"] == pytest.approx(1706.8, abs=0.1)
+    assert data["decode"]["effective_output_tps"] == pytest.approx(1706.8, abs=0.1)
     assert data["decode"]["instances"] == pytest.approx(3.756, abs=1e-3)
     assert data["pd_ratio"] == pytest.approx(0.817, abs=1e-3)
     alloc = data["allocation"]
@@ -112,7 +112,7 @@ def test_profile_file_and_units(capsys: pytest.CaptureFixture[str]) -> None:
     )
     # TPmax(2000) = 10000 - 2000 / 3 tok/s; budget 0.45 s.
     assert data["prefill"]["max_tps"] == pytest.approx(10000 - 2000 / 3)
-    assert data["prefill"]["effective_tps"] == pytest.approx(10000 - 2000 / 3 - 2000 / 0.45)
+    assert data["prefill"]["effective_input_tps"] == pytest.approx(10000 - 2000 / 3 - 2000 / 0.45)
     assert data["allocation"]["gpus"] == (
         data["allocation"]["prefill_instances"] + 2 * data["allocation"]["decode_instances"]
     )
@@ -196,8 +196,8 @@ def test_bad_profile_field_through_the_cli(
 
 def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
     default = run_json(capsys)
-    paper = run_json(capsys, "--model", "paper")
-    queueing = run_json(capsys, "--model", "queueing")
+    paper = run_json(capsys, "--plan-model", "paper")
+    queueing = run_json(capsys, "--plan-model", "queueing")
     assert default["model"] == "auto" and queueing["model"] == "queueing"
     # auto without a Poisson sweep in the profile plans the paper's M/M/1: same worked example
     assert default["prefill"]["queue_model"] == "M/M/1"
@@ -209,16 +209,16 @@ def test_model_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert default["decode"]["mean_batch"] < 34 and paper["decode"]["mean_batch"] is None
     assert default["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"])
     assert queueing["allocation"]["prefill_instances"] == 3  # M/D/1 for fixed ISL
-    exp = run_json(capsys, "--model", "queueing", "--isl-dist", "exponential")
+    exp = run_json(capsys, "--plan-model", "queueing", "--isl-dist", "exponential")
     assert exp["prefill"]["instances"] == pytest.approx(paper["prefill"]["instances"], rel=1e-6)
-    p90 = run_json(capsys, "--model", "queueing", "--ttft-stat", "p90", "--routing", "pooled")
+    p90 = run_json(capsys, "--plan-model", "queueing", "--ttft-stat", "p90", "--routing", "pooled")
     assert p90["slo"]["ttft_stat"] == "p90"
     assert p90["prefill"]["instances"] == int(p90["prefill"]["instances"])
-    rand = run_json(capsys, "--model", "queueing", "--decode-routing", "random")
+    rand = run_json(capsys, "--plan-model", "queueing", "--decode-routing", "random")
     assert rand["decode"]["instances"] > paper["decode"]["instances"]
 
 
 def test_paper_model_with_pooling_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "size", "--model", "paper", "--routing", "pooled")
+    code, _, err = run(capsys, "size", "--plan-model", "paper", "--routing", "pooled")
     assert code == EXIT_BAD_INPUT
-    assert "use --model queueing" in err
+    assert "use --plan-model queueing" in err

@@ -30,11 +30,11 @@ def test_prefill_tpmax_matches_the_engine(fake: FakeServer, tmp_path: Path) -> N
         min_duration_s=0, isls=(500,), concurrency=2, requests=40, loads=(0.5,), sweep_requests=30
     )
     part = asyncio.run(profiler.run_prefill(fake.url, tmp_path, settings))
-    point = part["max_throughput"][0]
+    point = part.max_throughput[0]
     # The fake serves prefill FCFS at 100k tok/s plus per-request HTTP costs: at most 100k.
-    assert 60_000 < point["max_tps"] <= 101_000
-    assert point["idle_ttft_s"] >= 500 / 100_000
-    assert part["ttft_vs_rate"][0]["requests"] == 30
+    assert 60_000 < point.max_tps <= 101_000
+    assert point.idle_ttft_s is not None and point.idle_ttft_s >= 500 / 100_000
+    assert part.ttft_vs_rate[0].requests == 30
     assert fake.engine.prompt_tokens_total == sum(
         r["prompt_tokens"] for r in read_jsonl(tmp_path / "records.jsonl") if r["prompt_tokens"]
     )
@@ -45,12 +45,12 @@ def test_decode_tpot_matches_the_engine(fake: FakeServer, tmp_path: Path) -> Non
         min_duration_s=0, isl_tokens=50, osl_tokens=40, batches=(1, 4), rounds=3
     )
     part = asyncio.run(profiler.run_decode(fake.url, tmp_path, settings))
-    points = {p["batch"]: p for p in part["curves"][0]["points"]}
+    points = {p.batch: p for p in part.curves[0].points}
     # Step time 2 ms + 0.2 ms per active request: ~2.2 ms at batch 1, ~2.8 ms at batch 4
     # (asyncio sleeps overshoot a little; the tokens come two per chunk).
-    assert 2.1 < points[1]["tpot_ms"] < 3.5
-    assert points[4]["tpot_ms"] > points[1]["tpot_ms"]
-    assert points[4]["output_tps"] > 2 * points[1]["output_tps"]
+    assert 2.1 < points[1].tpot_ms < 3.5
+    assert points[4].tpot_ms > points[1].tpot_ms
+    assert points[4].output_tps > 2 * points[1].output_tps  # type: ignore[operator]
 
 
 def test_profile_all_cli_writes_a_valid_profile_and_resumes(
@@ -140,7 +140,7 @@ def test_text_prompts_when_token_ids_are_refused(tmp_path: Path) -> None:
             min_duration_s=0, isls=(64,), concurrency=1, requests=8, idle_requests=3
         )
         part = asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
-    assert part["meta"]["prompt_mode"] == "text"
+    assert part.meta is not None and part.meta.prompt_mode == "text"
     prompts = [
         r["prompt_tokens"] for r in read_jsonl(tmp_path / "records.jsonl") if r["prompt_tokens"]
     ]
@@ -185,14 +185,14 @@ def test_profile_records_intervals_drift_and_its_precision(tmp_path: Path) -> No
     )
     with FakeServer(FakeEngine(prefill_tps=50_000)) as server:
         part = asyncio.run(profiler.run_prefill(server.url, tmp_path, settings))
-    point = part["max_throughput"][0]
-    assert point["max_tps_low"] <= point["max_tps"] <= point["max_tps_high"]
-    sweep = part["ttft_vs_rate"][0]
-    assert sweep["ttft_mean_low_s"] <= sweep["ttft_mean_s"] <= sweep["ttft_mean_high_s"]
+    point = part.max_throughput[0]
+    assert point.max_tps_low <= point.max_tps <= point.max_tps_high  # type: ignore[operator]
+    sweep = part.ttft_vs_rate[0]
+    assert sweep.ttft_mean_low_s <= sweep.ttft_mean_s <= sweep.ttft_mean_high_s  # type: ignore[operator]
     steps = {r["step"]: r for r in read_jsonl(tmp_path / "steps.jsonl")}
     swept = steps["prefill/isl=64/poisson/load=0.5"]
-    half = (sweep["ttft_mean_high_s"] - sweep["ttft_mean_low_s"]) / 2 / sweep["ttft_mean_s"]
+    half = (sweep.ttft_mean_high_s - sweep.ttft_mean_low_s) / 2 / sweep.ttft_mean_s  # type: ignore[operator]
     assert swept["precision_reached"] == (half <= 0.05)
     assert swept["ttft_s"]["count"] >= 40 and swept["ttft_s"]["count"] % 40 == 0
-    assert -1 < part["tpmax_drift"] < 10
+    assert part.tpmax_drift is not None and -1 < part.tpmax_drift < 10
     assert "prefill/isl=64/saturate-again/c=2" in steps

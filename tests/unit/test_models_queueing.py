@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pdplan import SLO, Exponential, InfeasibleSLOError, Profile, Workload, size
-from pdplan.decode import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
 from pdplan.errors import ConfigError
-from pdplan.prefill import max_rate_rps, sojourn_stat_s
 from pdplan.queueing import md1_mean_sojourn_s, mmc_mean_sojourn_s
+from pdplan.queueing.decode_batch import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
+from pdplan.queueing.sojourn import max_rate_rps, sojourn_stat_s
 
 
 def test_mg1_with_zero_scv_is_md1() -> None:
@@ -114,7 +114,9 @@ def test_paper_p90_uses_the_exact_exponential_tail(
     )
     # M/M/1 p90 sojourn = ln(10) / (mu - lambda) = 1.9 s -> lambda = mu - ln(10) / 1.9
     mu = 28309 / 6144
-    assert plan.prefill.effective_tps == pytest.approx((mu - math.log(10) / 1.9) * 6144, rel=1e-6)
+    assert plan.prefill.effective_input_tps == pytest.approx(
+        (mu - math.log(10) / 1.9) * 6144, rel=1e-6
+    )
 
 
 def test_percentile_ttft_infeasible_says_what_is_achievable(
@@ -128,7 +130,7 @@ def test_percentile_ttft_infeasible_says_what_is_achievable(
 def test_paper_model_refuses_routing_it_does_not_model(
     paper_profile: Profile, paper_workload: Workload, paper_slo: SLO
 ) -> None:
-    with pytest.raises(ConfigError, match="use --model queueing"):
+    with pytest.raises(ConfigError, match="use --plan-model queueing"):
         size(paper_profile, paper_workload, paper_slo, model="paper", prefill_routing="pooled")
 
 
@@ -152,8 +154,8 @@ def test_measured_decode_throughput_caps_batch_over_tpot(
     slo = SLO(ttft_s=1.0, tpot_s=0.015)
     paper = size(profile, w, slo, model="paper")
     auto = size(profile, w, slo, model="auto")
-    assert paper.decode.effective_tps == pytest.approx(8 / 0.015)  # unchanged
-    assert auto.decode.effective_tps == pytest.approx(100.0)
+    assert paper.decode.effective_output_tps == pytest.approx(8 / 0.015)  # unchanged
+    assert auto.decode.effective_output_tps == pytest.approx(100.0)
     assert any("measured decode throughput" in x for x in auto.warnings)
 
 
@@ -192,7 +194,7 @@ def test_one_decode_instance_fluctuates_under_any_routing() -> None:
         w = Workload.from_rps(isl_tokens=512, osl_tokens=128, rate_rps=10.0)
         plan = size(profile, w, slo, model=model)  # type: ignore[arg-type]
         assert plan.allocation.decode_instances == 1
-        rates[model] = plan.decode.effective_tps / 128
+        rates[model] = plan.decode.effective_output_tps / 128
     assert rates["auto"] < rates["paper"] * 0.99
 
     def mean_tpot_s(rate: float) -> float:

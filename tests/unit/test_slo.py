@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pdplan.capacity.decode import decode_max_batch
+from pdplan.capacity.prefill import min_mean_ttft_s
+from pdplan.capacity.prefill import paper_effective_tps as prefill_effective_tps
 from pdplan.errors import InfeasibleSLOError
-from pdplan.slo import decode_max_batch, min_mean_ttft_s, prefill_effective_tps
 
 PAPER_BATCHES = [10, 20, 30, 40, 50, 60]
 PAPER_TPOT_S = [0.0128, 0.0164, 0.0188, 0.0216, 0.0239, 0.0262]

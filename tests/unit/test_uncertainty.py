@@ -10,8 +10,8 @@ import pytest
 
 from pdplan import SLO, Workload, default_profile, size
 from pdplan.io import parse_profile
-from pdplan.models.profile import Profile
 from pdplan.quantiles import batch_means_interval, median_interval
+from pdplan.schema.profile import Profile
 from pdplan.uncertainty import bounded_profile, has_intervals
 from pdplan.variability import engine_scv, fit_engine_scv
 

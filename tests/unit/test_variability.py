@@ -7,8 +7,8 @@ import pytest
 
 from pdplan import SLO, Workload, planner
 from pdplan.io import parse_profile
-from pdplan.models.profile import PrefillProfile, Profile
 from pdplan.queueing import mm1_mean_sojourn_s
+from pdplan.schema.profile import PrefillProfile, Profile
 from pdplan.sim import ClusterConfig, SimConfig, simulate
 from pdplan.variability import combine_scv, fit_engine_scv
 
@@ -105,7 +105,7 @@ def test_planner_uses_the_fitted_scv_and_auto_assumes_exponential_without_one() 
     assert planner.size(bare, workload, slo, model="auto").prefill.queue_model == "M/M/1"
     # M/G/1 budget 0.48 s with SCV 0.5: rate solves 0.1 + 0.0075 r / (1 - 0.1 r) = 0.48
     plan = planner.size(with_sweep, workload, slo, model="queueing")
-    rate = plan.prefill.effective_tps / 1000
+    rate = plan.prefill.effective_input_tps / 1000
     assert rate == pytest.approx(0.38 / (0.0075 + 0.038), rel=1e-6)
 
 

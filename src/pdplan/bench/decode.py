@@ -23,6 +23,7 @@ from pdplan.bench.stats import (
     summarize,
 )
 from pdplan.errors import BenchmarkError
+from pdplan.schema.profile import DecodeCurve, DecodePoint
 from pdplan.units import s_to_ms
 
 __all__ = ["DecodeSettings", "profile_decode"]
@@ -97,7 +98,7 @@ async def _batch(
     return summary
 
 
-async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
+async def profile_decode(session: Session, s: DecodeSettings) -> DecodeCurve:
     """Run the sweep; returns one decode curve (the decode part's ``curves`` entry)."""
     first = f"decode/isl={s.isl_tokens}/osl={s.osl_tokens}/batch={s.batches[0]}"
     request_s = 0.0
@@ -124,8 +125,8 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
         if not step["tpot_s"]["count"]:
             raise BenchmarkError(
                 f"decode batch {batch}: every stream arrived in bursts (no token timing); the "
-                "client or the server is starved of CPU: see docs/measuring.md, 'Measuring on a small "
-                f"machine'; raw samples kept in {session.out_dir}"
+                "client or the server is starved of CPU: see docs/measuring.md, 'Measuring on "
+                f"a small machine'; raw samples kept in {session.out_dir}"
             )
         tpot = step["tpot_s"]
         bounds = step.get("tpot_mean_interval_s") or {}
@@ -142,4 +143,8 @@ async def profile_decode(session: Session, s: DecodeSettings) -> dict[str, Any]:
                 "output_tps": step["output_tps"],
             }
         )
-    return {"isl_tokens": s.isl_tokens, "osl_tokens": s.osl_tokens, "points": points}
+    return DecodeCurve(
+        isl_tokens=s.isl_tokens,
+        osl_tokens=s.osl_tokens,
+        points=[DecodePoint.model_validate(p) for p in points],
+    )

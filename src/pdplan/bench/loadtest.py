@@ -1,7 +1,7 @@
 """Load tests of a live (P/D) deployment: open-loop arrivals of a workload at multiples of its
 rate.
 
-Each step draws the workload's requests (:meth:`~pdplan.models.workload.Workload.requests`,
+Each step draws the workload's requests (:meth:`~pdplan.schema.workload.Workload.requests`,
 the same generator the simulator uses: Poisson or gamma arrivals with the length
 distributions, or a trace replayed faster by the multiplier) for a duration, streams them, and
 reports the offered load actually sent (and how late the generator sent it), the achieved
@@ -19,8 +19,8 @@ from typing import Any
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.errors import ConfigError
-from pdplan.models.workload import SLO, Workload
 from pdplan.quantiles import Distribution
+from pdplan.schema.workload import SLO, Workload
 from pdplan.verdict import judge
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
 #: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
 LAG_LIMIT_S = 0.010
 #: What one load-generator process can send: a streamed request costs it ~1-5 ms of CPU
-#: (docs/measuring.md, "Measurement quality"), so beyond ~1,000 req/s it measures itself, not the server.
+#: (docs/measuring.md, "Measurement quality"), so beyond ~1,000 req/s it measures itself.
 MAX_RATE_RPS = 1_000.0
 #: Longest step and most requests per step (the schedule is drawn up front).
 MAX_STEP_S = 86_400.0

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
+from pdplan.bench.parts import OverheadPart
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
-from pdplan.bench.stats import summarize
-from pdplan.quantiles import difference_interval
+from pdplan.quantiles import Distribution, difference_interval
 
 __all__ = ["OverheadSettings", "profile_overhead"]
 
@@ -27,11 +26,11 @@ class OverheadSettings:
     gap_s: float = 0.1
 
 
-async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -> dict[str, Any]:
-    """Returns the overhead part: ``pd_transfer_s`` and both TTFT summaries."""
+async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -> OverheadPart:
+    """The overhead part: ``pd_transfer_s`` (with its interval) and both TTFT summaries."""
     step = f"overhead/isl={s.isl_tokens}"
     if (done := pd.finished(step)) is not None:
-        return dict(done["part"])
+        return OverheadPart.model_validate(done["part"])
     for session in (pd, prefill):
         await session.sequential(f"{step}/warmup", s.isl_tokens, 2, s.warmup_requests)
     pd_records: list[RequestRecord] = []
@@ -45,23 +44,22 @@ async def profile_overhead(pd: Session, prefill: Session, s: OverheadSettings) -
             await asyncio.sleep(s.gap_s)
     pd.check_failures(step, pd_records)
     prefill.check_failures(step, prefill_records)
-    pd_ttft = summarize(r.ttft_s for r in pd_records if r.ok)
-    prefill_ttft = summarize(r.ttft_s for r in prefill_records if r.ok)
+    pd_ttft = Distribution.of(r.ttft_s for r in pd_records if r.ok)
+    prefill_ttft = Distribution.of(r.ttft_s for r in prefill_records if r.ok)
     difference = difference_interval(
         [r.ttft_s for r in pd_records if r.ok and r.ttft_s is not None],
         [r.ttft_s for r in prefill_records if r.ok and r.ttft_s is not None],
     )
-    part = {
-        "isl_tokens": s.isl_tokens,
-        "pd_url": pd.base_url,
-        "prefill_url": prefill.base_url,
-        "pd_ttft_s": pd_ttft,
-        "prefill_ttft_s": prefill_ttft,
-        "pd_transfer_s": max(0.0, pd_ttft["mean"] - prefill_ttft["mean"]),
-        "pd_transfer_interval_s": {
-            "low": max(0.0, difference.low) if difference else None,
-            "high": max(0.0, difference.high) if difference else None,
-        },
-    }
-    pd.save_step(step, {"part": part})
+    assert pd_ttft is not None and prefill_ttft is not None  # check_failures passed
+    part = OverheadPart(
+        isl_tokens=s.isl_tokens,
+        pd_url=pd.base_url,
+        prefill_url=prefill.base_url,
+        pd_ttft_s=pd_ttft,
+        prefill_ttft_s=prefill_ttft,
+        pd_transfer_s=max(0.0, pd_ttft.mean - prefill_ttft.mean),
+        pd_transfer_low_s=max(0.0, difference.low) if difference else None,
+        pd_transfer_high_s=max(0.0, difference.high) if difference else None,
+    )
+    pd.save_step(step, {"part": part.model_dump(mode="json")})
     return part

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
+from pdplan.bench.parts import PrefillPart
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.bench.stats import (
@@ -25,7 +26,8 @@ from pdplan.bench.stats import (
     steady_window,
     summarize,
 )
-from pdplan.models.arrivals import Poisson
+from pdplan.schema.arrivals import Poisson
+from pdplan.schema.profile import PrefillPoint, TtftRatePoint
 
 __all__ = ["DRIFT_WARNING", "PrefillSettings", "profile_prefill"]
 
@@ -160,8 +162,8 @@ async def _poisson(
     return summary
 
 
-async def profile_prefill(session: Session, s: PrefillSettings) -> dict[str, Any]:
-    """Run every prefill step; returns the prefill part (see :mod:`pdplan.bench.assemble`)."""
+async def profile_prefill(session: Session, s: PrefillSettings) -> PrefillPart:
+    """Run every prefill step; returns the prefill part."""
     points, sweep = [], []
     first: dict[str, Any] | None = None
     for isl in s.isls:
@@ -199,10 +201,12 @@ async def profile_prefill(session: Session, s: PrefillSettings) -> dict[str, Any
                     "requests": ttft["count"],
                 }
             )
-    part: dict[str, Any] = {"max_throughput": points, "ttft_vs_rate": sweep}
-    if s.drift_check and first is not None:
-        part["tpmax_drift"] = await _drift(session, first, s)
-    return part
+    drift = await _drift(session, first, s) if s.drift_check and first is not None else None
+    return PrefillPart(
+        max_throughput=[PrefillPoint.model_validate(p) for p in points],
+        ttft_vs_rate=[TtftRatePoint.model_validate(p) for p in sweep],
+        tpmax_drift=drift,
+    )
 
 
 async def _drift(session: Session, first: dict[str, Any], s: PrefillSettings) -> float:

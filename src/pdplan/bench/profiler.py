@@ -8,7 +8,6 @@ Each ``run_*`` function measures one part against live endpoints and writes it t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +16,16 @@ from pdplan.bench.client import Timeouts
 from pdplan.bench.decode import DecodeSettings, profile_decode
 from pdplan.bench.host import cpu_summary
 from pdplan.bench.overhead import OverheadSettings, profile_overhead
+from pdplan.bench.parts import DecodePart, OverheadPart, PartMeta, PrefillPart
 from pdplan.bench.prefill import PrefillSettings, profile_prefill
 from pdplan.bench.prompts import PromptMode
+from pdplan.bench.records import read_part, write_part
 from pdplan.bench.session import Reporter, Session
 from pdplan.errors import BenchmarkError
 from pdplan.io import save_profile
-from pdplan.models.profile import Profile, ProfileMetadata
+from pdplan.schema.profile import Profile, ProfileMetadata
 
-__all__ = [
-    "read_part",
-    "run_decode",
-    "run_overhead",
-    "run_prefill",
-    "write_part",
-    "write_profile",
-]
-
-
-def write_part(out_dir: Path, name: str, data: dict[str, Any]) -> Path:
-    path = out_dir / "parts" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def read_part(out_dir: Path, name: str) -> dict[str, Any] | None:
-    path = out_dir / "parts" / f"{name}.json"
-    if not path.exists():
-        return None
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+__all__ = ["run_decode", "run_overhead", "run_prefill", "write_profile"]
 
 
 async def _engine_version(session: Session) -> str | None:
@@ -56,15 +35,15 @@ async def _engine_version(session: Session) -> str | None:
         return None
 
 
-async def _meta(session: Session) -> dict[str, Any]:
-    return {
-        "model": session.model,
-        "url": session.base_url,
-        "engine_version": await _engine_version(session),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "prompt_mode": session.prompts.mode,
-        "cpu": cpu_summary(),
-    }
+async def _meta(session: Session) -> PartMeta:
+    return PartMeta(
+        model=session.model,
+        url=session.base_url,
+        engine_version=await _engine_version(session),
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        prompt_mode=session.prompts.mode,
+        cpu=cpu_summary(),
+    )
 
 
 async def run_prefill(
@@ -76,7 +55,7 @@ async def run_prefill(
     prompt_mode: PromptMode | None = None,
     reporter: Reporter | None = None,
     timeouts: Timeouts | None = None,
-) -> dict[str, Any]:
+) -> PrefillPart:
     async with Session(
         url,
         out_dir,
@@ -87,7 +66,7 @@ async def run_prefill(
         timeouts=timeouts,
     ) as session:
         part = await profile_prefill(session, settings)
-        part["meta"] = await _meta(session)
+        part = part.model_copy(update={"meta": await _meta(session)})
     write_part(out_dir, "prefill", part)
     return part
 
@@ -102,7 +81,7 @@ async def run_decode(
     seed: int = 42,
     reporter: Reporter | None = None,
     timeouts: Timeouts | None = None,
-) -> dict[str, Any]:
+) -> DecodePart:
     async with Session(
         url,
         out_dir,
@@ -114,10 +93,12 @@ async def run_decode(
     ) as session:
         curve = await profile_decode(session, settings)
         meta = await _meta(session)
-    previous = read_part(out_dir, "decode") or {"curves": []}
+    previous = read_part(out_dir, "decode", DecodePart)
     shape = (settings.isl_tokens, settings.osl_tokens)
-    curves = [c for c in previous["curves"] if (c["isl_tokens"], c["osl_tokens"]) != shape]
-    part = {"curves": [*curves, curve], "meta": meta}
+    kept = [
+        c for c in (previous.curves if previous else []) if (c.isl_tokens, c.osl_tokens) != shape
+    ]
+    part = DecodePart(curves=[*kept, curve], meta=meta)
     write_part(out_dir, "decode", part)
     return part
 
@@ -132,7 +113,7 @@ async def run_overhead(
     prompt_mode: PromptMode | None = None,
     reporter: Reporter | None = None,
     timeouts: Timeouts | None = None,
-) -> dict[str, Any]:
+) -> OverheadPart:
     common: dict[str, Any] = {"model": model, "prompt_mode": prompt_mode, "timeouts": timeouts}
     async with (
         Session(pd_url, out_dir, reporter=reporter, **common) as pd,
@@ -153,23 +134,24 @@ def write_profile(
     engine: str | None = None,
 ) -> tuple[Path, Profile] | None:
     """Assemble ``out_dir/profile.yaml`` from the parts; None until prefill and decode exist."""
-    prefill, decode = read_part(out_dir, "prefill"), read_part(out_dir, "decode")
+    prefill = read_part(out_dir, "prefill", PrefillPart)
+    decode = read_part(out_dir, "decode", DecodePart)
     if prefill is None or decode is None:
         return None
-    meta, decode_meta = prefill.get("meta", {}), decode.get("meta", {})
-    urls = f"prefill {meta.get('url')}, decode {decode_meta.get('url')}"
-    if meta.get("url") == decode_meta.get("url"):
-        urls = str(meta.get("url"))
-    overhead = read_part(out_dir, "overhead")
-    if overhead is not None and overhead.get("pd_url"):
-        urls += f", P/D path {overhead['pd_url']}"
+    meta, decode_meta = prefill.meta or PartMeta(), decode.meta or PartMeta()
+    urls = f"prefill {meta.url}, decode {decode_meta.url}"
+    if meta.url == decode_meta.url:
+        urls = str(meta.url)
+    overhead = read_part(out_dir, "overhead", OverheadPart)
+    if overhead is not None:
+        urls += f", P/D path {overhead.pd_url}"
     metadata = ProfileMetadata(
-        model=meta.get("model"),
+        model=meta.model,
         engine=engine,
-        engine_version=meta.get("engine_version"),
+        engine_version=meta.engine_version,
         hardware=hardware,
-        cpu=meta.get("cpu"),
-        date=meta.get("date"),
+        cpu=meta.cpu,
+        date=meta.date,
         source=f"pdplan profile against {urls}; raw samples in records.jsonl",
     )
     profile = assemble_profile(

@@ -21,15 +21,14 @@ Sessions make a step's prompts before the step starts (:meth:`PromptSource.prepa
 from __future__ import annotations
 
 import random
-from typing import Any, Literal
+from typing import Any
 
 from pdplan.bench.client import EngineClient
+from pdplan.bench.modes import PROMPT_MODES, PromptMode
 from pdplan.errors import BenchmarkError
 
 __all__ = ["PROMPT_MODES", "Prompt", "PromptMode", "PromptSource"]
 
-PromptMode = Literal["text", "chat", "ids"]
-PROMPT_MODES: tuple[PromptMode, ...] = ("text", "chat", "ids")
 Prompt = list[int] | str
 
 _ID_LOW, _ID_HIGH = 100, 1000

@@ -10,9 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["JsonlWriter", "RequestRecord", "read_jsonl", "step_records"]
+from pydantic import BaseModel, ValidationError
+
+from pdplan.errors import ConfigError
+
+__all__ = ["JsonlWriter", "RequestRecord", "read_jsonl", "read_part", "step_records", "write_part"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(slots=True)
@@ -113,3 +119,32 @@ def step_records(out_dir: Path, step: str) -> list[dict[str, Any]]:
         for row in read_jsonl(out_dir / "records.jsonl")
         if row.get("step") == step and (run_id is None or row.get("run_id") == run_id)
     ]
+
+
+def write_part(out_dir: Path, name: str, part: BaseModel) -> Path:
+    """Write a measured part to ``OUT/parts/NAME.json`` (the moment it is complete)."""
+    path = out_dir / "parts" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(part.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_part(out_dir: Path, name: str, kind: type[M]) -> M | None:
+    """The part ``OUT/parts/NAME.json``, validated as ``kind``; None when it does not exist.
+
+    :raises ConfigError: naming the file and the field when it does not validate
+    """
+    path = out_dir / "parts" / f"{name}.json"
+    if not path.exists():
+        return None
+    try:
+        return kind.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, UnicodeDecodeError) as exc:
+        from pdplan.io import format_validation_error
+
+        detail = (
+            format_validation_error(exc, str(path))
+            if isinstance(exc, ValidationError)
+            else f"{path}: not UTF-8 text"
+        )
+        raise ConfigError(f"{detail}; delete it to measure the part again") from None

@@ -14,7 +14,7 @@ from pdplan.quantiles import (
     Interval,
     batch_means_interval,
     mean_interval,
-    percentile,
+    quantile,
     summarize,
 )
 
@@ -27,9 +27,9 @@ __all__ = [
     "decode_output_tps",
     "interval_of",
     "lower_upper",
-    "percentile",
     "prefill_input_tps",
     "prefill_tps_interval",
+    "quantile",
     "split_bursty",
     "steady_window",
     "summarize",
@@ -103,7 +103,7 @@ def split_bursty(
     tpots = [r.tpot_s for r in records if r.tpot_s is not None]
     if not tpots:
         return list(records), []
-    floor = max(share * percentile(tpots, 50), floor_s)
+    floor = max(share * quantile(tpots, 0.5), floor_s)
     kept = [r for r in records if r.tpot_s is None or r.tpot_s >= floor]
     bursty = [r for r in records if r.tpot_s is not None and r.tpot_s < floor]
     return kept, bursty

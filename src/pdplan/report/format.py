@@ -42,7 +42,7 @@ def fmt_duration(seconds: float) -> str:
 def fmt_lengths(dist: Any) -> str:
     """A length distribution in a few words.
 
-    >>> from pdplan.models.lengths import Fixed, Lognormal
+    >>> from pdplan.schema.lengths import Fixed, Lognormal
     >>> fmt_lengths(Fixed(tokens=6144)), fmt_lengths(Lognormal(mean_tokens=2000, sigma=0.8))
     ('6,144', 'mean 2,000 lognormal (SCV 0.9)')
     """

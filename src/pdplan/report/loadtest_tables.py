@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.models.workload import SLO, Workload
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.schema.workload import SLO, Workload
 
 __all__ = ["render_loadtest"]
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pdplan.capacity.prefill import mean_ttft_curves
 from pdplan.errors import ConfigError
-from pdplan.models.profile import Profile
-from pdplan.queueing.md1 import md1_mean_sojourn_s
-from pdplan.queueing.mm1 import mm1_mean_sojourn_s
+from pdplan.schema.profile import Profile
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
 __all__ = ["plot_capacity_sweep", "plot_decode", "plot_loadtest", "plot_prefill_ttft", "plot_trace"]
@@ -32,7 +31,7 @@ def _pyplot() -> Any:
 def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
     """TTFT against arrival rate, measured beside M/M/1 and M/D/1 (Figure 1). None if no sweep.
 
-    Predictions use ``S = ISL / TPmax`` and the profile's fixed overhead; measured points are
+    Predictions are :func:`pdplan.capacity.prefill.mean_ttft_curves`; measured points are
     the mean and p90 of the Poisson sweep.
     """
     sweep = profile.prefill.ttft_vs_rate
@@ -40,30 +39,21 @@ def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    overhead = profile.prefill.overhead_s
     for color, point in zip(
         ("C0", "C1", "C2", "C3", "C4"), profile.prefill.max_throughput, strict=False
     ):
         rows = [s for s in sweep if s.isl_tokens == point.isl_tokens]
         if not rows:
             continue
-        service_s = point.isl_tokens / point.max_tps
-        mu = 1 / service_s
-        rates = [mu * k / 100 for k in range(0, 96)]
-        ax.plot(
-            rates,
-            [s_to_ms(overhead + mm1_mean_sojourn_s(r, mu)) for r in rates],
-            color=color,
-            ls="--",
-            label=f"ISL {point.isl_tokens}: M/M/1 mean (paper)",
-        )
-        ax.plot(
-            rates,
-            [s_to_ms(overhead + md1_mean_sojourn_s(r, service_s)) for r in rates],
-            color=color,
-            ls=":",
-            label=f"ISL {point.isl_tokens}: M/D/1 mean",
-        )
+        rates, curves = mean_ttft_curves(profile.prefill, point.isl_tokens)
+        for (name, ttft_s), ls in zip(curves.items(), ("--", ":"), strict=True):
+            ax.plot(
+                rates,
+                [s_to_ms(t) for t in ttft_s],
+                color=color,
+                ls=ls,
+                label=f"ISL {point.isl_tokens}: {name} mean",
+            )
         ax.plot(
             [s.rate_rps for s in rows],
             [s_to_ms(s.ttft_mean_s) for s in rows],
@@ -79,7 +69,7 @@ def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
             alpha=0.6,
             label=f"ISL {point.isl_tokens}: measured p90",
         )
-        ax.axvline(mu, color=color, lw=0.5)
+        ax.axvline(rates[-1] / 0.95, color=color, lw=0.5)  # the saturated rate
     ax.set_xlabel("arrival rate (requests/s)")
     ax.set_ylabel("TTFT (ms)")
     ax.set_ylim(bottom=0)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 
+from pdplan.bench.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.report.format import fmt_duration, fmt_tps
 from pdplan.units import ms_to_s
+from pdplan.variability import ServiceScvFit, fit_engine_scv
 
 __all__ = ["decode_table", "overhead_table", "prefill_table", "sweep_table"]
 
@@ -19,21 +19,21 @@ def _pm(value: float, low: float | None, high: float | None) -> str:
     return f" +-{(high - low) / 2 / value:.0%}"
 
 
-def prefill_table(part: dict[str, Any]) -> Table:
+def prefill_table(part: PrefillPart) -> Table:
     table = Table(title="Prefill", title_justify="left")
     for name in ("ISL", "TPmax (90 % interval)", "at concurrency", "idle TTFT", "ISL / TPmax"):
         table.add_column(name, justify="right")
-    for p in part["max_throughput"]:
+    for p in part.max_throughput:
         table.add_row(
-            f"{p['isl_tokens']:,}",
-            fmt_tps(p["max_tps"]) + _pm(p["max_tps"], p.get("max_tps_low"), p.get("max_tps_high")),
-            str(p["concurrency"]),
-            fmt_duration(p["idle_ttft_s"]),
-            fmt_duration(p["isl_tokens"] / p["max_tps"]),
+            f"{p.isl_tokens:,}",
+            fmt_tps(p.max_tps) + _pm(p.max_tps, p.max_tps_low, p.max_tps_high),
+            str(p.concurrency),
+            "-" if p.idle_ttft_s is None else fmt_duration(p.idle_ttft_s),
+            fmt_duration(p.isl_tokens / p.max_tps),
         )
-    drift = part.get("tpmax_drift")
+    drift = part.tpmax_drift
     if drift is not None:
-        isl = part["max_throughput"][0]["isl_tokens"]
+        isl = part.max_throughput[0].isl_tokens
         table.caption = f"TPmax at ISL {isl:,} measured again at the end: {drift:+.1%}" + (
             " (drift beyond 10 %: the engine's speed moved during the profile)"
             if abs(drift) > 0.1
@@ -43,24 +43,23 @@ def prefill_table(part: dict[str, Any]) -> Table:
     return table
 
 
-def sweep_table(part: dict[str, Any]) -> Table | None:
+def sweep_table(part: PrefillPart) -> Table | None:
     """TTFT against Poisson arrival rate (the paper's Figure 1 as numbers), if measured."""
-    rows = part.get("ttft_vs_rate") or []
+    rows = part.ttft_vs_rate
     if not rows:
         return None
-    tpmax = {p["isl_tokens"]: p["max_tps"] for p in part["max_throughput"]}
+    tpmax = {p.isl_tokens: p.max_tps for p in part.max_throughput}
     table = Table(title="Prefill TTFT under Poisson arrivals", title_justify="left")
     for name in ("ISL", "rate", "utilization", "mean", "p50", "p90", "p99", "requests"):
         table.add_column(name, justify="right")
     for r in rows:
         table.add_row(
-            f"{r['isl_tokens']:,}",
-            f"{r['rate_rps']:.4g} req/s",
-            f"{r['rate_rps'] * r['isl_tokens'] / tpmax[r['isl_tokens']]:.0%}",
-            fmt_duration(r["ttft_mean_s"])
-            + _pm(r["ttft_mean_s"], r.get("ttft_mean_low_s"), r.get("ttft_mean_high_s")),
-            *(fmt_duration(r[k]) for k in ("ttft_p50_s", "ttft_p90_s", "ttft_p99_s")),
-            str(r["requests"]),
+            f"{r.isl_tokens:,}",
+            f"{r.rate_rps:.4g} req/s",
+            f"{r.rate_rps * r.isl_tokens / tpmax[r.isl_tokens]:.0%}",
+            fmt_duration(r.ttft_mean_s) + _pm(r.ttft_mean_s, r.ttft_mean_low_s, r.ttft_mean_high_s),
+            *(fmt_duration(t) for t in (r.ttft_p50_s, r.ttft_p90_s, r.ttft_p99_s)),
+            str(r.requests),
         )
     fit = _engine_fit(part)
     if fit is not None:
@@ -81,45 +80,44 @@ def sweep_table(part: dict[str, Any]) -> Table | None:
     return table
 
 
-def _engine_fit(part: dict[str, Any]) -> Any:
+def _engine_fit(part: PrefillPart) -> ServiceScvFit | None:
     """The planner's SCV fit on this part (it reads waits against the idle TTFTs)."""
     from pdplan.bench.assemble import prefill_profile
-    from pdplan.variability import fit_engine_scv
 
-    try:
-        profile = prefill_profile(part)
-    except ValueError:
-        return None
-    return fit_engine_scv(profile)
+    return fit_engine_scv(prefill_profile(part))
 
 
-def decode_table(part: dict[str, Any]) -> Table:
+def decode_table(part: DecodePart) -> Table:
     table = Table(title="Decode", title_justify="left")
     for name in ("ISL/OSL", "batch", "TPOT mean", "p90", "p99", "output tok/s", "batch/TPOT"):
         table.add_column(name, justify="right")
-    for curve in part["curves"]:
-        for p in curve["points"]:
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f} ms"
+
+    for curve in part.curves:
+        for p in curve.points:
             table.add_row(
-                f"{curve['isl_tokens']}/{curve['osl_tokens']}",
-                str(p["batch"]),
-                f"{p['tpot_ms']:.2f} ms"
-                + _pm(p["tpot_ms"], p.get("tpot_low_ms"), p.get("tpot_high_ms")),
-                f"{p['tpot_p90_ms']:.2f} ms",
-                f"{p['tpot_p99_ms']:.2f} ms",
-                f"{p['output_tps']:,.0f}",
-                f"{p['batch'] / ms_to_s(p['tpot_ms']):,.0f}",
+                f"{curve.isl_tokens}/{curve.osl_tokens}",
+                str(p.batch),
+                f"{p.tpot_ms:.2f} ms" + _pm(p.tpot_ms, p.tpot_low_ms, p.tpot_high_ms),
+                ms(p.tpot_p90_ms),
+                ms(p.tpot_p99_ms),
+                "-" if p.output_tps is None else f"{p.output_tps:,.0f}",
+                f"{p.batch / ms_to_s(p.tpot_ms):,.0f}",
             )
     return table
 
 
-def overhead_table(part: dict[str, Any]) -> Table:
+def overhead_table(part: OverheadPart) -> Table:
     table = Table(title="Overhead (zero load)", title_justify="left")
     for name in ("ISL", "P/D TTFT", "prefill-only TTFT", "P->D transfer"):
         table.add_column(name, justify="right")
+    transfer = part.pd_transfer_s
     table.add_row(
-        f"{part['isl_tokens']:,}",
-        fmt_duration(part["pd_ttft_s"]["mean"]),
-        fmt_duration(part["prefill_ttft_s"]["mean"]),
-        fmt_duration(part["pd_transfer_s"]),
+        f"{part.isl_tokens:,}",
+        fmt_duration(part.pd_ttft_s.mean),
+        fmt_duration(part.prefill_ttft_s.mean),
+        fmt_duration(transfer) + _pm(transfer, part.pd_transfer_low_s, part.pd_transfer_high_s),
     )
     return table

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.models.workload import SLO, Workload
 from pdplan.quantiles import Distribution
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload
+from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import SimResult

@@ -7,9 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pdplan.models.plan import Allocation, Plan
-from pdplan.models.profile import ProfileMetadata
 from pdplan.report.format import fmt_arrivals, fmt_duration, fmt_lengths, fmt_tpm, fmt_tps
+from pdplan.schema.plan import Allocation, Plan
+from pdplan.schema.profile import ProfileMetadata
 
 __all__ = ["render_plan"]
 
@@ -67,8 +67,8 @@ def _phase_table(plan: Plan) -> Table:
             how_d = f"batch fluctuates, mean {d.mean_batch} at the target{bursts}; B* " + how_d[6:]
     else:
         how_d = "given"
-    table.add_row("prefill", fmt_tps(p.effective_tps), how_p, f"{p.instances:.2f}")
-    table.add_row("decode", fmt_tps(d.effective_tps), how_d, f"{d.instances:.2f}")
+    table.add_row("prefill", fmt_tps(p.effective_input_tps), how_p, f"{p.instances:.2f}")
+    table.add_row("decode", fmt_tps(d.effective_output_tps), how_d, f"{d.instances:.2f}")
     table.caption = (
         f"prefill tok/s are input tokens, decode tok/s output tokens; "
         f"P:D ratio {plan.pd_ratio:.2f} : 1"

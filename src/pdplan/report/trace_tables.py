@@ -7,9 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pdplan.models.profile import ProfileMetadata
 from pdplan.quantiles import Distribution
 from pdplan.report.format import fmt_duration, fmt_tpm
+from pdplan.schema.profile import ProfileMetadata
 from pdplan.trace_plan import ReplayResult, TracePlan
 from pdplan.traffic import TraceSummary
 

@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
-from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO, Workload
 from pdplan.quantiles import mean_interval
+from pdplan.schema.profile import Profile
+from pdplan.schema.workload import SLO, Workload
 from pdplan.service_time import prefill_service
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig

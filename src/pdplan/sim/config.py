@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pdplan.models.workload import Workload
+from pdplan.schema.routing import DecodeRouting, PrefillRouting
+from pdplan.schema.workload import Workload
 
 __all__ = [
     "MAX_SIM_INSTANCES",
     "MAX_SIM_REQUESTS",
     "ClusterConfig",
-    "DecodeRouting",
     "SimConfig",
-    "SimPrefillRouting",
 ]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
@@ -22,9 +19,6 @@ _CONFIG = ConfigDict(extra="forbid", frozen=True)
 MAX_SIM_INSTANCES = 1000
 #: Largest number of generated requests one simulation takes (~10 s per million here).
 MAX_SIM_REQUESTS = 5_000_000
-
-SimPrefillRouting = Literal["round_robin", "random", "least_outstanding", "shared_queue"]
-DecodeRouting = Literal["least_loaded", "round_robin", "random"]
 
 
 class ClusterConfig(BaseModel):
@@ -34,10 +28,10 @@ class ClusterConfig(BaseModel):
 
     prefill_instances: int = Field(gt=0, le=MAX_SIM_INSTANCES, description="m, prefill instances")
     decode_instances: int = Field(gt=0, le=MAX_SIM_INSTANCES, description="n, decode instances")
-    prefill_routing: SimPrefillRouting = Field(
+    prefill_routing: PrefillRouting = Field(
         "random",
         description="random/round_robin/least_outstanding: a queue per instance (per attention-"
-        "DP group); shared_queue: one FCFS queue served by every instance (M/M/c-like)",
+        "DP group); pooled: one FCFS queue served by every instance (M/M/c-like)",
     )
     decode_routing: DecodeRouting = Field("least_loaded", description="decode placement")
     prefill_budget_tokens: int | None = Field(

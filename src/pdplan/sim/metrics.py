@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pdplan.models.workload import SLO
 from pdplan.quantiles import Distribution
+from pdplan.schema.workload import SLO
 from pdplan.verdict import Verdict, judge
 
 __all__ = ["Columns", "SimResult", "Throughput", "summarize_run"]

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from pdplan.curves import MonotoneCurve
-from pdplan.models.profile import PrefillProfile, Profile
+from pdplan.schema.profile import PrefillProfile, Profile
 from pdplan.service_time import prefill_time_s
 from pdplan.units import ms_to_s
 from pdplan.variability import engine_scv

@@ -7,8 +7,8 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from pdplan.errors import ConfigError
-from pdplan.models.profile import Profile
-from pdplan.models.workload import SLO, Workload
+from pdplan.schema.profile import Profile
+from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import upper_bound_rps
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
@@ -41,7 +41,9 @@ def parse_allocations(text: str) -> list[tuple[int, int]]:
     for item in text.split(","):
         match = _ALLOC.match(item)
         if match is None or min(int(match.group(1)), int(match.group(2))) < 1:
-            raise ConfigError(f"--sweep: cannot read {item.strip()!r}; expected e.g. 3P4D,3P3D")
+            raise ConfigError(
+                f"--sweep-allocations: cannot read {item.strip()!r}; expected e.g. 3P4D,3P3D"
+            )
         out.append((int(match.group(1)), int(match.group(2))))
     return out
 

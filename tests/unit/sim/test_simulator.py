@@ -100,7 +100,7 @@ def test_shared_queue_is_mmc() -> None:
     r = run(
         flat_profile(),
         m=4,
-        routing="shared_queue",
+        routing="pooled",
         rate_rps=32.0,
         isl=Exponential(mean_tokens=1000),
         osl=Fixed(tokens=2),
@@ -120,7 +120,7 @@ def test_pooling_beats_independent_queues() -> None:
         requests=50_000,
         seed=4,
     )
-    pooled = run(flat_profile(), routing="shared_queue", **kw)
+    pooled = run(flat_profile(), routing="pooled", **kw)
     independent = run(flat_profile(), routing="random", **kw)
     assert pooled.ttft_s.mean < independent.ttft_s.mean  # type: ignore[attr-defined]
     # random routing splits Poisson traffic: each instance is M/M/1 at rho 0.8.

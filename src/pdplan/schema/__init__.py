@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pdplan.models.plan import Allocation, DecodePlan, Plan, PrefillPlan
-from pdplan.models.profile import (
+from pdplan.schema.plan import Allocation, DecodePlan, Plan, PrefillPlan
+from pdplan.schema.profile import (
     DecodeCurve,
     DecodePoint,
     DecodeProfile,
@@ -12,8 +12,8 @@ from pdplan.models.profile import (
     Profile,
     ProfileMetadata,
 )
-from pdplan.models.trace import Trace
-from pdplan.models.workload import SLO, Workload
+from pdplan.schema.trace import Trace
+from pdplan.schema.workload import SLO, Workload
 
 __all__ = [
     "SLO",

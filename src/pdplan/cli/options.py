@@ -20,11 +20,15 @@ __all__ = [
     "check_url",
     "client_options",
     "given",
+    "json_option",
     "length_dist",
     "load_profile_option",
     "maybe",
     "number_list",
     "options",
+    "plan_model_option",
+    "prompt_mode_option",
+    "seed_option",
     "slo_from",
     "slo_options",
     "timeouts_from",
@@ -219,6 +223,41 @@ def timeouts_from(kw: dict[str, Any]) -> Any:
 _MAX_TIMEOUT_S = 86_400.0
 
 
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of tables."
+)
+seed_option = click.option("--seed", type=int, default=42, show_default=True)
+
+
+def plan_model_option(
+    help_text: str, dest: str = "model"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--plan-model`` with the choices of :data:`pdplan.schema.plan.MODELS`."""
+    from pdplan.schema.plan import MODELS
+
+    return click.option(
+        "--plan-model",
+        dest,
+        type=click.Choice(MODELS),
+        default="auto",
+        show_default=True,
+        help=help_text,
+    )
+
+
+def prompt_mode_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--prompt-mode`` with the choices of :data:`pdplan.bench.modes.PROMPT_MODES`."""
+    from pdplan.bench.modes import PROMPT_MODES
+
+    return click.option(
+        "--prompt-mode",
+        type=click.Choice(PROMPT_MODES),
+        help="text: prompts the server tokenizes, sized by its /tokenize (as production clients "
+        "send them); chat: the same as a chat message to /v1/chat/completions; ids: token-id "
+        "prompts. [default: text, ids where the engine has no /tokenize]",
+    )
+
+
 def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
     """Parse an optional option: None stays None."""
     return None if text is None else parse(text, field, **kwargs)
@@ -274,15 +313,15 @@ def trace_from(kw: dict[str, Any]) -> Any:
 
 
 def workload_from(kw: dict[str, Any]) -> Any:
-    """The :class:`~pdplan.models.workload.Workload` the options describe.
+    """The :class:`~pdplan.schema.workload.Workload` the options describe.
 
     With ``--trace`` the lengths and the load are the trace's: ``--isl``/``--osl``/
     ``--isl-dist``/``--osl-dist``/``--tpm``/``--total-tps``/``--rps`` are refused beside it
     (``--time-scale`` or ``--trace-rps`` set the load); without, ``--arrivals trace`` and the
     trace options are refused.
     """
-    from pdplan.models.arrivals import Replay, parse_arrivals_spec
-    from pdplan.models.workload import Workload, check_rate_rps
+    from pdplan.schema.arrivals import Replay, parse_arrivals_spec
+    from pdplan.schema.workload import Workload, check_rate_rps
 
     arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
     trace = trace_from(kw)
@@ -328,7 +367,7 @@ def target(
     arrivals: Any = None,
 ) -> Any:
     """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
-    from pdplan.models.workload import Workload, check_rate_rps
+    from pdplan.schema.workload import Workload, check_rate_rps
 
     given_targets = [
         name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v
@@ -353,7 +392,7 @@ def target(
 
 def slo_from(kw: dict[str, Any]) -> Any:
     """The SLO from ``--ttft``/``--tpot`` and their statistics (``--stat`` sets both)."""
-    from pdplan.models.workload import SLO
+    from pdplan.schema.workload import SLO
 
     ttft_stat, tpot_stat = kw.get("ttft_stat", "mean"), kw.get("tpot_stat", "mean")
     if kw.get("stat"):
@@ -397,7 +436,7 @@ def load_profile_option(path: str | None) -> Any:
 
 def length_dist(spec: str, mean: int, field: str) -> Any:
     """A length distribution from ``--isl-dist``-style text, or ``file:PATH`` (empirical)."""
-    from pdplan.models.lengths import Empirical, parse_length_spec
+    from pdplan.schema.lengths import Empirical, parse_length_spec
 
     if spec.startswith("file:"):
         from pdplan.io import load_lengths

@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli_common import (
+from pdplan.cli.options import (
     check_url,
     client_options,
     maybe,
     number_list,
     options,
+    prompt_mode_option,
+    seed_option,
     timeouts_from,
 )
 from pdplan.errors import ConfigError
@@ -69,17 +71,21 @@ def _finish(
     from rich.console import Console
 
     from pdplan.bench import profiler
-    from pdplan.report import profile_tables
+    from pdplan.bench.parts import DecodePart, OverheadPart, PrefillPart
+    from pdplan.bench.records import read_part
+    from pdplan.report import profile_tables as tables
 
     console = Console()
-    for name, render in (
-        ("prefill", profile_tables.prefill_table),
-        ("prefill", profile_tables.sweep_table),
-        ("decode", profile_tables.decode_table),
-        ("overhead", profile_tables.overhead_table),
-    ):
-        part = profiler.read_part(out, name)
-        table = render(part) if part is not None else None
+    prefill = read_part(out, "prefill", PrefillPart)
+    decode = read_part(out, "decode", DecodePart)
+    overhead = read_part(out, "overhead", OverheadPart)
+    shown = [
+        tables.prefill_table(prefill) if prefill else None,
+        tables.sweep_table(prefill) if prefill else None,
+        tables.decode_table(decode) if decode else None,
+        tables.overhead_table(overhead) if overhead else None,
+    ]
+    for table in shown:
         if table is not None:
             console.print(table)
     written = profiler.write_profile(
@@ -103,14 +109,12 @@ common = [
         show_default=True,
         help="Output directory; a re-run resumes the steps already measured.",
     ),
-    click.option("--model", help="Model id to request (default: the first in /v1/models)."),
     click.option(
-        "--prompt-mode",
-        type=click.Choice(["text", "chat", "ids"]),
-        help="text: prompts the server tokenizes, sized by its /tokenize (as production clients "
-        "call it); chat: the same as a chat message to /v1/chat/completions; ids: token-id "
-        "prompts. [default: text, ids where the engine has no /tokenize]",
+        "--served-model",
+        "model",
+        help="Served model id to request (default: the first in /v1/models).",
     ),
+    prompt_mode_option(),
     click.option("--prefill-gpus", type=click.IntRange(min=1), default=1, show_default=True),
     click.option("--decode-gpus", type=click.IntRange(min=1), default=1, show_default=True),
     click.option(
@@ -119,7 +123,7 @@ common = [
         help="KV-cache capacity of a decode instance, tokens (caps the batch).",
     ),
     click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
-    click.option("--seed", type=int, default=42, show_default=True),
+    seed_option,
     click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
     *client_options,
     click.option(

@@ -7,16 +7,19 @@ from typing import Any
 
 import click
 
-from pdplan.cli_common import (
+from pdplan.cli.options import (
     given,
+    json_option,
     load_profile_option,
     options,
+    seed_option,
     slo_from,
     slo_options,
     workload_from,
     workload_options,
 )
 from pdplan.errors import ConfigError
+from pdplan.schema.routing import DECODE_ROUTINGS, PREFILL_ROUTINGS
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
 
@@ -47,15 +50,14 @@ sim_options = [
     ),
     click.option(
         "--routing",
-        type=click.Choice(["random", "round_robin", "least_outstanding", "shared_queue"]),
+        type=click.Choice(PREFILL_ROUTINGS),
         default="random",
         show_default=True,
-        help="Prefill routing (random: independent queues, as planned; shared_queue: one "
-        "pooled queue).",
+        help="Prefill routing (random: independent queues, as planned; pooled: one pooled queue).",
     ),
     click.option(
         "--decode-routing",
-        type=click.Choice(["least_loaded", "round_robin", "random"]),
+        type=click.Choice(DECODE_ROUTINGS),
         default="least_loaded",
         show_default=True,
         help="Decode placement.",
@@ -79,8 +81,8 @@ sim_options = [
         show_default=True,
         help="Requests per simulated run (a trace replay: the whole trace).",
     ),
-    click.option("--seed", type=int, default=42, show_default=True),
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    seed_option,
+    json_option,
 ]
 
 
@@ -140,7 +142,7 @@ def simulate_cmd(records: str | None, **kw: Any) -> None:
 @options(slo_options)
 @options(sim_options)
 @click.option(
-    "--sweep",
+    "--sweep-allocations",
     "sweep_allocs",
     help="Also sweep load for these allocations, e.g. 3P4D,3P3D (the paper's Fig. 3).",
 )
@@ -174,7 +176,7 @@ def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None
         allocations = parse_allocations(sweep_allocs)
         check_writable(plot_path or "capacity_sweep.png", "--plot")
     elif plot_path:
-        raise ConfigError("--plot draws the --sweep: give --sweep ALLOCATIONS")
+        raise ConfigError("--plot draws the sweep: give --sweep-allocations, e.g. 3P4D,3P3D")
     from pdplan.parallel import process_map
 
     with working(f"searching the largest load {_cluster(kw).name} sustains (5 seeds)"):

@@ -6,12 +6,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pdplan.models.workload import SLO, Workload
+from pdplan.schema.routing import DecodeRouting, PrefillRouting
+from pdplan.schema.workload import SLO, Workload
 
 __all__ = [
-    "DECODE_ROUTINGS",
     "MODELS",
-    "PREFILL_ROUTINGS",
     "Allocation",
     "DecodePlan",
     "DecodeRouting",
@@ -27,13 +26,7 @@ _CONFIG = ConfigDict(extra="forbid", frozen=True)
 Phase = Literal["prefill", "decode"]
 #: The planning model: ``paper`` (M/M/1, held decode batch), ``queueing``, ``auto``.
 Model = Literal["auto", "queueing", "paper"]
-#: How prefill instances take requests: a queue per instance, or one pooled queue.
-PrefillRouting = Literal["independent", "pooled"]
-#: How decode instances take requests.
-DecodeRouting = Literal["least_loaded", "random"]
 MODELS: tuple[str, ...] = get_args(Model)
-PREFILL_ROUTINGS: tuple[str, ...] = get_args(PrefillRouting)
-DECODE_ROUTINGS: tuple[str, ...] = get_args(DecodeRouting)
 
 
 class PrefillPlan(BaseModel):
@@ -45,7 +38,7 @@ class PrefillPlan(BaseModel):
     max_tps: float | None = Field(description="TPmax at that ISL, input tok/s, never idle")
     overhead_s: float | None = Field(description="fixed TTFT overhead, seconds")
     min_ttft_s: float | None = Field(description="smallest mean TTFT at zero load, seconds")
-    effective_tps: float = Field(description="TP_p: input tok/s per instance with TTFT met")
+    effective_input_tps: float = Field(description="TP_p: input tok/s per instance with TTFT met")
     utilization: float | None = Field(description="TP_p / TPmax: busy share of an instance")
     instances: float = Field(description="N_p, fractional prefill instances for the target")
     gpus_per_instance: int | None = Field(description="GPUs per prefill instance")
@@ -79,7 +72,7 @@ class DecodePlan(BaseModel):
     batch_limit: Literal["tpot_slo", "measured_range", "kv_capacity"] | None = Field(
         description="what stopped the batch growing"
     )
-    effective_tps: float = Field(
+    effective_output_tps: float = Field(
         description="output tok/s per instance: B* / TPOT(B*) held (paper), or what the "
         "fluctuating batch sustains at the target"
     )
@@ -119,7 +112,7 @@ class Plan(BaseModel):
 
     model: Model = Field(description="the planning model used")
     prefill_routing: PrefillRouting = Field(
-        "independent", description="a queue per prefill instance, or one pooled queue"
+        "random", description="random: a queue per prefill instance; pooled: one queue"
     )
     decode_routing: DecodeRouting = Field("least_loaded", description="decode placement")
     workload: Workload

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _TAIL = 1e-12
+_BISECT_REL = 1e-10  # bisection on the mean number in decode stops at this relative width
 
 
 def _found_pmf(mean: float, dispersion: float) -> tuple[int, list[float]]:
@@ -163,7 +164,7 @@ def _mean_others_at_rate(
         if got[0] >= rate_rps:
             break
         lo, hi = hi, hi * 2
-    for _ in range(60):
+    while hi - lo > _BISECT_REL * hi:
         mid = (lo + hi) / 2
         got = _at_mean_others(mid, table, osl, "mean", dispersion, n)
         if got is not None and got[0] < rate_rps:
@@ -231,7 +232,7 @@ def fluctuating_max_rate_rps(
         return 0.0
     lo, hi = 0.0, float(instances * max_batch)
     best = 0.0
-    for _ in range(60):
+    while hi - lo > _BISECT_REL * hi:
         mid = (lo + hi) / 2
         got = _at_mean_others(mid, table, osl, stat, dispersion, instances)
         if got is not None and got[1] <= tpot_slo_s:

@@ -9,13 +9,16 @@ from typing import Any
 
 import click
 
-from pdplan.cli_common import (
+from pdplan.cli.options import (
     check_url,
     client_options,
     given,
+    json_option,
     load_profile_option,
     number_list,
     options,
+    plan_model_option,
+    prompt_mode_option,
     slo_from,
     slo_options,
     timeouts_from,
@@ -23,7 +26,6 @@ from pdplan.cli_common import (
     workload_options,
 )
 from pdplan.errors import ConfigError
-from pdplan.models.plan import MODELS
 from pdplan.units import parse_duration_s
 
 __all__ = ["loadtest"]
@@ -67,26 +69,14 @@ def _multipliers(text: str) -> tuple[float, ...]:
 )
 @click.option(
     "--served-model",
-    "--model",
     "model_id",
     help="Served model id (default: the first in /v1/models).",
 )
-@click.option(
-    "--plan-model",
-    type=click.Choice(MODELS),
-    default="auto",
-    show_default=True,
-    help="Planning model for the planner's prediction.",
-)
-@click.option(
-    "--prompt-mode",
-    type=click.Choice(["text", "chat", "ids"]),
-    help="text (sized by the server's /tokenize, as production clients send), chat, or "
-    "token ids. [default: text, ids where the engine has no /tokenize]",
-)
+@plan_model_option("Planning model for the planner's prediction.", dest="plan_model")
+@prompt_mode_option()
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
 @options(client_options)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def loadtest(**kw: Any) -> None:
     """Open-loop load of a workload at multiples of its rate: TTFT, TPOT, SLO per step."""
     from pdplan.bench.loadtest import LoadtestSettings, run_loadtest
@@ -163,11 +153,9 @@ def _predictions(
     """Planner and simulator capacity (and the simulated sweep) for the stated allocation."""
     if not kw["prefill_n"]:
         return None
-    from pdplan import planner
     from pdplan.verify import predict
 
     profile = load_profile_option(kw["profile_path"])
-    plan = planner.size(profile, workload, slo, model=kw["plan_model"])
-    rates = [workload.rate_rps * m for m in settings.multipliers]
-    prediction = predict(profile, plan, kw["prefill_n"], kw["decode_n"], rates)
+    m, n, model = kw["prefill_n"], kw["decode_n"], kw["plan_model"]
+    prediction = predict(profile, workload, slo, m, n, settings.multipliers, model=model)
     return prediction.model_dump(mode="json")

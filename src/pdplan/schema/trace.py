@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from pdplan.errors import ConfigError
-from pdplan.models.lengths import MAX_TOKENS
+from pdplan.schema.lengths import MAX_TOKENS
 
 __all__ = ["Trace"]
 

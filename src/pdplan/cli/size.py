@@ -1,60 +1,32 @@
-"""The ``pdplan`` command line. Parses, loads, calls one library function, renders.
-
-Exit codes: 0 success; 1 bad input (a value out of range, in an option or a file; options
-that do not go together; an unreachable or failing server); 2 a command line that cannot be
-parsed (unknown command or option, a missing required option or value); 3 an SLO no
-allocation can meet; 70 an internal error (a bug); 130 interrupted.
-"""
+"""``pdplan size``: how many prefill and decode instances, for a mean rate or for a trace."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from pdplan.cli_common import (
+from pdplan.cli.options import (
     given,
+    json_option,
     load_profile_option,
     maybe,
     options,
+    plan_model_option,
     slo_from,
     slo_options,
     workload_from,
     workload_options,
 )
-from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
-from pdplan.io import format_validation_error
-from pdplan.models.plan import DECODE_ROUTINGS, MODELS, PREFILL_ROUTINGS
+from pdplan.errors import ConfigError
+from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 from pdplan.units import parse_duration_s, parse_tps
 
-__all__ = [
-    "EXIT_BAD_INPUT",
-    "EXIT_INFEASIBLE",
-    "EXIT_INTERNAL",
-    "EXIT_INTERRUPTED",
-    "EXIT_USAGE",
-    "cli",
-    "main",
-]
-
-EXIT_BAD_INPUT = 1
-EXIT_USAGE = 2
-EXIT_INFEASIBLE = 3
-EXIT_INTERRUPTED = 130
-EXIT_INTERNAL = 70
+__all__ = ["size", "size_trace"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="pdplan")
-def cli() -> None:
-    """Size prefill/decode disaggregated LLM serving for a throughput target and SLOs."""
-
-
-@cli.command()
+@click.command()
 @options(workload_options)
 @options(slo_options)
 @click.option("--prefill-max-tps", help="What-if: TPmax of one prefill instance, tok/s.")
@@ -64,29 +36,23 @@ def cli() -> None:
 @click.option("--decode-tps", help="Theory only: SLO-limited decode tok/s per instance.")
 @click.option("--prefill-gpus", type=click.IntRange(min=1), help="GPUs per prefill instance.")
 @click.option("--decode-gpus", type=click.IntRange(min=1), help="GPUs per decode instance.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option(
-    "--plan-model",
-    "--model",
-    "model",
-    type=click.Choice(MODELS),
-    default="auto",
-    show_default=True,
-    help="auto: queueing with the engine's service variability fitted from the profile's "
-    "Poisson sweep (M/M/1-like without one, as the paper); queueing: M/G/1 (M/D/1 for fixed "
-    "ISL), bursts, pooling, percentiles, batch fluctuation; paper: M/M/1 + the paper's "
-    "decode rule, on the mean rate.",
+@json_option
+@plan_model_option(
+    "auto: queueing with the engine's service variability fitted from the profile's Poisson "
+    "sweep (exponential service without a usable one, as the paper); queueing: M/G/1 (M/D/1 "
+    "for fixed ISL), bursts, pooling, percentiles, batch fluctuation; paper: M/M/1 + the "
+    "paper's decode rule, on the mean rate."
 )
 @click.option(
     "--routing",
-    type=click.Choice(PREFILL_ROUTINGS),
-    default="independent",
+    type=click.Choice(PLANNED_PREFILL_ROUTINGS),
+    default="random",
     show_default=True,
-    help="Prefill: a queue per instance, or one pooled queue.",
+    help="Prefill: random (a queue per instance) or pooled (one queue for all).",
 )
 @click.option(
     "--decode-routing",
-    type=click.Choice(DECODE_ROUTINGS),
+    type=click.Choice(PLANNED_DECODE_ROUTINGS),
     default="least_loaded",
     show_default=True,
     help="Decode placement.",
@@ -128,8 +94,6 @@ def size(**kw: Any) -> None:
 
         check_model_name(kw["served_model"])
     if kw["trace_path"] and workload.replays_trace:
-        from pdplan.cli_trace import size_trace
-
         size_trace(profile, workload, slo_from(kw), kw)
         return
     if kw["slo_window"]:
@@ -247,54 +211,62 @@ def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> No
         render_verify(verified, console, plan.slo)
 
 
-def _register() -> None:
-    from pdplan.cli_loadtest import loadtest
-    from pdplan.cli_profile import profile
-    from pdplan.cli_sim import capacity, simulate_cmd
-    from pdplan.cli_trace import trace_cmd
+def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> None:
+    """``size --trace``: the analytic and the replay-checked answers."""
+    from rich.console import Console
 
-    cli.add_command(profile)
-    cli.add_command(simulate_cmd)
-    cli.add_command(capacity)
-    cli.add_command(loadtest)
-    cli.add_command(trace_cmd)
+    from pdplan.trace_plan import plan_trace
+    from pdplan.units import parse_duration_s
 
-
-_register()
-
-
-def _fail(kind: str, message: str, code: int) -> NoReturn:
-    click.echo(f"{kind}: {message}", err=True)
-    sys.exit(code)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI; print one line per error, never a traceback."""
-    try:
-        code = cli.main(args=argv, prog_name="pdplan", standalone_mode=False)
-    except InfeasibleSLOError as exc:
-        _fail(type(exc).__name__, str(exc), EXIT_INFEASIBLE)
-    except PdplanError as exc:
-        _fail(type(exc).__name__, str(exc), EXIT_BAD_INPUT)
-    except click.exceptions.Abort:
-        _fail("Interrupted", "stopped by the user", EXIT_INTERRUPTED)
-    except click.BadParameter as exc:  # a value out of range: bad input, like any ConfigError
-        if isinstance(exc, click.MissingParameter):
-            _fail("UsageError", exc.format_message(), EXIT_USAGE)
-        _fail("ConfigError", exc.format_message(), EXIT_BAD_INPUT)
-    except click.ClickException as exc:
-        _fail("UsageError", exc.format_message(), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("Interrupted", "stopped by the user", EXIT_INTERRUPTED)
-    except ValidationError as exc:
-        _fail("ConfigError", format_validation_error(exc, "input"), EXIT_BAD_INPUT)
-    except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("PDPLAN_DEBUG"):
-            raise
-        _fail(
-            "InternalError",
-            f"{type(exc).__name__}: {exc} (a pdplan bug: please report it; "
-            "PDPLAN_DEBUG=1 shows the traceback)",
-            EXIT_INTERNAL,
+    if kw.get("verify"):
+        raise ConfigError(
+            "--verify and --trace: the trace plan is already checked by replaying the trace; "
+            "--verify checks a mean-rate plan (without --trace)"
         )
-    sys.exit(code if isinstance(code, int) else 0)
+    from pdplan.report.progress import working
+
+    window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
+    if kw.get("confidence") is not None:
+        from pdplan.uncertainty import bounded_profile, has_intervals
+
+        if not has_intervals(profile):
+            raise ConfigError(
+                "--confidence: the profile records no measurement intervals (profile it with "
+                "pdplan to get them)"
+            )
+        profile = bounded_profile(profile, "pessimistic", kw["confidence"])
+        click.secho(
+            f"note: planned and replayed on the pessimistic end of the profile's "
+            f"{kw['confidence']:.0%} intervals (--confidence)",
+            err=True,
+        )
+    with working("planning for the trace") as status:
+        plan = plan_trace(
+            profile,
+            workload,
+            slo,
+            model=kw["model"],
+            prefill_routing=kw["routing"],
+            decode_routing=kw["decode_routing"],
+            slo_window_s=window,
+            on_probe=lambda what: status.update(f"planning for the trace: {what}"),
+        )
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if kw.get("export_engine"):
+        from pdplan.export import Deployment, export_warnings, launch_script
+
+        for warning in export_warnings(kw["export_engine"], profile.metadata):
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        deployment = Deployment.of_trace_plan(plan)
+        engine, served = kw["export_engine"], kw["served_model"]
+        click.echo(launch_script(deployment, engine, served, profile.metadata), nl=False)
+        return
+    if kw["as_json"]:
+        out = plan.model_dump(mode="json")
+        out["replay"] = out["allocation"]
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        return
+    from pdplan.report.trace_tables import render_trace_plan
+
+    render_trace_plan(plan, Console(), profile.metadata)

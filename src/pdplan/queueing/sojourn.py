@@ -32,7 +32,11 @@ from typing import Literal
 from pdplan.quantiles import STAT_QUANTILE, Stat
 from pdplan.queueing.erlang_c import erlang_c
 from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
-from pdplan.queueing.mm1 import mm1_mean_sojourn_s, mm1_sojourn_quantile_s
+from pdplan.queueing.mm1 import (
+    mm1_max_arrival_rate_rps,
+    mm1_mean_sojourn_s,
+    mm1_sojourn_quantile_s,
+)
 
 __all__ = [
     "PrefillKind",
@@ -305,7 +309,8 @@ def max_rate_rps(
     arrival_scv: float = 1.0,
     shape: ServiceShape | None = None,
 ) -> float:
-    """Largest arrival rate with ``sojourn_stat_s <= budget_s`` (0 if none), by bisection.
+    """Largest arrival rate with ``sojourn_stat_s <= budget_s`` (0 if none): in closed form for
+    the mean of M/M/1 (the paper's eq. 13), by bisection otherwise.
 
     >>> round(max_rate_rps("mm1", 0.1, 1.0, 0.5, "mean"), 6)  # 10 - 1/0.5
     8.0
@@ -313,6 +318,8 @@ def max_rate_rps(
     8.0
     """
     cap = servers / service_s
+    if kind == "mm1" and stat == "mean" and servers == 1:  # eq. 13 in closed form
+        return mm1_max_arrival_rate_rps(1 / service_s, budget_s) if budget_s > service_s else 0.0
 
     if shape is None and kind != "mm1" and stat != "mean":
         shape = gamma_shape(scv)

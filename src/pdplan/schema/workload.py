@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from pdplan.errors import ConfigError
-from pdplan.models.arrivals import Arrivals, Gamma, Poisson, Replay
-from pdplan.models.lengths import Empirical, Fixed, LengthDist
-from pdplan.models.trace import Trace
 from pdplan.quantiles import Stat
+from pdplan.schema.arrivals import Arrivals, Gamma, Poisson, Replay
+from pdplan.schema.lengths import Empirical, Fixed, LengthDist
+from pdplan.schema.trace import Trace
 from pdplan.units import tpm_to_tps, tps_to_tpm
 
 __all__ = ["MAX_RATE_RPS", "MIN_RATE_RPS", "SLO", "Workload", "check_rate_rps"]

@@ -1,0 +1,52 @@
+"""``pdplan trace`` (what a trace asks of a deployment) and ``pdplan size --trace`` (the
+smallest allocation whose replay of it meets the SLOs)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from pdplan.cli.options import json_option
+
+__all__ = ["trace_cmd"]
+
+
+@click.command("trace")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--time-scale", help="Replay X times faster (e.g. 4). [default: 1]")
+@click.option("--trace-rps", help="Rescale to this mean rate instead, e.g. 20.")
+@click.option(
+    "--trace-slice",
+    help="Only the requests START:END seconds after the first one (the trace's own clock).",
+)
+@click.option(
+    "--max-context", type=click.IntRange(min=2), help="Clip each request to this context."
+)
+@click.option(
+    "--trace-osl", type=click.IntRange(min=1), help="Every request generates this many tokens."
+)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG: rate and lengths.")
+@json_option
+def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> None:
+    """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
+    from pdplan.cli.options import workload_from
+    from pdplan.report.trace_tables import render_trace_summary
+    from pdplan.traffic import summarize_trace
+
+    if plot_path:
+        from pdplan.io import check_writable
+
+        check_writable(plot_path, "--plot")
+    workload = workload_from({**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0})
+    trace, scale = workload.trace, workload.time_scale
+    summary = summarize_trace(trace, scale)
+    if as_json:
+        click.echo(json.dumps(summary.model_dump(mode="json"), indent=2, allow_nan=False))
+    else:
+        render_trace_summary(summary)
+    if plot_path:
+        from pdplan.report.plots import plot_trace
+
+        click.echo(f"plot written to {plot_trace(trace, scale, plot_path)}", err=True)

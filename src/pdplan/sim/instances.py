@@ -1,0 +1,210 @@
+"""The simulated instances: a pool of prefill servers and a pool of decode instances, each
+holding its state as parallel lists (struct of arrays: fast in CPython) and reacting to the
+events of :mod:`pdplan.sim.cluster`. Pure.
+
+Prefill: one FCFS server per attention-DP group of each instance, a queue each (or one
+shared queue, ``pooled``); a server takes the queue's head, and under a chunked-prefill
+budget as many more queued requests as fit, and is busy for the sum of their service times.
+
+Decode: continuous batching. An instance advances every active request by one token per
+``TPOT(b)``, ``b`` its current batch; ``b`` changes only at admissions and completions, so an
+instance keeps a virtual token clock (tokens generated per active request since its start)
+and schedules only its next completion, superseding it (a version number) whenever the batch
+changes. A request that finds the batch or the KV cache full waits at its instance.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Sequence
+
+from pdplan.sim.kernel import EventQueue
+from pdplan.sim.routing import decode_policy, prefill_policy
+
+__all__ = ["DECODE_DONE", "PREFILL_DONE", "DecodePool", "PrefillPool"]
+
+PREFILL_DONE, DECODE_DONE = 1, 3
+_EPS_TOKENS = 1e-7
+
+
+class PrefillPool:
+    """Prefill servers (one per attention-DP group) and their queues."""
+
+    __slots__ = (
+        "batch_of", "budget", "busy", "busy_time", "events", "isls", "outstanding", "pick",
+        "queues", "service_s", "start_s",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        servers: int,
+        routing: str,
+        uniforms: Sequence[float],
+        budget_tokens: int | None,
+        isls: Sequence[int],
+        service_s: Sequence[float],
+        events: EventQueue,
+    ) -> None:
+        self.outstanding = [0] * servers  # queued + in-service tokens (least_outstanding)
+        # None: one shared queue (pooled)
+        self.pick = prefill_policy(routing, servers, uniforms, self.outstanding)
+        self.queues: list[deque[int]] = [
+            deque() for _ in range(1 if self.pick is None else servers)
+        ]
+        self.busy = [False] * servers
+        self.batch_of: list[list[int]] = [[] for _ in range(servers)]
+        self.busy_time = [0.0] * servers
+        self.start_s: list[float] = [0.0] * len(isls)  # when each request's prefill began
+        self.budget = budget_tokens
+        self.isls, self.service_s, self.events = isls, service_s, events
+
+    def arrive(self, rid: int, now: float) -> None:
+        """A request joins its server's queue (or the shared one) and starts if it can."""
+        if self.pick is None:
+            self.queues[0].append(rid)
+            busy = self.busy
+            for i in range(len(busy)):
+                if not busy[i]:
+                    self._start(i, now)
+                    break
+            return
+        i = self.pick(rid)
+        self.queues[i].append(rid)
+        self.outstanding[i] += self.isls[rid]
+        if not self.busy[i]:
+            self._start(i, now)
+
+    def _start(self, i: int, now: float) -> None:
+        q = self.queues[0 if self.pick is None else i]
+        isls, service_s, start_s = self.isls, self.service_s, self.start_s
+        rid = q.popleft()
+        batch, tokens, work = [rid], isls[rid], service_s[rid]
+        if self.budget is not None:
+            while q and tokens + isls[q[0]] <= self.budget:
+                nxt = q.popleft()
+                batch.append(nxt)
+                tokens += isls[nxt]
+                work += service_s[nxt]
+        for r in batch:
+            start_s[r] = now
+        self.batch_of[i] = batch
+        self.busy[i] = True
+        self.busy_time[i] += work
+        events = self.events
+        heapq.heappush(events.heap, (now + work, next(events.seq), PREFILL_DONE, i, 0))
+
+    def finish(self, i: int) -> list[int]:
+        """Server ``i`` completes its batch (returned); :meth:`resume` then takes the next."""
+        batch = self.batch_of[i]
+        outstanding, isls = self.outstanding, self.isls
+        for rid in batch:
+            outstanding[i] -= isls[rid]
+        self.busy[i] = False
+        return batch
+
+    def resume(self, i: int, now: float) -> None:
+        """Server ``i``, idle, takes the next queued requests if there are any."""
+        if self.queues[0 if self.pick is None else i]:
+            self._start(i, now)
+
+
+class DecodePool:
+    """Decode instances with continuous batching, a virtual token clock each."""
+
+    __slots__ = (
+        "active", "done_s", "events", "finishes", "isls", "kv_cap", "kv_used", "last_t",
+        "max_batch", "occupancy", "osls", "place", "tpot", "vclock", "version", "waiting",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        instances: int,
+        routing: str,
+        uniforms: Sequence[float],
+        tpot_by_batch_s: Sequence[float],
+        max_batch: int,
+        kv_capacity_tokens: int | None,
+        isls: Sequence[int],
+        osls: Sequence[int],
+        done_s: list[float],
+        events: EventQueue,
+    ) -> None:
+        self.active = [0] * instances
+        self.vclock = [0.0] * instances
+        self.last_t = [0.0] * instances
+        self.occupancy = [0.0] * instances  # integral of the batch over time
+        self.kv_used = [0] * instances
+        self.finishes: list[list[tuple[float, int]]] = [[] for _ in range(instances)]
+        self.waiting: list[deque[int]] = [deque() for _ in range(instances)]
+        self.version = [0] * instances
+        self.tpot, self.max_batch, self.kv_cap = tpot_by_batch_s, max_batch, kv_capacity_tokens
+        self.isls, self.osls, self.done_s, self.events = isls, osls, done_s, events
+        active, waiting = self.active, self.waiting
+        # active plus waiting requests of instance j (least-loaded placement); a closure, not
+        # a method: it runs once per instance per request
+        self.place = decode_policy(
+            routing, instances, uniforms, lambda j: active[j] + len(waiting[j])
+        )
+
+    def join(self, rid: int, now: float) -> None:
+        """Request ``rid`` (its first token out) joins the instance its routing picks."""
+        j = self.place(rid)
+        if not self.waiting[j] and self._fits(j, rid):
+            self._advance(j, now)
+            self._admit(j, rid, now)
+            self._reschedule(j, now)
+        else:
+            self.waiting[j].append(rid)
+
+    def complete(self, j: int, version: int, now: float) -> None:
+        """Instance ``j``'s scheduled completion (ignored if the batch changed since)."""
+        if version != self.version[j]:
+            return
+        self._advance(j, now)
+        fins = self.finishes[j]
+        limit = self.vclock[j] + _EPS_TOKENS
+        isls, osls, done_s = self.isls, self.osls, self.done_s
+        while fins and fins[0][0] <= limit:
+            _, rid = heapq.heappop(fins)
+            done_s[rid] = now
+            self.active[j] -= 1
+            self.kv_used[j] -= isls[rid] + osls[rid]
+        wq = self.waiting[j]
+        while wq and self._fits(j, wq[0]):
+            self._admit(j, wq.popleft(), now)
+        self._reschedule(j, now)
+
+    def _advance(self, j: int, now: float) -> None:
+        b = self.active[j]
+        if b:
+            dt = now - self.last_t[j]
+            self.vclock[j] += dt / self.tpot[b]
+            self.occupancy[j] += b * dt
+        self.last_t[j] = now
+
+    def _reschedule(self, j: int, now: float) -> None:
+        self.version[j] += 1
+        fins = self.finishes[j]
+        if fins:
+            dt = (fins[0][0] - self.vclock[j]) * self.tpot[self.active[j]]
+            events = self.events
+            heapq.heappush(
+                events.heap,
+                (now + max(dt, 0.0), next(events.seq), DECODE_DONE, j, self.version[j]),
+            )
+
+    def _fits(self, j: int, rid: int) -> bool:
+        if self.active[j] >= self.max_batch:
+            return False
+        need = self.isls[rid] + self.osls[rid]
+        return self.kv_cap is None or self.kv_used[j] + need <= self.kv_cap
+
+    def _admit(self, j: int, rid: int, now: float) -> None:
+        remaining = self.osls[rid] - 1
+        if remaining <= 0:
+            self.done_s[rid] = now
+            return
+        self.active[j] += 1
+        self.kv_used[j] += self.isls[rid] + self.osls[rid]
+        heapq.heappush(self.finishes[j], (self.vclock[j] + remaining, rid))
