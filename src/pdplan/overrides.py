@@ -60,6 +60,12 @@ def override_profile(
 
     ``prefill_max_tps`` becomes the only TPmax point, at the workload's uncached ISL;
     ``decode_points`` the only decode curve, at the workload's ISL/OSL.
+
+    >>> from pdplan import Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=2048, osl_tokens=256, rate_rps=1.0)
+    >>> p = override_profile(default_profile(), w, prefill_max_tps=10_000, overhead_s=0.05)
+    >>> [(t.isl_tokens, t.max_tps) for t in p.prefill.max_throughput], p.prefill.overhead_s
+    ([(2048, 10000.0)], 0.05)
     """
     prefill_update: dict[str, object] = {}
     if prefill_max_tps is not None:

@@ -103,7 +103,14 @@ def local_arrival_scv(times_s: Sequence[float], window_s: float) -> float:
 
 def local_dispersion(times_s: Sequence[float], bin_s: float, window_s: float) -> float:
     """Index of dispersion of counts in bins of ``bin_s``, each bin compared with its window's
-    mean count (bins of a window share its rate). 1 without data (Poisson)."""
+    mean count (bins of a window share its rate). 1 without data (Poisson).
+
+    >>> local_dispersion([i / 2 for i in range(17)], bin_s=1.0, window_s=4.0)  # even: 2 a bin
+    0.0
+    >>> bursts = [0.0] * 4 + [2.0] * 4 + [4.0] * 4 + [6.0] * 4 + [8.0]  # 4 every other second
+    >>> round(local_dispersion(bursts, bin_s=1.0, window_s=4.0), 3)
+    2.667
+    """
     if bin_s <= 0 or not times_s or bin_s >= window_s:
         return 1.0
     per_window = max(1, int(window_s // bin_s))

@@ -99,7 +99,12 @@ def combine_scv(isl_scv: float, engine_scv: float) -> float:
 
 def fit_engine_scv(profile: PrefillProfile) -> ServiceScvFit | None:
     """The effective service SCV implied by the profile's ``ttft_vs_rate`` points, or None
-    when the profile has no usable sweep point (utilization in (0, 0.98))."""
+    when the profile has no usable sweep point (utilization in (0, 0.98)).
+
+    >>> from pdplan import default_profile
+    >>> fit_engine_scv(default_profile().prefill) is None  # the paper's profile: no sweep
+    True
+    """
     isls = [p.isl_tokens for p in profile.max_throughput]
     tps = [p.max_tps for p in profile.max_throughput]
     idle = {p.isl_tokens: p.idle_ttft_s for p in profile.max_throughput}

@@ -72,7 +72,15 @@ def verify_plan(
     map_fn: MapFn = map,
 ) -> list[VerifyRow]:
     """Simulate the planned allocation and its alternatives (``map_fn`` runs them, e.g. in
-    worker processes); compare capacities."""
+    worker processes); compare capacities.
+
+    >>> from pdplan import SLO, Workload, default_profile, size
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=2.0)
+    >>> plan = size(default_profile(), w, SLO(ttft_s=2, tpot_s=0.02), model="paper")
+    >>> rows = verify_plan(default_profile(), plan, requests=1000)
+    >>> rows[0].allocation, rows[0].simulated_low_tps <= rows[0].simulated_max_total_tps
+    ('1P1D', True)
+    """
     if plan.slo is None:
         raise ValueError("a plan made from given per-instance throughputs has no SLO to verify")
     for a in (plan.allocation, *plan.alternatives):
@@ -131,7 +139,15 @@ def predict(
 ) -> Prediction:
     """What the planner and the simulator predict for mPnD on this workload and SLO (the
     plan's assumptions: routing, engine variability), and the simulated curve at the given
-    multiples of the workload's rate (a load test's steps)."""
+    multiples of the workload's rate (a load test's steps).
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=2.0)
+    >>> p = predict(default_profile(), w, SLO(ttft_s=2, tpot_s=0.02), 1, 1, [0.5, 1.0],
+    ...             model="paper", requests=500)
+    >>> p.allocation, round(p.planned_max_total_tps), len(p.simulated_sweep)
+    ('1P1D', 22189, 2)
+    """
     from pdplan.planner import rate_allocation, size
 
     plan = size(profile, workload, slo, model=model)

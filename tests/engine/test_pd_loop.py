@@ -14,7 +14,7 @@ import pytest
 from pdplan import SLO, Workload, load_profile, rate_allocation
 from pdplan.bench import profiler
 from pdplan.bench.decode import DecodeSettings
-from pdplan.bench.loadtest import LoadtestSettings, run_loadtest
+from pdplan.bench.loadtest import LoadtestSettings, LoadtestStep, run_loadtest
 from pdplan.bench.overhead import OverheadSettings
 from pdplan.bench.prefill import PrefillSettings
 from pdplan.bench.session import Session
@@ -59,7 +59,7 @@ def test_profile_plan_loadtest_on_1p1d(tmp_path: Path) -> None:
     written = profiler.write_profile(tmp_path, hardware="1 CPU core per instance")
     assert written is not None
     profile = load_profile(written[0])
-    assert profile.prefill.overhead_s >= overhead["pd_transfer_s"]
+    assert profile.prefill.overhead_s >= overhead.pd_transfer_s
 
     # TPOT SLO: 1.2x the slowest measured TPOT. Through the router a step can read far below
     # its neighbours (most of its streams arrived in bursts), so not simply the last point.
@@ -73,7 +73,7 @@ def test_profile_plan_loadtest_on_1p1d(tmp_path: Path) -> None:
     planned_tps = planned["auto"]  # auto plans with the measured decode tok/s
     rate = planned_tps / (ISL + OSL)
 
-    async def load() -> list[dict[str, object]]:
+    async def load() -> list[LoadtestStep]:
         async with Session(pd_url, tmp_path / "loadtest", max_failure_share=1.0) as session:
             return await run_loadtest(
                 session,
@@ -91,12 +91,12 @@ def test_profile_plan_loadtest_on_1p1d(tmp_path: Path) -> None:
         "slo": slo.model_dump(),
         "planned_1p1d_total_tps": planned,
         "planned_rate_rps": rate,
-        "steps": steps,
+        "steps": [s.model_dump(mode="json") for s in steps],
     }
     (tmp_path / "planned_vs_measured.json").write_text(json.dumps(record, indent=2))
     print(json.dumps({k: v for k, v in record.items() if k != "profile"}, indent=1))
     # Planned against measured is recorded, not asserted (report disagreements, don't tune):
     # the measurement must be valid -- every request answered, SLO attainment computed.
     for step in steps:
-        assert step["requests"] > 0 and step["failed"] == 0
-        assert 0.0 <= step["slo_attainment"] <= 1.0  # type: ignore[operator]
+        assert step.requests > 0 and step.failed == 0
+        assert 0.0 <= step.slo_attainment <= 1.0

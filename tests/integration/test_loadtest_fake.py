@@ -64,6 +64,24 @@ def test_sweep_reports_each_step_and_resumes(
         assert len(read_jsonl(tmp_path / "records.jsonl")) == count
 
 
+def test_a_corrupt_step_on_disk_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine()) as server:
+        loadtest(capsys, server.url, tmp_path)
+        steps = tmp_path / "steps.jsonl"
+        rows = [json.loads(line) for line in steps.read_text().splitlines()]
+        rows[0]["slo_attainment"] = 7  # a share above 1: hand-edited or another tool's file
+        steps.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with pytest.raises(SystemExit) as info:
+            main(["loadtest", "--url", server.url, "--isl", "100", "--osl", "8", "--rps", "20",
+                  "--duration", "1s", "--sweep", "0.5,1", "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 1
+    assert "steps.jsonl, step loadtest/x0.5" in err and "slo_attainment" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
 def test_failing_deployment_is_reported_not_crashed_on(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -16,6 +16,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
+from pdplan.bench.parts import LoadtestStep
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.errors import ConfigError
@@ -28,6 +31,8 @@ __all__ = [
     "MAX_STEP_REQUESTS",
     "MAX_STEP_S",
     "LoadtestSettings",
+    "LoadtestStep",
+    "read_step",
     "run_loadtest",
     "step_summary",
 ]
@@ -82,7 +87,9 @@ class LoadtestSettings:
         )
 
 
-def step_summary(records: list[RequestRecord], scheduled_rps: float, slo: SLO) -> dict[str, Any]:
+def step_summary(
+    records: list[RequestRecord], multiplier: float, scheduled_rps: float, slo: SLO
+) -> LoadtestStep:
     """What one step delivered; ``meets_slo`` is :func:`pdplan.verdict.judge`'s verdict."""
     ok = [r for r in records if r.ok]
     ttft = Distribution.of(r.ttft_s for r in ok)
@@ -103,26 +110,27 @@ def step_summary(records: list[RequestRecord], scheduled_rps: float, slo: SLO) -
     failed = len(records) - len(ok)
     verdict = judge(ttft, tpot, slo, requests=len(records), failed=failed)
     lag_limit = max(LAG_LIMIT_S, 0.01 * slo.ttft_s)
-    return {
-        "scheduled_rps": scheduled_rps,
-        "offered_rps": (len(sends) - 1) / send_span if send_span > 0 else scheduled_rps,
-        "send_lag_s": None if lag is None else lag.model_dump(),
-        "generator_behind": lag is not None and lag.p99 > lag_limit,
-        "requests": len(records),
-        "failed": failed,
-        "first_error": next((r.error for r in records if r.error), None),
-        "achieved_rps": len(ok) / span if span > 0 else 0.0,
-        "achieved_total_tps": tokens / span if span > 0 else 0.0,
-        "ttft_s": None if ttft is None else ttft.model_dump(),
-        "tpot_s": None if tpot is None else tpot.model_dump(),
-        "slo_attainment": len(met) / len(records) if records else 0.0,
-        "meets_slo": verdict.meets,
-        "failure": verdict.failure,
-    }
+    return LoadtestStep(
+        multiplier=multiplier,
+        scheduled_rps=scheduled_rps,
+        offered_rps=(len(sends) - 1) / send_span if send_span > 0 else scheduled_rps,
+        send_lag_s=lag,
+        generator_behind=lag is not None and lag.p99 > lag_limit,
+        requests=len(records),
+        failed=failed,
+        first_error=next((r.error for r in records if r.error), None),
+        achieved_rps=len(ok) / span if span > 0 else 0.0,
+        achieved_total_tps=tokens / span if span > 0 else 0.0,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        slo_attainment=len(met) / len(records) if records else 0.0,
+        meets_slo=verdict.meets,
+        failure=verdict.failure,
+    )
 
 
-async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, Any]]:
-    """Every step of the sweep; finished steps found on disk are reused (resume).
+async def run_loadtest(session: Session, s: LoadtestSettings) -> list[LoadtestStep]:
+    """Every step of the sweep; finished steps found on disk are reused (resume), validated.
 
     Give the session ``max_failure_share=1.0``: a failing deployment is a result here.
     """
@@ -138,14 +146,26 @@ async def run_loadtest(session: Session, s: LoadtestSettings) -> list[dict[str, 
                 session.reporter.note(f"{step}: {failed} of {len(records)} requests failed")
             window = times[-1] - times[0]
             scheduled = (len(times) - 1) / window if window > 0 else 0.0
-            done = {"multiplier": multiplier, **step_summary(records, scheduled, s.slo)}
-            if done["generator_behind"]:
+            summary = step_summary(records, multiplier, scheduled, s.slo)
+            if summary.generator_behind and summary.send_lag_s is not None:
                 session.reporter.note(
                     f"{step}: the load generator sent late (send lag p99 "
-                    f"{done['send_lag_s']['p99'] * 1e3:.1f} ms): this step measures the "
+                    f"{summary.send_lag_s.p99 * 1e3:.1f} ms): this step measures the "
                     "client as much as the deployment"
                 )
-            done = session.save_step(step, done)
+            done = session.save_step(step, summary.model_dump(mode="json", exclude={"run_id"}))
         # the step as on disk (with the run that measured it), fresh or resumed alike
-        results.append({k: v for k, v in done.items() if k not in ("step", "base_url")})
+        results.append(read_step(done, step))
     return results
+
+
+def read_step(row: dict[str, Any], step: str) -> LoadtestStep:
+    """A step row of ``steps.jsonl``, validated (a resume reads what an earlier run wrote)."""
+    fields = {k: v for k, v in row.items() if k not in ("step", "base_url")}
+    try:
+        return LoadtestStep.model_validate(fields)
+    except ValidationError as exc:
+        from pdplan.io import format_validation_error
+
+        detail = format_validation_error(exc, f"steps.jsonl, step {step}")
+        raise ConfigError(f"{detail}; remove the row to measure the step again") from None

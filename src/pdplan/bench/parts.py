@@ -1,8 +1,10 @@
-"""What a profiling run measured, part by part, as typed values (``OUT/parts/*.json``): the
-prefill part (TPmax per ISL, the Poisson sweep, the drift check), the decode part (one TPOT
-curve per request shape) and the overhead part (P/D path against prefill alone). Points are
-the profile's own types (:mod:`pdplan.schema.profile`), so a part that validates assembles
-into a valid profile. Parts read back for a resume are validated like any input."""
+"""What a measuring run delivered, as typed values. A profiling run's parts
+(``OUT/parts/*.json``): the prefill part (TPmax per ISL, the Poisson sweep, the drift check),
+the decode part (one TPOT curve per request shape) and the overhead part (P/D path against
+prefill alone); their points are the profile's own types (:mod:`pdplan.schema.profile`), so a
+part that validates assembles into a valid profile. A load test's steps
+(``OUT/steps.jsonl``): :class:`LoadtestStep`. Everything read back for a resume is validated
+like any input."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution
 from pdplan.schema.profile import DecodeCurve, PrefillPoint, TtftRatePoint
+from pdplan.verdict import Failure
 
-__all__ = ["DecodePart", "OverheadPart", "PartMeta", "PrefillPart"]
+__all__ = ["DecodePart", "LoadtestStep", "OverheadPart", "PartMeta", "PrefillPart"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,3 +64,26 @@ class OverheadPart(BaseModel):
     pd_transfer_s: float = Field(ge=0)
     pd_transfer_low_s: float | None = Field(None, ge=0)
     pd_transfer_high_s: float | None = Field(None, ge=0)
+
+
+class LoadtestStep(BaseModel):
+    """One step of a load test: what was scheduled and sent, what came back, the verdict
+    (:func:`pdplan.verdict.judge`)."""
+
+    model_config = _CONFIG
+    multiplier: float = Field(gt=0, description="the multiple of the target's rate scheduled")
+    scheduled_rps: float = Field(ge=0, description="the schedule's own mean rate")
+    offered_rps: float = Field(ge=0, description="the rate actually sent")
+    send_lag_s: Distribution | None = Field(description="send time minus scheduled time")
+    generator_behind: bool = Field(description="send lag p99 over the limit: the client lagged")
+    requests: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    first_error: str | None
+    achieved_rps: float = Field(ge=0, description="successes over the span of the step")
+    achieved_total_tps: float = Field(ge=0, description="input + output tokens/s delivered")
+    ttft_s: Distribution | None
+    tpot_s: Distribution | None
+    slo_attainment: float = Field(ge=0, le=1, description="share of requests meeting both")
+    meets_slo: bool
+    failure: Failure | None = Field(description="what binds when the step misses")
+    run_id: str | None = Field(None, description="the run that measured it (resumes keep it)")

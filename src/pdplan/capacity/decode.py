@@ -181,6 +181,42 @@ def _fluctuating_rate(
     return rate_of
 
 
+def _batch_table(
+    curve: DecodeCurve, batches: list[int], tpots: list[float], kv_batch: int | None, batch: int
+) -> tuple[list[float], float]:
+    """The TPOT (s) at every batch up to the cap (measured, KV), monotone; and the measured
+    output tok/s at the chosen batch (inf when the profile does not have it)."""
+    measured = [p.output_tps for p in curve.points]
+    cap_tps = math.inf
+    if all(v is not None for v in measured):
+        # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
+        # requests spend part of their life outside decode (prefill, KV transfer, gaps)
+        cap_tps = interpolate(batches, measured, batch).value  # type: ignore[arg-type]
+    top = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
+    monotone = MonotoneCurve.from_points([float(b) for b in batches], tpots)
+    return [monotone.at(b).value for b in range(1, top + 1)], cap_tps
+
+
+def _mean_batch(
+    rate: float, whole: int, table: list[float], osl: float, dispersion: float, random: bool
+) -> int:
+    """The operating point at the target: the mean batch of an instance (Little's law on the
+    mean TPOT), at most the cap."""
+    per_rps, top = rate / whole, len(table)
+    mean_tpot = fluctuating_tpot_stat_s(
+        per_rps if random else rate,
+        lambda b: table[b - 1],
+        top,
+        osl,
+        "mean",
+        1 + (dispersion - 1) / whole if random else dispersion,
+        1 if random else whole,
+    )
+    if not math.isfinite(mean_tpot):
+        return top
+    return min(max(1, round(per_rps * (osl - 1) * mean_tpot)), top)
+
+
 def plan_decode(
     profile: DecodeProfile,
     workload: Workload,
@@ -192,6 +228,14 @@ def plan_decode(
     """The decode plan for the workload, and the pool's rate for any instance count.
 
     :raises InfeasibleSLOError: when no instance count meets the TPOT SLO
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_tpm(isl_tokens=6144, osl_tokens=512, tpm=5e6)
+    >>> plan, rate_of = plan_decode(
+    ...     default_profile().decode, w, SLO(ttft_s=2, tpot_s=0.02), [], "paper", "least_loaded"
+    ... )
+    >>> plan.batch, round(plan.effective_output_tps, 1)  # the paper's B* = 34, eq. 15
+    (34, 1706.8)
     """
     curve = _select_curve(profile, workload, warnings)
     chosen, batches, tpots, kv_batch = _chosen_batch(profile, curve, workload, slo, warnings)
@@ -209,17 +253,8 @@ def plan_decode(
             arrival_dispersion=1.0,
         )
         return plan, lambda n: n * per_instance_rps
-    measured = [p.output_tps for p in curve.points]
-    cap_tps = math.inf
-    if all(v is not None for v in measured):
-        # measured output tok/s, not batch / TPOT, where the profile has it: they differ when
-        # requests spend part of their life outside decode (prefill, KV transfer, gaps)
-        cap_tps = interpolate(batches, measured, chosen.batch).value  # type: ignore[arg-type]
-    dispersion = workload.arrival_scv
-    top = min(batches[-1], kv_batch) if kv_batch is not None else batches[-1]
-    monotone = MonotoneCurve.from_points([float(b) for b in batches], tpots)
-    table = [monotone.at(b).value for b in range(1, top + 1)]
-    random = routing == "random"
+    table, cap_tps = _batch_table(curve, batches, tpots, kv_batch, chosen.batch)
+    dispersion, random = workload.arrival_scv, routing == "random"
     rate_of = _fluctuating_rate(table, osl, slo, dispersion, cap_tps, random)
     if rate_of(1) <= 0:  # the SLO holds at batch 1 (checked above) but not with fluctuation
         raise InfeasibleSLOError(
@@ -229,18 +264,7 @@ def plan_decode(
             achievable=table[0],
         )
     whole, instances = fractional_count(rate_of, rate, "decode")
-    # the operating point at the target: the mean batch per instance and its TPOT
-    per_rps = rate / whole
-    mean_tpot = fluctuating_tpot_stat_s(
-        per_rps if random else rate,
-        lambda b: table[b - 1],
-        top,
-        osl,
-        "mean",
-        1 + (dispersion - 1) / whole if random else dispersion,
-        1 if random else whole,
-    )
-    batch = max(1, round(per_rps * (osl - 1) * mean_tpot)) if math.isfinite(mean_tpot) else top
+    batch = _mean_batch(rate, whole, table, osl, dispersion, random)
     if rate <= min(held_tps, cap_tps) / osl and whole > 1:  # held fits one, fluctuation not
         warnings.append(
             f"one decode instance would need its batch held at {chosen.batch}; with these "
@@ -259,7 +283,7 @@ def plan_decode(
         effective_output_tps=rate / instances * osl,
         instances=instances,
         gpus_per_instance=profile.gpus_per_instance,
-        mean_batch=min(batch, top),
+        mean_batch=batch,
         arrival_dispersion=dispersion,
     )
     return plan, rate_of

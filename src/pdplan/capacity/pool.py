@@ -14,6 +14,7 @@ __all__ = [
     "check_count",
     "fractional_count",
     "instances_needed",
+    "smallest",
     "smallest_pool",
 ]
 
@@ -47,27 +48,60 @@ def too_many(phase: str, rate: float, one_rps: float) -> ConfigError:
 
 
 def check_count(phase: str, instances: float, rate: float) -> None:
-    """Refuse a fractional count beyond :data:`MAX_PLAN_INSTANCES`."""
+    """Refuse a fractional count beyond :data:`MAX_PLAN_INSTANCES`.
+
+    >>> check_count("decode", 12.5, 100.0)  # within the bound: nothing happens
+    >>> check_count("decode", 20_000.0, 100.0)
+    Traceback (most recent call last):
+    pdplan.errors.ConfigError: the target of 100 req/s needs more than 10,000 decode ...
+    """
     if instances > MAX_PLAN_INSTANCES:
         raise too_many(phase, rate, rate / instances)
 
 
+def smallest(ok: Callable[[int], bool], start: int, limit: int) -> int | None:
+    """The smallest k in 1..limit with ok(k), assuming ok is monotone (None if not even
+    ``limit``): galloping from ``start`` (a good guess costs few calls), then bisection.
+
+    >>> smallest(lambda k: k * k >= 50, 1, 100), smallest(lambda k: k * k >= 50, 40, 100)
+    (8, 8)
+    >>> smallest(lambda k: False, 5, 10) is None
+    True
+    """
+    start = min(max(start, 1), limit)
+    if ok(start):
+        lo, hi, step = start, start, 1  # ok(hi); find the failing lower end
+        while hi - step >= 1 and ok(hi - step):
+            hi -= step
+            step *= 2
+        lo = max(hi - step, 0)  # ok(lo) is False (or lo == 0)
+    else:
+        lo, step = start, 1  # not ok(lo)
+        hi = min(start + step, limit)
+        while not ok(hi):
+            if hi == limit:
+                return None
+            lo, step = hi, step * 2
+            hi = min(start + step, limit)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def smallest_pool(pool_rps: RateOf, rate: float, phase: str) -> int:
-    """The smallest pool that carries ``rate``: double, then bisect (at most
-    :data:`MAX_PLAN_INSTANCES`).
+    """The smallest pool that carries ``rate`` (at most :data:`MAX_PLAN_INSTANCES`).
 
     >>> smallest_pool(lambda n: 3.0 * n, 10.0, "prefill")
     4
     """
-    lo, hi = 0, 1
-    while pool_rps(hi) < rate * (1 - EPS):
-        if hi >= MAX_PLAN_INSTANCES:
-            raise too_many(phase, rate, pool_rps(1))
-        lo, hi = hi, min(hi * 2, MAX_PLAN_INSTANCES)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if pool_rps(mid) < rate * (1 - EPS) else (lo, mid)
-    return hi
+    found = smallest(lambda n: pool_rps(n) >= rate * (1 - EPS), 1, MAX_PLAN_INSTANCES)
+    if found is None:
+        raise too_many(phase, rate, pool_rps(1))
+    return found
 
 
 def fractional_count(pool_rps: RateOf, rate: float, phase: str) -> tuple[int, float]:

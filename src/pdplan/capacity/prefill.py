@@ -140,6 +140,14 @@ def plan_prefill(
     """The prefill plan for the workload, and the pool's rate for any instance count.
 
     :raises InfeasibleSLOError: when no instance count meets the TTFT SLO
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_tpm(isl_tokens=6144, osl_tokens=512, tpm=5e6)
+    >>> plan, rate_of = plan_prefill(
+    ...     default_profile().prefill, w, SLO(ttft_s=2, tpot_s=0.02), [], "paper", "random"
+    ... )
+    >>> round(plan.effective_input_tps, 1), round(rate_of(4), 3)  # eq. 13; 4 x TP_p / ISL
+    (25075.3, 16.325)
     """
     isl = workload.prefill_isl_tokens
     service = prefill_service(profile, workload.isl, workload.prefix_hit_rate)

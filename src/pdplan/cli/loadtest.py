@@ -5,27 +5,34 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pdplan.cli.options import (
+from pdplan.cli.inputs import (
     check_url,
+    load_profile_option,
+    number_list,
+    slo_from,
+    timeouts_from,
+    workload_from,
+)
+from pdplan.cli.options import (
     client_options,
     given,
     json_option,
-    load_profile_option,
-    number_list,
     options,
     plan_model_option,
     prompt_mode_option,
-    slo_from,
     slo_options,
-    timeouts_from,
-    workload_from,
     workload_options,
 )
 from pdplan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pdplan.bench.loadtest import LoadtestSettings
+    from pdplan.schema.workload import SLO, Workload
+    from pdplan.verify import Prediction
 from pdplan.units import parse_duration_s
 
 __all__ = ["loadtest"]
@@ -79,7 +86,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
 @json_option
 def loadtest(**kw: Any) -> None:
     """Open-loop load of a workload at multiples of its rate: TTFT, TPOT, SLO per step."""
-    from pdplan.bench.loadtest import LoadtestSettings, run_loadtest
+    from pdplan.bench.loadtest import LoadtestSettings, LoadtestStep, run_loadtest
     from pdplan.bench.session import Session
     from pdplan.report.loadtest_tables import render_loadtest
 
@@ -115,7 +122,7 @@ def loadtest(**kw: Any) -> None:
         check_writable(kw["plot_path"], "--plot")
     predictions = _predictions(kw, workload, slo, settings)
 
-    async def go(reporter: Any) -> list[dict[str, Any]]:
+    async def go(reporter: Any) -> list[LoadtestStep]:
         async with Session(
             kw["url"],
             kw["out"],
@@ -134,8 +141,11 @@ def loadtest(**kw: Any) -> None:
     with RichReporter(Console(stderr=True)) as reporter:
         steps = asyncio.run(go(reporter))
     if kw["as_json"]:
-        out = {"workload": workload.model_dump(mode="json"), "steps": steps}
-        out["predictions"] = predictions
+        out = {
+            "workload": workload.model_dump(mode="json"),
+            "steps": [s.model_dump(mode="json") for s in steps],
+            "predictions": None if predictions is None else predictions.model_dump(mode="json"),
+        }
         click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
         render_loadtest(steps, predictions, workload, slo)
@@ -148,8 +158,8 @@ def loadtest(**kw: Any) -> None:
 
 
 def _predictions(
-    kw: dict[str, Any], workload: Any, slo: Any, settings: Any
-) -> dict[str, Any] | None:
+    kw: dict[str, Any], workload: Workload, slo: SLO, settings: LoadtestSettings
+) -> Prediction | None:
     """Planner and simulator capacity (and the simulated sweep) for the stated allocation."""
     if not kw["prefill_n"]:
         return None
@@ -157,5 +167,4 @@ def _predictions(
 
     profile = load_profile_option(kw["profile_path"])
     m, n, model = kw["prefill_n"], kw["decode_n"], kw["plan_model"]
-    prediction = predict(profile, workload, slo, m, n, settings.multipliers, model=model)
-    return prediction.model_dump(mode="json")
+    return predict(profile, workload, slo, m, n, settings.multipliers, model=model)

@@ -9,16 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from pdplan.cli.options import (
-    check_url,
-    client_options,
-    maybe,
-    number_list,
-    options,
-    prompt_mode_option,
-    seed_option,
-    timeouts_from,
-)
+from pdplan.cli.inputs import check_url, maybe, number_list, timeouts_from
+from pdplan.cli.options import client_options, options, prompt_mode_option, seed_option
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s, parse_share
 

@@ -7,16 +7,13 @@ from typing import Any
 
 import click
 
+from pdplan.cli.inputs import load_profile_option, maybe, slo_from, workload_from
 from pdplan.cli.options import (
     given,
     json_option,
-    load_profile_option,
-    maybe,
     options,
     plan_model_option,
-    slo_from,
     slo_options,
-    workload_from,
     workload_options,
 )
 from pdplan.errors import ConfigError

@@ -31,7 +31,7 @@ __all__ = ["trace_cmd"]
 @json_option
 def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> None:
     """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
-    from pdplan.cli.options import workload_from
+    from pdplan.cli.inputs import workload_from
     from pdplan.report.trace_tables import render_trace_summary
     from pdplan.traffic import summarize_trace
 

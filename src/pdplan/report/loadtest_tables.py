@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
+from pdplan.bench.parts import LoadtestStep
+from pdplan.quantiles import Distribution, Stat
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
 from pdplan.schema.workload import SLO, Workload
+from pdplan.verify import Prediction
 
 __all__ = ["render_loadtest"]
 
 
-def _cell(summary: dict[str, Any] | None, key: str) -> str:
-    if not summary or not summary.get("count"):
-        return "-"
-    return fmt_duration(summary[key])
+def _cell(summary: Distribution | None, stat: Stat) -> str:
+    return "-" if summary is None else fmt_duration(summary.stat(stat))
 
 
 def render_loadtest(
-    steps: list[dict[str, Any]], predictions: dict[str, Any] | None, workload: Workload, slo: SLO
+    steps: list[LoadtestStep], predictions: Prediction | None, workload: Workload, slo: SLO
 ) -> None:
     console = Console()
     console.print(f"Target: {fmt_workload(workload)}")
@@ -41,21 +40,21 @@ def render_loadtest(
     behind = []
     for s in steps:
         # the multiple of the target actually offered (the schedule's own draw, and any lag)
-        offered = s.get("offered_rps", s.get("scheduled_rps", 0.0))
+        offered = s.offered_rps
         actual = offered / workload.rate_rps if workload.rate_rps else 0.0
-        if s.get("generator_behind"):
-            behind.append(f"x{s['multiplier']:g}")
+        if s.generator_behind:
+            behind.append(f"x{s.multiplier:g}")
         table.add_row(
-            f"x{s['multiplier']:g}",
+            f"x{s.multiplier:g}",
             f"{actual:.2f}x, {offered:.3g} req/s",
-            fmt_tpm(s["achieved_total_tps"]),
-            _cell(s["ttft_s"], slo.ttft_stat),
-            _cell(s["ttft_s"], "p90"),
-            _cell(s["tpot_s"], slo.tpot_stat),
-            _cell(s["tpot_s"], "p90"),
-            f"{s['slo_attainment']:.0%}",
-            str(s["failed"]),
-            "yes" if s["meets_slo"] else "no",
+            fmt_tpm(s.achieved_total_tps),
+            _cell(s.ttft_s, slo.ttft_stat),
+            _cell(s.ttft_s, "p90"),
+            _cell(s.tpot_s, slo.tpot_stat),
+            _cell(s.tpot_s, "p90"),
+            f"{s.slo_attainment:.0%}",
+            str(s.failed),
+            "yes" if s.meets_slo else "no",
         )
     table.caption = (
         "step: the multiple of the target scheduled; offered: the multiple and rate actually "
@@ -68,17 +67,17 @@ def render_loadtest(
             f"[yellow]the load generator fell behind its schedule at {', '.join(behind)}: those "
             "steps measure the client as much as the deployment[/]"
         )
-    passing = [s for s in steps if s["meets_slo"]]
+    passing = [s for s in steps if s.meets_slo]
     if passing:
-        best = max(passing, key=lambda s: s["achieved_total_tps"])
+        best = max(passing, key=lambda s: s.achieved_total_tps)
         console.print(
-            f"largest measured load meeting the SLOs: {fmt_tpm(best['achieved_total_tps'])}"
-            f" (x{best['multiplier']:g} of the target)"
+            f"largest measured load meeting the SLOs: {fmt_tpm(best.achieved_total_tps)}"
+            f" (x{best.multiplier:g} of the target)"
         )
     else:
         console.print("no step met the SLOs")
     if predictions:
         console.print(
-            f"{predictions['allocation']}: planner {fmt_tpm(predictions['planned_max_total_tps'])},"
-            f" simulator {fmt_tpm(predictions['simulated_max_total_tps'])}"
+            f"{predictions.allocation}: planner {fmt_tpm(predictions.planned_max_total_tps)},"
+            f" simulator {fmt_tpm(predictions.simulated_max_total_tps)}"
         )

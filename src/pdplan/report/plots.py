@@ -7,12 +7,17 @@ when the extra is missing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pdplan.capacity.prefill import mean_ttft_curves
 from pdplan.errors import ConfigError
 from pdplan.schema.profile import Profile
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
+
+if TYPE_CHECKING:
+    from pdplan.bench.parts import LoadtestStep
+    from pdplan.schema.workload import SLO
+    from pdplan.verify import Prediction
 
 __all__ = ["plot_capacity_sweep", "plot_decode", "plot_loadtest", "plot_prefill_ttft", "plot_trace"]
 
@@ -168,36 +173,39 @@ def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
 
 
 def plot_loadtest(
-    steps: list[dict[str, Any]], predictions: dict[str, Any] | None, slo: Any, path: str | Path
+    steps: list[LoadtestStep], predictions: Prediction | None, slo: SLO, path: str | Path
 ) -> Path:
     """Measured TTFT/TPOT against achieved throughput, beside the simulator and the planner."""
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     stat = slo.ttft_stat
-    x = [tps_to_tpm(s["achieved_total_tps"]) / 1e6 for s in steps]
+    x = [tps_to_tpm(s.achieved_total_tps) / 1e6 for s in steps]
     ax1.plot(
-        x, [_nan((s["ttft_s"] or {}).get(stat)) for s in steps], "o-", label=f"measured {stat}"
+        x,
+        [_nan(None if s.ttft_s is None else s.ttft_s.stat(stat)) for s in steps],
+        "o-",
+        label=f"measured {stat}",
     )
     ax2.plot(
         x,
-        [_ms((s["tpot_s"] or {}).get(slo.tpot_stat)) for s in steps],
+        [_ms(None if s.tpot_s is None else s.tpot_s.stat(slo.tpot_stat)) for s in steps],
         "o-",
         label=f"measured {slo.tpot_stat}",
     )
     if predictions:
-        sim = predictions["simulated_sweep"]
-        sx = [tps_to_tpm(p["offered_total_tps"]) / 1e6 for p in sim]
-        ax1.plot(sx, [_nan(p["ttft_mean_s"]) for p in sim], "s--", label="simulator mean")
-        ax2.plot(sx, [_ms(p["tpot_mean_s"]) for p in sim], "s--", label="simulator mean")
+        sim = predictions.simulated_sweep
+        sx = [tps_to_tpm(p.offered_total_tps) / 1e6 for p in sim]
+        ax1.plot(sx, [_nan(p.ttft_mean_s) for p in sim], "s--", label="simulator mean")
+        ax2.plot(sx, [_ms(p.tpot_mean_s) for p in sim], "s--", label="simulator mean")
         for ax in (ax1, ax2):
             ax.axvline(
-                tps_to_tpm(predictions["planned_max_total_tps"]) / 1e6,
+                tps_to_tpm(predictions.planned_max_total_tps) / 1e6,
                 color="C2",
                 ls=":",
                 label="planner capacity",
             )
             ax.axvline(
-                tps_to_tpm(predictions["simulated_max_total_tps"]) / 1e6,
+                tps_to_tpm(predictions.simulated_max_total_tps) / 1e6,
                 color="C1",
                 ls=":",
                 label="simulator capacity",

@@ -92,6 +92,12 @@ def render_trace_plan(
     plan: TracePlan, console: Console, meta: ProfileMetadata | None = None
 ) -> None:
     """Print a trace plan: the trace, the answers, every replay, the verdict."""
+    console.print(_header(plan, meta))
+    console.print(Group(_replays_table(plan), Text("")))
+    console.print(_verdict(plan))
+
+
+def _header(plan: TracePlan, meta: ProfileMetadata | None) -> Panel:
     slo, s = plan.slo, plan.trace
     head = Text()
     if meta is not None and (meta.model or meta.hardware):
@@ -117,7 +123,11 @@ def render_trace_plan(
             else "over all requests of the replay"
         )
     )
-    console.print(Panel(head, title=f"pdplan size --trace (model: {plan.model})", expand=False))
+    return Panel(head, title=f"pdplan size --trace (model: {plan.model})", expand=False)
+
+
+def _replays_table(plan: TracePlan) -> Table:
+    slo = plan.slo
     table = Table(title="Allocations replayed on the trace", title_justify="left")
     table.add_column("", no_wrap=True)
     for name in (
@@ -145,7 +155,11 @@ def render_trace_plan(
         f"{slo.tpot_stat} TPOT {fmt_duration(a.predicted_tpot_s)}"
     )
     table.caption_justify = "left"
-    console.print(Group(table, Text("")))
+    return table
+
+
+def _verdict(plan: TracePlan) -> Text:
+    slo, a = plan.slo, plan.analytic_allocation
     chosen, mean = plan.allocation, plan.mean_rate_allocation
     verdict = Text()
     gpus = f" ({chosen.gpus} GPUs)" if chosen.gpus is not None else ""
@@ -170,4 +184,4 @@ def render_trace_plan(
             f"{(mean.slo_attainment or 0):.0%} of requests: it "
             + ("meets them." if mean.meets_slo else "misses them.")
         )
-    console.print(verdict)
+    return verdict

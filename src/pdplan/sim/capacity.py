@@ -55,7 +55,14 @@ class CapacityResult(BaseModel):
 
 
 def upper_bound_rps(profile: Profile, cluster: ClusterConfig, workload: Workload) -> float:
-    """No allocation carries more than its saturated prefill or decode rate."""
+    """No allocation carries more than its saturated prefill or decode rate.
+
+    >>> from pdplan import Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=1.0)
+    >>> c = ClusterConfig(prefill_instances=2, decode_instances=3)
+    >>> round(upper_bound_rps(default_profile(), c, w), 3)  # 2 x 28309 / 6144
+    9.215
+    """
     service = ServiceModel.from_profile(
         profile,
         workload.isl_tokens,
@@ -121,6 +128,14 @@ def max_rate(
 
     :raises InfeasibleSLOError: when even 1 % of the allocation's saturated rate misses an
         SLO (the error says the statistic reached there)
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=1.0)
+    >>> c = ClusterConfig(prefill_instances=1, decode_instances=1)
+    >>> r = max_rate(default_profile(), c, w, SLO(ttft_s=2, tpot_s=0.02), requests=2000,
+    ...              replications=2)
+    >>> 0 < r.max_rate_low_rps <= r.max_rate_rps <= r.max_rate_high_rps < 4.61  # 28309 / 6144
+    True
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")

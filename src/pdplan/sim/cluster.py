@@ -45,6 +45,14 @@ def simulate(
     :param slo: when given, the result reports SLO attainment (share of measured requests
         with TTFT <= ttft_s and TPOT <= tpot_s)
     :param keep_records: keep per-request columns in ``SimResult.records``
+
+    >>> from pdplan import Workload, default_profile
+    >>> from pdplan.sim.config import ClusterConfig
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=0.0001)  # no queue
+    >>> c = ClusterConfig(prefill_instances=1, decode_instances=1, prefill_service_scv=0.0)
+    >>> r = simulate(default_profile(), SimConfig(cluster=c, workload=w, requests=200))
+    >>> round(r.ttft_s.mean, 3), round(r.tpot_s.mean * 1e3, 1)  # idle: 0.1 + 6144 / 28309; B=1
+    (0.317, 12.8)
     """
     workload, cl = config.workload, config.cluster
     requests = workload.requests(config.requests, random.Random(config.seed))
@@ -61,17 +69,53 @@ def simulate(
     )
     scv = service.prefill_scv if cl.prefill_service_scv is None else cl.prefill_service_scv
     ptime, transfer = _service_times(config, service, isls, workload.prefix_hit_rate, scv)
+    events = EventQueue()
+    prefill, decode = _pools(config, service, isls, osls, ptime, events)
+    first_token = _run(events, arrivals, transfer, prefill, decode)
+    columns = Columns(
+        arrival_s=arrivals,
+        isl_tokens=isls,
+        osl_tokens=osls,
+        prefill_start_s=prefill.start_s,
+        first_token_s=first_token,
+        done_s=decode.done_s,
+    )
+    groups = service.prefill_servers_per_instance
+    busy = prefill.busy_time
+    per_instance_busy = [
+        sum(busy[i * groups : (i + 1) * groups]) / groups for i in range(cl.prefill_instances)
+    ]
+    return summarize_run(
+        columns,
+        warmup_share=config.measured_from,
+        slo=slo,
+        prefill_busy_s=per_instance_busy,
+        decode_occupancy=decode.occupancy,
+        end_s=max(columns.done_s, default=0.0),
+        keep_records=keep_records,
+        prefill_service_scv=scv,
+        offered_rps=None if workload.replays_trace else workload.rate_rps,
+    )
+
+
+def _pools(
+    config: SimConfig,
+    service: ServiceModel,
+    isls: list[int],
+    osls: list[int],
+    ptime: list[float],
+    events: EventQueue,
+) -> tuple[PrefillPool, DecodePool]:
+    """The prefill servers (one per DP group) and the decode instances of the cluster."""
+    cl = config.cluster
     # Random routing draws one uniform per request and phase, used as floor(u * instances):
     # the same seed with one instance more moves few requests (common random numbers, so
     # that a search over instance counts sees a smooth, nearly monotone response).
     route_rng = random.Random(f"{config.seed}/routing")
-    route_u = [route_rng.random() for _ in arrivals]
-    decode_u = [route_rng.random() for _ in arrivals]
-    done = [0.0] * len(arrivals)
-    events = EventQueue()
-    groups = service.prefill_servers_per_instance
+    route_u = [route_rng.random() for _ in isls]
+    decode_u = [route_rng.random() for _ in isls]
     prefill = PrefillPool(
-        cl.prefill_instances * groups,
+        cl.prefill_instances * service.prefill_servers_per_instance,
         cl.prefill_routing,
         route_u,
         cl.prefill_budget_tokens,
@@ -88,33 +132,10 @@ def simulate(
         service.kv_capacity_tokens,
         isls,
         osls,
-        done,
+        [0.0] * len(isls),
         events,
     )
-    first_token = _run(events, arrivals, transfer, prefill, decode)
-    columns = Columns(
-        arrival_s=arrivals,
-        isl_tokens=isls,
-        osl_tokens=osls,
-        prefill_start_s=prefill.start_s,
-        first_token_s=first_token,
-        done_s=done,
-    )
-    busy = prefill.busy_time
-    per_instance_busy = [
-        sum(busy[i * groups : (i + 1) * groups]) / groups for i in range(cl.prefill_instances)
-    ]
-    return summarize_run(
-        columns,
-        warmup_share=config.measured_from,
-        slo=slo,
-        prefill_busy_s=per_instance_busy,
-        decode_occupancy=decode.occupancy,
-        end_s=max(done) if done else 0.0,
-        keep_records=keep_records,
-        prefill_service_scv=scv,
-        offered_rps=None if workload.replays_trace else workload.rate_rps,
-    )
+    return prefill, decode
 
 
 def _service_times(

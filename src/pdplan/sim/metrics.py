@@ -99,6 +99,16 @@ def summarize_run(
     prefill_service_scv: float = 0.0,
     offered_rps: float | None = None,
 ) -> SimResult:
+    """Summarize one run's requests after the first ``warmup_share``: TTFT/TPOT
+    distributions, throughput over the span of the completions, utilizations and the SLO
+    verdict (:func:`pdplan.verdict.judge`).
+
+    >>> c = Columns([0.0, 1.0], [100, 100], [11, 11], [0.0, 1.0], [0.5, 1.5], [1.5, 2.5])
+    >>> r = summarize_run(c, warmup_share=0.0, slo=None, prefill_busy_s=[1.0],
+    ...                   decode_occupancy=[2.0], end_s=2.5, keep_records=False)
+    >>> r.ttft_s.mean, r.tpot_s.mean, r.requests_measured
+    (0.5, 0.1, 2)
+    """
     c = columns
     n = len(c.arrival_s)
     start = min(int(n * warmup_share), max(n - 1, 0))

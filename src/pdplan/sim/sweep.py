@@ -59,7 +59,16 @@ def sweep_load(
     requests: int = 20_000,
     seed: int = 42,
 ) -> list[SweepPoint]:
-    """Each allocation from 30 % to 115 % of the largest allocation's saturated rate."""
+    """Each allocation from 30 % to 115 % of the largest allocation's saturated rate.
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=1.0)
+    >>> base = ClusterConfig(prefill_instances=1, decode_instances=1)
+    >>> pts = sweep_load(default_profile(), [(1, 1)], w, SLO(ttft_s=2, tpot_s=0.02),
+    ...                  base=base, points=3, requests=500)
+    >>> [round(p.offered_total_tps / 1e3, 1) for p in pts]  # 30 %, 72.5 %, 115 % of 29.8 k
+    [8.9, 21.6, 34.3]
+    """
     clusters = [
         base.model_copy(update={"prefill_instances": m, "decode_instances": n})
         for m, n in allocations
@@ -82,7 +91,15 @@ def sweep_rates(
     requests: int = 20_000,
     seed: int = 42,
 ) -> list[SweepPoint]:
-    """One allocation simulated with the workload at each of the given mean rates."""
+    """One allocation simulated with the workload at each of the given mean rates.
+
+    >>> from pdplan import SLO, Workload, default_profile
+    >>> w = Workload.from_rps(isl_tokens=6144, osl_tokens=512, rate_rps=1.0)
+    >>> c = ClusterConfig(prefill_instances=1, decode_instances=1)
+    >>> pts = sweep_rates(default_profile(), c, [0.5, 2.0], w, SLO(ttft_s=2, tpot_s=0.02), 500)
+    >>> pts[0].ttft_mean_s < pts[1].ttft_mean_s  # more load, more queueing
+    True
+    """
     rows = []
     for rate in rates_rps:
         config = SimConfig(

@@ -1,0 +1,270 @@
+"""What the shared options hold, turned into the library's types, with one clear line on bad
+input: the workload (:func:`workload_from`: every command that takes a workload builds it here,
+so that ``size``, ``simulate``, ``capacity`` and ``loadtest`` read the same options the same
+way), the SLO, the trace, the client's URL and timeouts, and lists of numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pdplan.cli.options import given
+from pdplan.errors import ConfigError
+from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
+
+__all__ = [
+    "built",
+    "check_url",
+    "length_dist",
+    "load_profile_option",
+    "maybe",
+    "number_list",
+    "slo_from",
+    "target",
+    "timeouts_from",
+    "trace_from",
+    "workload_from",
+]
+
+T = TypeVar("T")
+
+
+def check_url(url: str | None, option: str) -> str | None:
+    """An engine's base URL: ``http(s)://host[:port][/path]``, or None when not given.
+
+    >>> check_url("http://127.0.0.1:8000", "--url")
+    'http://127.0.0.1:8000'
+    """
+    if url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{option}: {url!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000"
+        )
+    return url
+
+
+def timeouts_from(kw: dict[str, Any]) -> Any:
+    """The client's :class:`~pdplan.bench.client.Timeouts` from the client options."""
+    from pdplan.bench.client import Timeouts
+
+    request_s = parse_duration_s(kw["request_timeout"], "--request-timeout")
+    connect_s = parse_duration_s(kw["connect_timeout"], "--connect-timeout")
+    for value, option in ((request_s, "--request-timeout"), (connect_s, "--connect-timeout")):
+        if value > _MAX_TIMEOUT_S:
+            raise ConfigError(f"{option}: at most 24h, got {kw[option[2:].replace('-', '_')]!r}")
+    return Timeouts(request_s=request_s, connect_s=connect_s)
+
+
+_MAX_TIMEOUT_S = 86_400.0
+
+
+def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
+    """Parse an optional option: None stays None."""
+    return None if text is None else parse(text, field, **kwargs)
+
+
+def _positive(text: str, field: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{field}: expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{field}: expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _slice(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition(":")
+    try:
+        lo = float(start) if start.strip() else 0.0
+        hi = float(end) if end.strip() else float("inf")
+    except ValueError:
+        lo = hi = float("nan")
+    if not sep or not (0 <= lo < hi):
+        raise ConfigError(
+            f"--trace-slice: cannot read {text!r}; expected START:END seconds with "
+            "0 <= START < END, e.g. 0:600 (either may be empty)"
+        )
+    return lo, hi
+
+
+def trace_from(kw: dict[str, Any]) -> Any:
+    """The trace named by ``--trace`` (sliced), or None; refuses trace options without it."""
+    if kw.get("trace_path") is None:
+        for name, option in (
+            ("time_scale", "--time-scale"),
+            ("trace_rps", "--trace-rps"),
+            ("trace_slice", "--trace-slice"),
+            ("max_context", "--max-context"),
+            ("trace_osl", "--trace-osl"),
+        ):
+            if kw.get(name) is not None:
+                raise ConfigError(f"{option} applies to a trace: give --trace FILE")
+        return None
+    from pdplan.io import load_trace
+
+    slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
+    trace = load_trace(kw["trace_path"], slice_s=slice_s)
+    if kw.get("trace_osl"):
+        trace = trace.with_osl(kw["trace_osl"])
+    if kw.get("max_context"):
+        trace = trace.clipped(kw["max_context"])
+    return trace
+
+
+def workload_from(kw: dict[str, Any]) -> Any:
+    """The :class:`~pdplan.schema.workload.Workload` the options describe.
+
+    With ``--trace`` the lengths and the load are the trace's: ``--isl``/``--osl``/
+    ``--isl-dist``/``--osl-dist``/``--tpm``/``--total-tps``/``--rps`` are refused beside it
+    (``--time-scale`` or ``--trace-rps`` set the load); without, ``--arrivals trace`` and the
+    trace options are refused.
+    """
+    from pdplan.schema.arrivals import Replay, parse_arrivals_spec
+    from pdplan.schema.workload import Workload, check_rate_rps
+
+    arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
+    trace = trace_from(kw)
+    hit = kw.get("prefix_hit_rate") or 0.0
+    if trace is not None:
+        for name, option in (
+            ("isl", "--isl"),
+            ("osl", "--osl"),
+            ("isl_dist", "--isl-dist"),
+            ("osl_dist", "--osl-dist"),
+            ("tpm", "--tpm"),
+            ("total_tps", "--total-tps"),
+            ("rps", "--rps"),
+        ):
+            if name in kw and given(name):
+                raise ConfigError(
+                    f"{option} and --trace: the trace gives the lengths and the load; scale "
+                    "it with --time-scale or --trace-rps"
+                )
+        if kw.get("time_scale") and kw.get("trace_rps"):
+            raise ConfigError("--time-scale and --trace-rps: give one of them")
+        scale = _positive(kw["time_scale"], "--time-scale") if kw.get("time_scale") else 1.0
+        rate = parse_rps(kw["trace_rps"], "--trace-rps") if kw.get("trace_rps") else None
+        workload = Workload.from_trace(
+            trace, time_scale=scale, rate_rps=rate, arrivals=arrivals, prefix_hit_rate=hit
+        )
+        check_rate_rps(workload.rate_rps, "--trace-rps" if rate else "--time-scale")
+        return workload
+    if isinstance(arrivals, Replay):
+        raise ConfigError("--arrivals trace replays a trace: give --trace FILE")
+    isl = length_dist(kw.get("isl_dist") or "fixed", kw["isl"], "--isl-dist")
+    osl = length_dist(kw.get("osl_dist") or "fixed", kw["osl"], "--osl-dist")
+    return target(isl, osl, kw.get("tpm"), kw.get("total_tps"), kw.get("rps"), hit, arrivals)
+
+
+def target(
+    isl: Any,
+    osl: Any,
+    tpm: str | None,
+    total_tps: str | None,
+    rps: str | None,
+    hit: float = 0.0,
+    arrivals: Any = None,
+) -> Any:
+    """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
+    from pdplan.schema.workload import Workload, check_rate_rps
+
+    given_targets = [
+        name for name, v in (("--tpm", tpm), ("--total-tps", total_tps), ("--rps", rps)) if v
+    ]
+    if len(given_targets) > 1:
+        raise ConfigError(
+            f"throughput target: got {' and '.join(given_targets)}; give exactly one of --tpm, "
+            "--total-tps or --rps"
+        )
+    shape: dict[str, Any] = {"isl": isl, "osl": osl, "prefix_hit_rate": hit}
+    if arrivals is not None:
+        shape["arrivals"] = arrivals
+    if rps:
+        workload = Workload.from_rps(rate_rps=parse_rps(rps), **shape)
+    elif total_tps:
+        workload = Workload(total_tps=parse_tps(total_tps), **shape)
+    else:
+        workload = Workload.from_tpm(tpm=parse_tpm(tpm or "5M"), **shape)
+    check_rate_rps(workload.rate_rps, given_targets[0] if given_targets else "--tpm")
+    return workload
+
+
+def slo_from(kw: dict[str, Any]) -> Any:
+    """The SLO from ``--ttft``/``--tpot`` and their statistics (``--stat`` sets both)."""
+    from pdplan.schema.workload import SLO
+
+    ttft_stat, tpot_stat = kw.get("ttft_stat", "mean"), kw.get("tpot_stat", "mean")
+    if kw.get("stat"):
+        clash = [
+            o for n, o in (("ttft_stat", "--ttft-stat"), ("tpot_stat", "--tpot-stat")) if given(n)
+        ]
+        if clash:
+            raise ConfigError(f"--stat and {' and '.join(clash)}: give one or the other")
+        ttft_stat = tpot_stat = kw["stat"]
+    return built(
+        SLO,
+        {"ttft_s": "--ttft", "tpot_s": "--tpot"},
+        ttft_s=parse_duration_s(kw["ttft"], "--ttft"),
+        tpot_s=parse_duration_s(kw["tpot"], "--tpot"),
+        ttft_stat=ttft_stat,
+        tpot_stat=tpot_stat,
+    )
+
+
+def built(cls: type[T], options_by_field: dict[str, str], **fields: Any) -> T:
+    """``cls(**fields)``, with a validation error named by the option that set the field:
+    ``--tpot: Input should be less than or equal to 3600 (got 1e+308)``."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        item = exc.errors()[0]
+        name = str(item["loc"][0]) if item["loc"] else ""
+        option = options_by_field.get(name, name or cls.__name__)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        unit = " s" if name.endswith("_s") else ""
+        raise ConfigError(f"{option}: {message}{unit} (got {item.get('input')!r}{unit})") from None
+
+
+def load_profile_option(path: str | None) -> Any:
+    from pdplan import io
+
+    return io.load_profile(path) if path else io.default_profile()
+
+
+def length_dist(spec: str, mean: int, field: str) -> Any:
+    """A length distribution from ``--isl-dist``-style text, or ``file:PATH`` (empirical)."""
+    from pdplan.schema.lengths import Empirical, parse_length_spec
+
+    if spec.startswith("file:"):
+        from pdplan.io import load_lengths
+
+        return Empirical(values_tokens=load_lengths(spec[5:]))
+    return parse_length_spec(spec, mean, field)
+
+
+def number_list(
+    text: str, field: str, kind: Callable[[str], T], valid: Callable[[T], bool], allowed: str
+) -> tuple[T, ...]:
+    """Comma-separated numbers, each converted by ``kind`` and checked by ``valid``.
+
+    >>> number_list("1,2,4", "--batch", int, lambda v: v >= 1, "integers >= 1")
+    (1, 2, 4)
+    """
+    try:
+        values = tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{field}: expected comma-separated {allowed}, got {text!r}") from None
+    if not values or not all(valid(v) for v in values):
+        raise ConfigError(f"{field}: values must be {allowed}, got {text!r}")
+    return values

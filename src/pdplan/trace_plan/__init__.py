@@ -1,0 +1,44 @@
+"""Plan for a trace: the smallest allocation whose replay of the trace meets the SLOs.
+
+Two answers, and the gap between them:
+
+- **Analytic** (burst-aware): the pointwise-stationary approximation. The replay is cut into
+  windows (60 s, or the SLO window when shorter); each window is a stationary queue at its own
+  rate, with the burstiness that remains inside windows (the inter-arrival SCV of gaps scaled
+  by their window's rate; for decode, the index of dispersion of counts at the time scale of a
+  request's decode). Prefill: GI/G/1 per DP group (Kingman) or GI/G/c pooled (Allen-Cunneen),
+  the planning model's service variability, the wait within a window bounded by what a queue
+  at the edge of stability builds in that time (a reflected Brownian motion's mean), and a
+  fluid backlog that an overloaded window leaves to the next. Decode: the planning model's
+  batch rule per window (held batch, or the fluctuating batch on one instance or under random
+  routing), with a fluid backlog of requests waiting for a slot. The SLO statistic is taken
+  over the request-weighted mixture of the windows (or per SLO window).
+- **Simulation-checked** (the recommendation): starting from the analytic answer, replay the
+  trace through the simulator (:mod:`pdplan.sim`) with the same routing and service
+  variability, and search for the smallest prefill count meeting the TTFT objective, then the
+  smallest decode count meeting the TPOT objective (TTFT does not depend on decode in the
+  simulator; decode sees the prefill's output). Every allocation tried is kept, so that a user
+  can re-run any of them with ``pdplan simulate --trace`` and get the same numbers.
+
+Pure (planner + simulator); ``on_probe`` lets a caller show progress.
+
+Modules: :mod:`~pdplan.trace_plan.windows` (the pointwise-stationary windows),
+:mod:`~pdplan.trace_plan.analytic` (the analytic answer), :mod:`~pdplan.trace_plan.replay`
+(one allocation's replay), :mod:`~pdplan.trace_plan.search` (the smallest count) and
+:mod:`~pdplan.trace_plan.plan` (the answer of ``size --trace``).
+"""
+
+from pdplan.trace_plan.analytic import PSA_WINDOW_S, AnalyticAllocation, analytic_allocation
+from pdplan.trace_plan.plan import TracePlan, plan_trace
+from pdplan.trace_plan.replay import ReplayResult, WindowVerdict, replay
+
+__all__ = [
+    "PSA_WINDOW_S",
+    "AnalyticAllocation",
+    "ReplayResult",
+    "TracePlan",
+    "WindowVerdict",
+    "analytic_allocation",
+    "plan_trace",
+    "replay",
+]
