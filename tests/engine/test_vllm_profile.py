@@ -152,6 +152,11 @@ def test_profile_all_feeds_the_planner(vllm_url: str, tmp_path: Path, prefill_tp
     # The default model plans decode with the measured tok/s when it is below batch / TPOT
     # (it is on this engine: the client's gaps between requests). On 2 noisy cores the TPOT at
     # batch 8 can come out below batch 4's (CI saw it once): the running-maximum repair is then
-    # announced. Nothing else is expected.
-    expected = ("measured decode throughput", "measured decode TPOT falls")
+    # announced, and a near-threshold rate can need a second instance once the batch
+    # fluctuates. Nothing else is expected.
+    expected = (
+        "measured decode throughput",
+        "measured decode TPOT falls",
+        "one decode instance would need",
+    )
     assert all(w.startswith(expected) for w in plan.warnings), plan.warnings
