@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from pdplan.errors import ConfigError
+from pdplan.measured.runs import BenchRun
 from pdplan.schema.profile import Profile
 from pdplan.schema.trace import Trace
 from pdplan.trace_formats import parse_trace
@@ -161,6 +162,31 @@ def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) 
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read trace: {exc.strerror or exc}") from None
+
+
+#: A benchmark result file larger than this is refused (detailed exports of ~1M requests fit).
+MAX_BENCH_FILE_BYTES = 2 * 1024**3
+
+
+def load_bench_runs(path: str | Path) -> list[BenchRun]:
+    """The runs in a benchmark result file of any tool :mod:`pdplan.measured.formats` reads.
+
+    :raises ConfigError: naming the file (and the field) when it cannot be read
+    """
+    from pdplan.measured.formats import parse_bench_file
+
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: a directory; give the result files inside it")
+        if path.stat().st_size > MAX_BENCH_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than 2 GiB; not a benchmark result")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; expected JSON or JSON lines") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_bench_file(text, str(path))
 
 
 def load_lengths(path: str | Path) -> list[int]:

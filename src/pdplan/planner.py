@@ -16,6 +16,7 @@ percentile SLOs.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from pdplan.capacity.decode import plan_decode
@@ -43,6 +44,7 @@ __all__ = [
     "DecodeRouting",
     "Model",
     "PrefillRouting",
+    "allocation_rater",
     "rate_allocation",
     "size",
     "size_from_instance_tps",
@@ -164,6 +166,30 @@ def rate_allocation(
     return _rate(
         prefill_instances, decode_instances, prefill_rps, decode_rps, prefill, decode, workload
     )
+
+
+def allocation_rater(
+    profile: Profile,
+    workload: Workload,
+    slo: SLO,
+    *,
+    model: Model = "auto",
+    prefill_routing: PrefillRouting = "random",
+    decode_routing: DecodeRouting = "least_loaded",
+) -> Callable[[int, int], Allocation]:
+    """:func:`rate_allocation` for many allocations of one scenario: the phases are modelled
+    once, each call rates one mPnD (a search over allocations, e.g. a Pareto front).
+
+    >>> from pdplan.io import default_profile
+    >>> rate = allocation_rater(default_profile(), Workload.from_tpm(isl_tokens=6144,
+    ...                         osl_tokens=512, tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020))
+    >>> [round(rate(m, 4).max_tpm / 1e6, 2) for m in (3, 4)]
+    [4.89, 5.26]
+    """
+    prefill, decode, prefill_rps, decode_rps = _phases(
+        profile, workload, slo, [], model, prefill_routing, decode_routing
+    )
+    return lambda m, n: _rate(m, n, prefill_rps, decode_rps, prefill, decode, workload)
 
 
 def _phases(

@@ -132,8 +132,12 @@ def write_profile(
     kv_capacity_tokens: int | None = None,
     hardware: str | None = None,
     engine: str | None = None,
+    source: str | None = None,
 ) -> tuple[Path, Profile] | None:
-    """Assemble ``out_dir/profile.yaml`` from the parts; None until prefill and decode exist."""
+    """Assemble ``out_dir/profile.yaml`` from the parts; None until prefill and decode exist.
+
+    :param source: who measured it (default: this profiler, against the parts' URLs)
+    """
     prefill = read_part(out_dir, "prefill", PrefillPart)
     decode = read_part(out_dir, "decode", DecodePart)
     if prefill is None or decode is None:
@@ -152,7 +156,7 @@ def write_profile(
         hardware=hardware,
         cpu=meta.cpu,
         date=meta.date,
-        source=f"pdplan profile against {urls}; raw samples in records.jsonl",
+        source=source or f"pdplan profile against {urls}; raw samples in records.jsonl",
     )
     profile = assemble_profile(
         prefill,

@@ -41,6 +41,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from pdplan.cli.imports import compare_cmd, import_cmd
     from pdplan.cli.loadtest import loadtest
     from pdplan.cli.profile import profile
     from pdplan.cli.simulate import capacity, simulate_cmd
@@ -53,6 +54,8 @@ def _register() -> None:
     cli.add_command(capacity)
     cli.add_command(loadtest)
     cli.add_command(trace_cmd)
+    cli.add_command(import_cmd)
+    cli.add_command(compare_cmd)
 
 
 _register()

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from pdplan.cli.inputs import load_profile_option, maybe, slo_from, workload_from
+from pdplan.cli.mix import mix_options, size_mix, wants_mix
 from pdplan.cli.options import (
     given,
     json_option,
@@ -79,10 +80,14 @@ __all__ = ["size", "size_trace"]
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
 )
+@options(mix_options)
 def size(**kw: Any) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan import overrides, planner
 
+    if wants_mix(kw):  # before reading the other inputs: conflicting options come first
+        size_mix(kw, workload_from(kw))
+        return
     workload = workload_from(kw)
     profile = load_profile_option(kw["profile_path"])
     _refuse_mixed(kw)

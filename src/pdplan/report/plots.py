@@ -16,6 +16,7 @@ from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
 if TYPE_CHECKING:
     from pdplan.bench.parts import LoadtestStep
+    from pdplan.measured.compare import Comparison
     from pdplan.schema.workload import SLO
     from pdplan.verify import Prediction
 
@@ -264,5 +265,32 @@ def plot_trace(trace: Any, time_scale: float, path: str | Path) -> Path:
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def plot_comparison(c: Comparison, path: str | Path) -> Path:
+    """Measured and predicted TTFT and TPOT (mean and p90) against the step's rate."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    steps = sorted(c.steps, key=lambda s: s.rate_rps)
+    x = [s.rate_rps for s in steps]
+    for ax, name, scale, unit in ((axes[0], "ttft", 1.0, "s"), (axes[1], "tpot", 1e3, "ms")):
+        for stat, style in (("mean", "o"), ("p90", "s")):
+            measured = [getattr(s, f"measured_{name}_{stat}_s") for s in steps]
+            predicted = [getattr(s, f"predicted_{name}_{stat}_s") for s in steps]
+            ax.plot(x, [_nan(v) * scale for v in measured], f"{style}-", label=f"measured {stat}")
+            ax.plot(x, [_nan(v) * scale for v in predicted], f"{style}--", label=f"pdplan {stat}")
+        objective = c.slo.ttft_s if name == "ttft" else c.slo.tpot_s
+        ax.axhline(objective * scale, color="k", ls=":", lw=0.8, label="SLO")
+        ax.set_xlabel("offered rate (req/s)")
+        ax.set_ylabel(f"{name.upper()} ({unit})")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Measured against pdplan, {c.allocation} (plan model {c.plan_model})")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
     plt.close(fig)
     return out

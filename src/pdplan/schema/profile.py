@@ -104,6 +104,14 @@ class ProfileMetadata(BaseModel):
     parallelism: str | None = Field(None, description="parallelism, e.g. TP8 EP8")
     date: str | None = Field(None, description="when it was measured (ISO 8601)")
     source: str | None = Field(None, description="who measured it, or the publication")
+    cost_per_gpu_hour: float | None = Field(
+        None,
+        gt=0,
+        le=1e6,
+        allow_inf_nan=False,
+        description="price of one GPU (accelerator) of this hardware for an hour, in the "
+        "user's currency; what pdplan size minimises across hardware options",
+    )
     notes: str | None = Field(None, description="anything else worth knowing")
 
 

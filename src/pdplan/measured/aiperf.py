@@ -1,0 +1,5 @@
+"""TEMP"""
+
+
+def is_aiperf(obj):
+    return False

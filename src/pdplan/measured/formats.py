@@ -1,0 +1,136 @@
+"""Which tool wrote a benchmark file, and its runs. Pure: the file's text in, runs out.
+
+Detected from the content, not the name:
+
+- ``vllm bench serve --save-result`` (one JSON object; ``--append-result``: one per line);
+- SGLang ``bench_serving --output-file`` (JSON lines; told from vLLM's by its
+  ``input_throughput`` and ``mean_e2e_latency_ms``);
+- guidellm ``benchmarks.json`` (:mod:`pdplan.measured.guidellm`);
+- aiperf ``profile_export_aiperf.json`` (:mod:`pdplan.measured.aiperf`);
+- inference-perf ``summary_lifecycle_metrics.json`` / stage reports
+  (:mod:`pdplan.measured.inference_perf`);
+- ``pdplan loadtest --json`` output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pdplan.errors import ConfigError
+from pdplan.measured.runs import BenchRun, ReportedStats
+from pdplan.measured.vllm_bench import is_vllm_result, read_vllm_result
+
+__all__ = ["parse_bench_file"]
+
+
+def _json_objects(text: str, source: str) -> list[Any]:
+    """The file as one JSON value, or as JSON lines."""
+    try:
+        return [json.loads(text)]
+    except json.JSONDecodeError:
+        pass
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{source}: line {number} is not JSON ({exc.msg}): expected a benchmark result "
+                "file (vllm bench serve, SGLang bench_serving, guidellm, aiperf, "
+                "inference-perf or pdplan loadtest --json)"
+            ) from None
+    if not values:
+        raise ConfigError(f"{source}: the file is empty")
+    return values
+
+
+def _is_sglang(obj: dict[str, Any]) -> bool:
+    return "input_throughput" in obj or "mean_e2e_latency_ms" in obj
+
+
+def _loadtest_runs(obj: dict[str, Any], source: str) -> list[BenchRun]:
+    """``pdplan loadtest --json``: one run per step at the offered rate."""
+    workload = obj.get("workload") or {}
+    try:
+        isl = float(workload["isl"]["mean_tokens"])
+        osl = float(workload["osl"]["mean_tokens"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{source}: workload.isl/osl.mean_tokens missing") from None
+    runs = []
+    for i, step in enumerate(obj["steps"]):
+        where = f"{source} step {i + 1} (x{step.get('multiplier')})"
+        ok = int(step.get("requests", 0)) - int(step.get("failed", 0))
+        rate = float(step.get("offered_rps") or 0)
+        if ok <= 0 or rate <= 0:
+            continue
+        duration = max(int(step["requests"]) - 1, 1) / rate
+        total_tps = float(step.get("achieved_total_tps") or 0)
+        ttft, tpot = step.get("ttft_s"), step.get("tpot_s")
+        runs.append(
+            BenchRun(
+                tool="pdplan",
+                source=where,
+                isl_tokens=isl,
+                osl_tokens=osl,
+                fixed_lengths=workload["isl"].get("kind") == "fixed"
+                and workload["osl"].get("kind") == "fixed",
+                rate_rps=rate,
+                arrival_scv=float((workload.get("arrivals") or {}).get("scv", 1.0)),
+                duration_s=duration,
+                requests=ok,
+                failed=int(step.get("failed", 0)),
+                input_tps=total_tps * isl / (isl + osl),
+                output_tps=total_tps * osl / (isl + osl),
+                achieved_rps=float(step.get("achieved_rps") or 0),
+                ttft_s=None if not ttft else ReportedStats(**ttft),
+                tpot_s=None if not tpot else ReportedStats(**tpot),
+            )
+        )
+    return runs
+
+
+def parse_bench_file(text: str, source: str) -> list[BenchRun]:
+    """Every run in the file (see the module docstring for the formats).
+
+    >>> one = ('{"duration": 10, "completed": 100, "total_input_tokens": 51200, '
+    ...        '"total_output_tokens": 100, "request_rate": "inf", "max_concurrency": 4, '
+    ...        '"mean_ttft_ms": 120.0, "p99_ttft_ms": 300.0}')
+    >>> (run,) = parse_bench_file(one, "c4.json")
+    >>> run.tool, run.isl_tokens, run.concurrency, run.input_tps, run.ttft_s.mean
+    ('vllm-bench', 512.0, 4, 5120.0, 0.12)
+    """
+    from pdplan.measured import aiperf, guidellm, inference_perf
+
+    values = _json_objects(text, source)
+    first = values[0]
+    if all(is_vllm_result(v) for v in values):
+        tool = "sglang-bench" if _is_sglang(first) else "vllm-bench"
+        return [
+            read_vllm_result(v, source if len(values) == 1 else f"{source}:{i + 1}", tool)
+            for i, v in enumerate(values)
+        ]
+    if len(values) == 1 and isinstance(first, dict):
+        if isinstance(first.get("steps"), list) and "workload" in first:
+            return _loadtest_runs(first, source)
+        if guidellm.is_guidellm(first):
+            return guidellm.read_guidellm(first, source)
+        if aiperf.is_aiperf(first):
+            return [aiperf.read_aiperf(first, source)]
+        if inference_perf.is_inference_perf(first):
+            return [inference_perf.read_inference_perf(first, source)]
+    raise ConfigError(
+        f"{source}: not a benchmark result pdplan reads; expected vllm bench serve "
+        "--save-result JSON, SGLang bench_serving --output-file JSONL, guidellm benchmarks.json, "
+        "aiperf profile_export_aiperf.json, an inference-perf report or pdplan loadtest --json"
+    )
+
+
+def finite(value: Any) -> float | None:
+    """A finite number, or None (strings, booleans, NaN, inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,5 @@
+"""TEMP"""
+
+
+def is_guidellm(obj):
+    return False
