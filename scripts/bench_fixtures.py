@@ -115,15 +115,18 @@ def guidellm(args: argparse.Namespace, runner: Runner) -> None:
     def data(osl: int) -> list[str]:
         return [
             "--data",
-            f"kind=synthetic_text,prompt_tokens={args.isl},output_tokens={osl},"
-            "prompt_tokens_stdev=0,output_tokens_stdev=0",
+            # no *_stdev: guidellm refuses 0 and, without one, sends the fixed lengths
+            f"kind=synthetic_text,prompt_tokens={args.isl},output_tokens={osl}",
         ]
 
+    def listed(kind: str, key: str, values: str) -> str:  # key=a,b,c would split at the commas
+        return json.dumps({"kind": kind, key: [float(v) for v in values.split(",")]})
+
     sweeps = (
-        ("tpmax", 1, "kind=concurrent,streams=1,2,4,8", "count=32"),
-        ("ttft", 1, f"kind=poisson,rate={args.rates}", f"count={args.prompts}"),
-        ("decode", args.osl, "kind=concurrent,streams=1,2,4,8", "count=32"),
-        ("steps", args.osl, f"kind=poisson,rate={args.step_rates}", f"count={args.prompts}"),
+        ("tpmax", 1, listed("concurrent", "streams", "1,2,4,8"), "count=32"),
+        ("ttft", 1, listed("poisson", "rate", args.rates), f"count={args.prompts}"),
+        ("decode", args.osl, listed("concurrent", "streams", "1,2,4,8"), "count=32"),
+        ("steps", args.osl, listed("poisson", "rate", args.step_rates), f"count={args.prompts}"),
     )
     for name, osl, profile, count in sweeps:
         runner.run(

@@ -166,6 +166,8 @@ def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) 
 
 #: A benchmark result file larger than this is refused (detailed exports of ~1M requests fit).
 MAX_BENCH_FILE_BYTES = 2 * 1024**3
+#: aiperf's summary, and the per-request records it writes beside it.
+AIPERF_SUMMARY, AIPERF_RECORDS = "profile_export_aiperf.json", "profile_export.jsonl"
 
 
 def load_bench_runs(path: str | Path) -> list[BenchRun]:
@@ -182,11 +184,17 @@ def load_bench_runs(path: str | Path) -> list[BenchRun]:
         if path.stat().st_size > MAX_BENCH_FILE_BYTES:
             raise ConfigError(f"{path}: larger than 2 GiB; not a benchmark result")
         text = path.read_text(encoding="utf-8")
+        beside = path.with_name(AIPERF_RECORDS)  # aiperf's per-request export
+        records = None
+        if path.name == AIPERF_SUMMARY and beside.is_file():
+            if beside.stat().st_size > MAX_BENCH_FILE_BYTES:
+                raise ConfigError(f"{beside}: larger than 2 GiB; not a benchmark result")
+            records = beside.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file; expected JSON or JSON lines") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return parse_bench_file(text, str(path))
+    return parse_bench_file(text, str(path), records)
 
 
 def load_lengths(path: str | Path) -> list[int]:

@@ -93,8 +93,9 @@ def _loadtest_runs(obj: dict[str, Any], source: str) -> list[BenchRun]:
     return runs
 
 
-def parse_bench_file(text: str, source: str) -> list[BenchRun]:
-    """Every run in the file (see the module docstring for the formats).
+def parse_bench_file(text: str, source: str, records: str | None = None) -> list[BenchRun]:
+    """Every run in the file (see the module docstring for the formats); ``records``: the
+    per-request export written beside it (aiperf's ``profile_export.jsonl``), when present.
 
     >>> one = ('{"duration": 10, "completed": 100, "total_input_tokens": 51200, '
     ...        '"total_output_tokens": 100, "request_rate": "inf", "max_concurrency": 4, '
@@ -119,7 +120,7 @@ def parse_bench_file(text: str, source: str) -> list[BenchRun]:
         if guidellm.is_guidellm(first):
             return guidellm.read_guidellm(first, source)
         if aiperf.is_aiperf(first):
-            return [aiperf.read_aiperf(first, source)]
+            return [aiperf.read_aiperf(first, source, records)]
         if inference_perf.is_inference_perf(first):
             return [inference_perf.read_inference_perf(first, source)]
     raise ConfigError(

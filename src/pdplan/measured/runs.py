@@ -17,7 +17,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution, Stat
 
-__all__ = ["BenchRun", "ReportedStats", "Tool"]
+__all__ = ["FIXED_SPREAD", "BenchRun", "ReportedStats", "Tool", "nearly_fixed"]
+
+#: Lengths whose standard deviation is at most this share of their mean count as fixed: the
+#: tools' "fixed" random prompts re-tokenize to a token or two more (vLLM's random dataset at
+#: range ratio 0 sent 256-258 input tokens for 256).
+FIXED_SPREAD = 0.02
+
+
+def nearly_fixed(mean: float, std: float) -> bool:
+    """Fixed lengths up to :data:`FIXED_SPREAD`.
+
+    >>> nearly_fixed(256.5, 0.8), nearly_fixed(300, 60)
+    (True, False)
+    """
+    return std <= FIXED_SPREAD * mean
 
 Tool = Literal["vllm-bench", "sglang-bench", "guidellm", "aiperf", "inference-perf", "pdplan"]
 

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, Tool
+from pdplan.measured.runs import BenchRun, ReportedStats, Tool, nearly_fixed
 
 __all__ = ["is_vllm_result", "read_vllm_result"]
 
@@ -73,6 +73,14 @@ def _detailed(obj: dict[str, Any]) -> tuple[ReportedStats | None, ReportedStats 
     return ttft, tpot
 
 
+def _mean_std(values: list[Any]) -> tuple[float, float]:
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    if not numbers:
+        return 1.0, math.inf
+    mean = sum(numbers) / len(numbers)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in numbers) / len(numbers))
+
+
 def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench") -> BenchRun:
     """One result object as a run.
 
@@ -94,7 +102,7 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
     ins, outs = obj.get("input_lens"), obj.get("output_lens")
     fixed = None
     if isinstance(ins, list) and isinstance(outs, list) and ins and outs:
-        fixed = len(set(ins)) == 1 and len(set(outs)) == 1
+        fixed = all(nearly_fixed(*_mean_std(v)) for v in (ins, outs))
     detailed = _detailed(obj)
     ttft, tpot = detailed if detailed else (None, None)
     ttft = ttft or _reported(obj, "ttft", completed)

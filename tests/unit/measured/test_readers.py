@@ -1,0 +1,132 @@
+"""Benchmark readers on files the real tools wrote (tests/data/imports/<tool>/, with the
+commands beside them): each field in pdplan's units, checked against the file's own numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pdplan.errors import ConfigError
+from pdplan.io import load_bench_runs
+from pdplan.measured.formats import parse_bench_file
+
+DATA = Path(__file__).parents[2] / "data" / "imports"
+VLLM = DATA / "vllm-bench"
+AIPERF = DATA / "aiperf"
+
+
+def _raw(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_fixture_names_the_commands_that_wrote_it() -> None:
+    for tool in sorted(p for p in DATA.iterdir() if p.is_dir()):
+        text = (tool / "COMMANDS.md").read_text(encoding="utf-8")
+        assert "```" in text, tool
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in VLLM.glob("*.json")))
+def test_vllm_bench_files_read_in_seconds_and_tokens(name: str) -> None:
+    raw = _raw(VLLM / name)
+    (run,) = load_bench_runs(VLLM / name)
+    assert run.tool == "vllm-bench"
+    assert run.requests == raw["completed"]
+    assert run.isl_tokens == pytest.approx(raw["total_input_tokens"] / raw["completed"])
+    assert run.osl_tokens == pytest.approx(raw["total_output_tokens"] / raw["completed"])
+    assert run.input_tps == pytest.approx(raw["total_input_tokens"] / raw["duration"])
+    assert run.ttft_s is not None
+    assert run.ttft_s.mean == pytest.approx(raw["mean_ttft_ms"] / 1000, rel=1e-6)
+    assert run.ttft_s.p99 == pytest.approx(raw["p99_ttft_ms"] / 1000, rel=1e-6)
+    # 256..258 tokens count as fixed; without --save-detailed the file cannot tell
+    assert run.fixed_lengths is (True if "input_lens" in raw else None)
+    if name.startswith(("tpmax", "decode")):
+        assert run.rate_rps is None and run.concurrency == raw["max_concurrency"]
+    else:
+        assert run.rate_rps == raw["request_rate"] and run.arrival_scv == 1.0
+    if raw["total_output_tokens"] == raw["completed"]:  # one output token
+        assert run.prefill_only and run.tpot_s is None
+    else:
+        assert run.tpot_s is not None
+        assert run.tpot_s.mean == pytest.approx(raw["mean_tpot_ms"] / 1000, rel=1e-6)
+
+
+def test_vllm_detailed_lists_give_every_percentile() -> None:
+    raw = _raw(VLLM / "ttft-r35.json")
+    (run,) = load_bench_runs(VLLM / "ttft-r35.json")
+    assert run.ttft_s is not None and run.ttft_s.distribution() is not None
+    ttfts = sorted(raw["ttfts"])
+    assert run.ttft_s.count == len(ttfts)
+    assert ttfts[0] <= run.ttft_s.p50 <= run.ttft_s.p90 <= run.ttft_s.p99 <= ttfts[-1]  # type: ignore[operator]
+    assert run.ttft_s.p90 == pytest.approx(raw["p90_ttft_ms"] / 1000, rel=0.02)
+
+
+def _aiperf(name: str) -> Path:
+    return AIPERF / name / "profile_export_aiperf.json"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.parent.name for p in AIPERF.glob("*/profile_export_aiperf.json"))
+)
+def test_aiperf_summaries_read_by_their_units(name: str) -> None:
+    raw = _raw(_aiperf(name))
+    (run,) = load_bench_runs(_aiperf(name))
+    assert run.tool == "aiperf" and run.model == "tiny-llama"
+    assert raw["time_to_first_token"]["unit"] == "ms"
+    assert run.requests == raw["request_count"]["avg"]
+    assert run.failed == sum(e["count"] for e in raw["error_summary"])
+    assert run.duration_s == pytest.approx(raw["benchmark_duration"]["avg"])  # unit "sec"
+    # the server's token counts, not aiperf's re-tokenized ones
+    assert run.osl_tokens == pytest.approx(raw["usage_completion_tokens"]["avg"])
+    assert run.isl_tokens == pytest.approx(raw["usage_prompt_tokens"]["avg"])
+    phase = raw["input_config"]["phases"][0]
+    if phase["type"] == "concurrency":
+        assert run.concurrency == phase["concurrency"] and run.rate_rps is None
+    else:
+        assert (phase["type"], run.rate_rps, run.arrival_scv) == ("poisson", phase["rate"], 1.0)
+    # TTFT from the per-request records beside the summary: the same values
+    assert run.ttft_s is not None and run.ttft_s.count == run.requests
+    assert run.ttft_s.mean == pytest.approx(raw["time_to_first_token"]["avg"] / 1000, rel=1e-6)
+    if run.osl_tokens > 1.5:
+        assert run.tpot_s is not None
+        assert run.tpot_s.mean == pytest.approx(raw["inter_token_latency"]["avg"] / 1000, rel=1e-6)
+    else:
+        assert run.tpot_s is None
+
+
+def test_aiperf_units_are_read_not_assumed(tmp_path: Path) -> None:
+    raw = _raw(_aiperf("decode-c1"))
+    raw["time_to_first_token"] = {**raw["time_to_first_token"], "unit": "us"}
+    raw["time_to_first_token"]["avg"] *= 1000
+    (run,) = parse_bench_file(json.dumps(raw), "x.json")  # summary only: no records
+    assert run.ttft_s is not None
+    assert run.ttft_s.mean == pytest.approx(
+        _raw(_aiperf("decode-c1"))["time_to_first_token"]["avg"] / 1000
+    )
+    raw["time_to_first_token"]["unit"] = "fortnights"
+    with pytest.raises(ConfigError, match="time_to_first_token.unit 'fortnights'"):
+        parse_bench_file(json.dumps(raw), "x.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("{not json", "line 1 is not JSON"),
+        ('{"hello": 1}', "not a benchmark result pdplan reads"),
+        ('{"duration": 10, "completed": 0, "total_input_tokens": 0, "total_output_tokens": 0, '
+         '"mean_ttft_ms": 1}', "no completed request"),
+        ('{"duration": "x", "completed": 3, "total_input_tokens": 3, "total_output_tokens": 3, '
+         '"mean_ttft_ms": 1}', "duration must be a number"),
+        ('{"aiperf_version": "0.1", "request_count": {"unit": "requests", "avg": 3}}',
+         "benchmark_duration is missing"),
+        ('{"benchmarks": [{"type_": "generative_benchmark"}]}', "missing or invalid field"),
+    ],
+)  # fmt: skip
+def test_bad_files_are_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_bench_runs(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
