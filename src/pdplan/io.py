@@ -170,6 +170,15 @@ MAX_BENCH_FILE_BYTES = 2 * 1024**3
 AIPERF_SUMMARY, AIPERF_RECORDS = "profile_export_aiperf.json", "profile_export.jsonl"
 
 
+def _beside(path: Path) -> Path | None:
+    """The file a tool writes next to a result that the reader also needs, if any."""
+    if path.name == AIPERF_SUMMARY:
+        return path.with_name(AIPERF_RECORDS)
+    if path.name.startswith("stage_") and path.name.endswith("_lifecycle_metrics.json"):
+        return path.with_name("config.yaml")  # inference-perf: the load type
+    return None
+
+
 def load_bench_runs(path: str | Path) -> list[BenchRun]:
     """The runs in a benchmark result file of any tool :mod:`pdplan.measured.formats` reads.
 
@@ -184,17 +193,17 @@ def load_bench_runs(path: str | Path) -> list[BenchRun]:
         if path.stat().st_size > MAX_BENCH_FILE_BYTES:
             raise ConfigError(f"{path}: larger than 2 GiB; not a benchmark result")
         text = path.read_text(encoding="utf-8")
-        beside = path.with_name(AIPERF_RECORDS)  # aiperf's per-request export
-        records = None
-        if path.name == AIPERF_SUMMARY and beside.is_file():
+        beside = _beside(path)
+        companion = None
+        if beside is not None and beside.is_file():
             if beside.stat().st_size > MAX_BENCH_FILE_BYTES:
                 raise ConfigError(f"{beside}: larger than 2 GiB; not a benchmark result")
-            records = beside.read_text(encoding="utf-8")
+            companion = beside.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file; expected JSON or JSON lines") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return parse_bench_file(text, str(path), records)
+    return parse_bench_file(text, str(path), companion)
 
 
 def load_lengths(path: str | Path) -> list[int]:

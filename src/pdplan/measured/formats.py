@@ -7,8 +7,7 @@ Detected from the content, not the name:
   ``input_throughput`` and ``mean_e2e_latency_ms``);
 - guidellm ``benchmarks.json`` (:mod:`pdplan.measured.guidellm`);
 - aiperf ``profile_export_aiperf.json`` (:mod:`pdplan.measured.aiperf`);
-- inference-perf ``summary_lifecycle_metrics.json`` / stage reports
-  (:mod:`pdplan.measured.inference_perf`);
+- inference-perf ``stage_<N>_lifecycle_metrics.json`` (:mod:`pdplan.measured.inference_perf`);
 - ``pdplan loadtest --json`` output.
 """
 
@@ -93,9 +92,10 @@ def _loadtest_runs(obj: dict[str, Any], source: str) -> list[BenchRun]:
     return runs
 
 
-def parse_bench_file(text: str, source: str, records: str | None = None) -> list[BenchRun]:
-    """Every run in the file (see the module docstring for the formats); ``records``: the
-    per-request export written beside it (aiperf's ``profile_export.jsonl``), when present.
+def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[BenchRun]:
+    """Every run in the file (see the module docstring for the formats); ``beside``: the file
+    the tool wrote next to it, when present (aiperf's per-request ``profile_export.jsonl``,
+    inference-perf's ``config.yaml``).
 
     >>> one = ('{"duration": 10, "completed": 100, "total_input_tokens": 51200, '
     ...        '"total_output_tokens": 100, "request_rate": "inf", "max_concurrency": 4, '
@@ -120,9 +120,9 @@ def parse_bench_file(text: str, source: str, records: str | None = None) -> list
         if guidellm.is_guidellm(first):
             return guidellm.read_guidellm(first, source)
         if aiperf.is_aiperf(first):
-            return [aiperf.read_aiperf(first, source, records)]
+            return [aiperf.read_aiperf(first, source, beside)]
         if inference_perf.is_inference_perf(first):
-            return [inference_perf.read_inference_perf(first, source)]
+            return [inference_perf.read_inference_perf(first, source, beside)]
     raise ConfigError(
         f"{source}: not a benchmark result pdplan reads; expected vllm bench serve "
         "--save-result JSON, SGLang bench_serving --output-file JSONL, guidellm benchmarks.json, "

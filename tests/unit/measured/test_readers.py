@@ -130,3 +130,39 @@ def test_bad_files_are_one_clear_error(tmp_path: Path, content: str, message: st
     with pytest.raises(ConfigError, match=message) as info:
         load_bench_runs(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+INFPERF = DATA / "inference-perf"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(p.relative_to(INFPERF)) for p in INFPERF.glob("*/stage_*_lifecycle_metrics.json")),
+)
+def test_inference_perf_stages_read_in_seconds(path: str) -> None:
+    raw = _raw(INFPERF / path)
+    (run,) = load_bench_runs(INFPERF / path)
+    ok, load = raw["successes"], raw["load_summary"]
+    assert run.tool == "inference-perf" and run.requests == ok["count"]
+    assert run.duration_s == raw["benchmark_time_seconds"]
+    assert run.isl_tokens == ok["prompt_tokens"]["mean"]
+    assert run.input_tps == ok["throughput"]["input_tokens_per_sec"]
+    latency = ok["latency"]
+    assert run.ttft_s is not None
+    if run.prefill_only:  # TTFT is given for multi-chunk responses only: latency instead
+        assert run.ttft_s.mean == latency["request_latency"]["mean"] and run.tpot_s is None
+        assert "request latency" in run.source
+    else:
+        assert run.ttft_s.mean == latency["time_to_first_token"]["mean"]
+        assert run.tpot_s is not None
+        # its time_per_output_token excludes the first token: pdplan's TPOT
+        assert run.tpot_s.mean == latency["time_per_output_token"]["mean"]
+    if "concurrency" in load:
+        assert run.concurrency == load["concurrency"] and run.rate_rps is None
+    else:  # the load type comes from config.yaml beside the stage files
+        assert (run.rate_rps, run.arrival_scv) == (load["requested_rate"], 1.0)
+
+
+def test_the_inference_perf_summary_pooled_over_stages_is_refused() -> None:
+    with pytest.raises(ConfigError, match="pooled over every stage"):
+        load_bench_runs(INFPERF / "ttft" / "summary_lifecycle_metrics.json")
