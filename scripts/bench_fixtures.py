@@ -146,13 +146,16 @@ def aiperf(args: argparse.Namespace, runner: Runner) -> None:
         "--synthetic-input-tokens-mean", str(args.isl), "--synthetic-input-tokens-stddev", "0",
         "--output-tokens-stddev", "0", "--random-seed", "7",
     ]  # fmt: skip
-    runs = [(f"tpmax-c{c}", 1, ["--concurrency", str(c), "--request-count", "32"]) for c in (1, 2, 4, 8)]
+    runs = [
+        (f"tpmax-c{c}", 1, ["--concurrency", str(c), "--request-count", "32"]) for c in (1, 2, 4, 8)
+    ]
     runs += [(f"ttft-r{r:g}", 1, ["--request-rate", f"{r:g}", "--request-count",
               str(args.prompts)]) for r in _rates(args)]  # fmt: skip
     runs += [(f"decode-c{c}", args.osl, ["--concurrency", str(c), "--request-count", "32"])
              for c in (1, 2, 4, 8)]  # fmt: skip
+    steps = [float(x) for x in args.step_rates.split(",")]
     runs += [(f"step-r{r:g}", args.osl, ["--request-rate", f"{r:g}", "--request-count",
-              str(args.prompts)]) for r in (float(x) for x in args.step_rates.split(","))]  # fmt: skip
+              str(args.prompts)]) for r in steps]  # fmt: skip
     for name, osl, load in runs:
         runner.run(
             [exe, "profile", *common, "--output-tokens-mean", str(osl), *load,

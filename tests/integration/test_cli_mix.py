@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import run, run_json
 
 from pdplan.io import default_profile, load_profile, save_profile
-from tests.cli_helpers import run, run_json
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def test_the_cheapest_pair_with_prices_by_file_name_and_hardware_word(
 ) -> None:
     a, b = options
     out = run_json(capsys, "size", "--prefill-profile", str(a), "--prefill-profile", str(b),
-                   "--decode-profile", str(a), "--gpu-cost", "h200=3,b200=5", "--plan-model", "paper")  # fmt: skip
+                   "--decode-profile", str(a), "--gpu-cost", "h200=3,b200=5",
+                   "--plan-model", "paper")  # fmt: skip
     assert out["objective"] == "cost"
     assert (out["chosen"]["prefill"], out["chosen"]["allocation"]) == ("fast", "2P4D")
     assert out["chosen"]["cost_per_hour"] == pytest.approx(2 * 8 * 5 + 4 * 8 * 3)

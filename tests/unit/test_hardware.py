@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pdplan.errors import ConfigError, InfeasibleSLOError
@@ -134,7 +136,7 @@ def test_the_pareto_front_is_non_dominated_and_meets_the_target() -> None:
     assert len(front) >= 2 and all(c.meets_target for c in front)
     costs = [c.cost_per_hour or 0 for c in front]
     tps = [c.max_total_tps for c in front]
-    assert costs == sorted(costs) and all(b > a for a, b in zip(tps, tps[1:]))
+    assert costs == sorted(costs) and all(b > a for a, b in itertools.pairwise(tps))
     assert front[0].cost_per_hour == mix.chosen.cost_per_hour
     # nothing rated is cheaper-or-equal and faster than a front member
     for c in front:

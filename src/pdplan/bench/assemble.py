@@ -12,7 +12,7 @@ T_overhead of the profile is the fixed part of TTFT that the M/M/1 service time
 
 from __future__ import annotations
 
-from pdplan.bench.parts import DecodePart, OverheadPart, PrefillPart
+from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.schema.profile import DecodeProfile, PrefillProfile, Profile, ProfileMetadata
 
 __all__ = ["assemble_profile", "client_overhead_s", "prefill_profile"]

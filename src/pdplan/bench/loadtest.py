@@ -18,11 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pdplan.bench.parts import LoadtestStep
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.errors import ConfigError
 from pdplan.quantiles import Distribution
+from pdplan.schema.parts import LoadtestStep
 from pdplan.schema.workload import SLO, Workload
 from pdplan.verdict import judge
 

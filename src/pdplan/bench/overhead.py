@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from pdplan.bench.parts import OverheadPart
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.quantiles import Distribution, difference_interval
+from pdplan.schema.parts import OverheadPart
 
 __all__ = ["OverheadSettings", "profile_overhead"]
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from pdplan.bench.parts import PrefillPart
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
 from pdplan.bench.stats import (
@@ -27,6 +26,7 @@ from pdplan.bench.stats import (
     summarize,
 )
 from pdplan.schema.arrivals import Poisson
+from pdplan.schema.parts import PrefillPart
 from pdplan.schema.profile import PrefillPoint, TtftRatePoint
 
 __all__ = ["DRIFT_WARNING", "PrefillSettings", "profile_prefill"]

@@ -16,13 +16,13 @@ from pdplan.bench.client import Timeouts
 from pdplan.bench.decode import DecodeSettings, profile_decode
 from pdplan.bench.host import cpu_summary
 from pdplan.bench.overhead import OverheadSettings, profile_overhead
-from pdplan.bench.parts import DecodePart, OverheadPart, PartMeta, PrefillPart
 from pdplan.bench.prefill import PrefillSettings, profile_prefill
 from pdplan.bench.prompts import PromptMode
 from pdplan.bench.records import read_part, write_part
 from pdplan.bench.session import Reporter, Session
 from pdplan.errors import BenchmarkError
 from pdplan.io import save_profile
+from pdplan.schema.parts import DecodePart, OverheadPart, PartMeta, PrefillPart
 from pdplan.schema.profile import Profile, ProfileMetadata
 
 __all__ = ["run_decode", "run_overhead", "run_prefill", "write_profile"]

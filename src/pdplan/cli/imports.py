@@ -54,10 +54,10 @@ def _runs(paths: tuple[str, ...]) -> list[BenchRun]:
 def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> None:
     """Turn other tools' benchmark results into pdplan profile parts (and a profile)."""
     from pdplan.bench import profiler
-    from pdplan.bench.parts import PartMeta
     from pdplan.bench.records import write_part
     from pdplan.io import check_out_dir
     from pdplan.measured.to_profile import parts_from_runs
+    from pdplan.schema.parts import PartMeta
 
     runs = _runs(files)
     check_out_dir(out, "--out")

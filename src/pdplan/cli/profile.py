@@ -63,9 +63,9 @@ def _finish(
     from rich.console import Console
 
     from pdplan.bench import profiler
-    from pdplan.bench.parts import DecodePart, OverheadPart, PrefillPart
     from pdplan.bench.records import read_part
     from pdplan.report import profile_tables as tables
+    from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
 
     console = Console()
     prefill = read_part(out, "prefill", PrefillPart)

@@ -111,7 +111,8 @@ def _load(obj: dict[str, Any], where: str) -> tuple[float | None, float | None, 
 
 def request_records(text: str, where: str) -> tuple[list[float], list[float]]:
     """TTFT and TPOT (s) of the successful profiling requests of ``profile_export.jsonl``."""
-    ttfts, tpots = [], []
+    ttfts: list[float] = []
+    tpots: list[float] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -154,7 +155,10 @@ def read_aiperf(obj: dict[str, Any], source: str, records: str | None = None) ->
     )
     failed = sum(int(e.get("count") or 0) for e in obj.get("error_summary") or [])
     rate, scv, concurrency = _load(obj, source)
-    ttft, tpot = _stats(obj, "time_to_first_token", source), _stats(obj, "inter_token_latency", source)
+    ttft, tpot = (
+        _stats(obj, "time_to_first_token", source),
+        _stats(obj, "inter_token_latency", source),
+    )
     if records is not None:
         ttfts, tpots = request_records(records, f"{source} records")
         ttft, tpot = ReportedStats.of(ttfts) or ttft, ReportedStats.of(tpots) or tpot

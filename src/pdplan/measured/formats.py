@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats
+from pdplan.measured.runs import BenchRun, ReportedStats, Tool
 from pdplan.measured.vllm_bench import is_vllm_result, read_vllm_result
 
 __all__ = ["parse_bench_file"]
@@ -109,7 +109,7 @@ def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[
     values = _json_objects(text, source)
     first = values[0]
     if all(is_vllm_result(v) for v in values):
-        tool = "sglang-bench" if _is_sglang(first) else "vllm-bench"
+        tool: Tool = "sglang-bench" if _is_sglang(first) else "vllm-bench"
         return [
             read_vllm_result(v, source if len(values) == 1 else f"{source}:{i + 1}", tool)
             for i, v in enumerate(values)

@@ -6,8 +6,9 @@ inference-perf reports latencies in seconds. Its ``time_per_output_token`` is ``
 first token) / (output tokens - 1)``: pdplan's TPOT. ``normalized_time_per_output_token`` is
 latency / output tokens (first token included) and is not read. inference-perf gives TTFT only
 for responses with more than one output chunk (measured here: 1 of 16 one-token responses at
-concurrency 4); for a one-token stage (a prefill run) the request latency is read as the TTFT: the first token is the last, so the two differ by the
-final chunk only (stated in the run's source). A stage with ``load_summary.concurrency`` is
+concurrency 4); for a one-token stage (a prefill run) the request latency is read as the
+TTFT: the first token is the last, so the two differ by the final chunk only (stated in the
+run's source). A stage with ``load_summary.concurrency`` is
 closed loop at that concurrency; otherwise open loop at ``requested_rate``, Poisson or constant
 as ``config.yaml`` says (unknown without it). ``summary_lifecycle_metrics.json`` pools every
 stage and is refused: give the stage files.
@@ -101,8 +102,9 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
 
     def spread(d: dict[str, Any]) -> float:
         low, high = d.get("min"), d.get("max")
-        numbers = isinstance(low, int | float) and isinstance(high, int | float)
-        return (high - low) / 4 if numbers else math.inf  # range / 4 bounds the std
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            return (high - low) / 4  # range / 4 bounds the std
+        return math.inf
 
     throughput = ok.get("throughput") or {}
     return BenchRun(
@@ -111,7 +113,7 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
         isl_tokens=isl,
         osl_tokens=osl,
         fixed_lengths=all(nearly_fixed(float(d["mean"]), spread(d)) for d in (prompt, output)),
-        rate_rps=None if closed else float(rate),
+        rate_rps=None if closed or rate is None else float(rate),
         arrival_scv=None if closed else {"poisson": 1.0, "constant": 0.0}.get(kind or ""),
         concurrency=concurrency if closed else None,
         duration_s=duration,

@@ -33,6 +33,7 @@ def nearly_fixed(mean: float, std: float) -> bool:
     """
     return std <= FIXED_SPREAD * mean
 
+
 Tool = Literal["vllm-bench", "sglang-bench", "guidellm", "aiperf", "inference-perf", "pdplan"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pdplan.bench.parts import DecodePart, PartMeta, PrefillPart
 from pdplan.measured.runs import BenchRun
+from pdplan.schema.parts import DecodePart, PartMeta, PrefillPart
 from pdplan.schema.profile import (
     OUTPUT_TPS_BAND,
     DecodeCurve,

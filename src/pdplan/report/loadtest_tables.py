@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.bench.parts import LoadtestStep
 from pdplan.quantiles import Distribution, Stat
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.schema.parts import LoadtestStep
 from pdplan.schema.workload import SLO, Workload
 from pdplan.verify import Prediction
 

@@ -15,8 +15,8 @@ from pdplan.schema.profile import Profile
 from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
 if TYPE_CHECKING:
-    from pdplan.bench.parts import LoadtestStep
     from pdplan.measured.compare import Comparison
+    from pdplan.schema.parts import LoadtestStep
     from pdplan.schema.workload import SLO
     from pdplan.verify import Prediction
 

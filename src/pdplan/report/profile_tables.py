@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from pdplan.bench.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.report.format import fmt_duration, fmt_tps
+from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.units import ms_to_s
 from pdplan.variability import ServiceScvFit, fit_engine_scv
 

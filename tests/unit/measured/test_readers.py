@@ -105,7 +105,7 @@ def test_aiperf_units_are_read_not_assumed(tmp_path: Path) -> None:
         _raw(_aiperf("decode-c1"))["time_to_first_token"]["avg"] / 1000
     )
     raw["time_to_first_token"]["unit"] = "fortnights"
-    with pytest.raises(ConfigError, match="time_to_first_token.unit 'fortnights'"):
+    with pytest.raises(ConfigError, match=r"time_to_first_token\.unit 'fortnights'"):
         parse_bench_file(json.dumps(raw), "x.json")
 
 

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import run, run_json
 
 from pdplan.io import load_bench_runs, load_profile
 from pdplan.measured.compare import compare_runs
 from pdplan.measured.to_profile import parts_from_runs
 from pdplan.schema.workload import SLO
-from tests.cli_helpers import run, run_json
 
 VLLM = Path(__file__).parents[2] / "data" / "imports" / "vllm-bench"
 
@@ -68,7 +68,7 @@ def test_import_writes_a_profile_that_plans(
     plan = run_json(capsys, "size", "--profile", out["profile"], "--isl", "256", "--osl", "32",
                     "--rps", "5", "--ttft", "200ms", "--tpot", "20ms")  # fmt: skip
     assert plan["allocation"]["meets_target"]
-    code, _, err = run(capsys, "import", files[0], "--out", str(tmp_path / "p"))
+    code, _, _ = run(capsys, "import", files[0], "--out", str(tmp_path / "p"))
     assert code == 0  # one TPmax run: parts only, the missing decode named
     assert not (tmp_path / "p" / "profile.yaml").exists()
 
