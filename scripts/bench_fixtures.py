@@ -55,14 +55,16 @@ def _rates(args: argparse.Namespace) -> list[float]:
 def vllm_like(args: argparse.Namespace, runner: Runner, sglang: bool) -> None:
     """vllm bench serve (through benchmarks/vllm_bench_serve.py) or SGLang bench_serving."""
     if sglang:
-        base = [args.python, "-m", "sglang.bench_serving", "--backend", "vllm"]
+        base = [args.python, "-m", "sglang.benchmark.serving", "--backend", "vllm"]
         length_opts = ["--random-range-ratio", "1.0"]  # SGLang: [ratio * len, len]
     else:
         base = [args.python, str(ROOT / "benchmarks" / "vllm_bench_serve.py"), "--backend", "vllm"]
         length_opts = ["--random-range-ratio", "0"]  # vLLM: len * [1 - r, 1 + r]
     common = [
         "--base-url", args.url, "--model", args.model, "--tokenizer", args.tokenizer,
-        "--dataset-name", "random", "--random-input-len", str(args.isl), "--seed", "7",
+        # SGLang's "random" samples ShareGPT (a download); "random-ids" needs nothing
+        "--dataset-name", "random-ids" if sglang else "random",
+        "--random-input-len", str(args.isl), "--seed", "7",
         *length_opts,
     ]  # fmt: skip
     if not sglang:

@@ -9,7 +9,8 @@ What each kind of run becomes (runs are grouped by their mean ISL and OSL, round
 - **TTFT against rate** (``prefill.ttft_vs_rate``, what ``auto`` reads the engine's queueing
   from): open-loop Poisson runs with one output token and fixed lengths, at an ISL that has a
   TPmax. A point needs the p50, p90 and p99 TTFT: a summary-only file must report them
-  (``--metric-percentiles 50,90,99``), or carry the per-request values.
+  (``--metric-percentiles 50,90,99``), or carry the per-request values; a run that completed
+  more than 25 % off its scheduled rate is not a point (the client or server fell behind).
 - **Decode** (``decode.curves``): closed-loop runs with more than one output token at rising
   concurrency, fixed lengths: the concurrency is the batch, TPOT its time between tokens, the
   output tok/s is kept where it is plausible beside batch / TPOT.
@@ -35,7 +36,11 @@ from pdplan.schema.profile import (
     TtftRatePoint,
 )
 
-__all__ = ["Imported", "parts_from_runs"]
+__all__ = ["RATE_HELD", "Imported", "parts_from_runs"]
+
+#: A rate-sweep run whose completed rate differs from its scheduled rate by more than this share
+#: is not a TTFT-vs-rate point (guidellm on 2 shared cores completed 24.5 req/s at 50 scheduled).
+RATE_HELD = 0.25
 
 
 @dataclass
@@ -113,6 +118,14 @@ def _sweep(runs: list[BenchRun], isls: set[int], out: Imported) -> list[TtftRate
             continue
         if isl not in isls:
             out.notes.append(f"{run.source}: no TPmax at ISL {isl}: its TTFT point is not used")
+            continue
+        assert run.rate_rps is not None
+        held = run.achieved_rps / run.rate_rps
+        if abs(held - 1) > RATE_HELD:
+            out.notes.append(
+                f"{run.source}: {run.achieved_rps:.3g} req/s completed at {run.rate_rps:.4g} "
+                "scheduled (the client or the server did not hold the rate): not a sweep point"
+            )
             continue
         t = run.ttft_s
         if t is None or None in (t.p50, t.p90, t.p99):

@@ -166,3 +166,48 @@ def test_inference_perf_stages_read_in_seconds(path: str) -> None:
 def test_the_inference_perf_summary_pooled_over_stages_is_refused() -> None:
     with pytest.raises(ConfigError, match="pooled over every stage"):
         load_bench_runs(INFPERF / "ttft" / "summary_lifecycle_metrics.json")
+
+
+GUIDELLM = DATA / "guidellm"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in GUIDELLM.glob("*.json")))
+def test_guidellm_benchmarks_read_in_seconds(name: str) -> None:
+    raw = _raw(GUIDELLM / name)
+    runs = load_bench_runs(GUIDELLM / name)
+    assert len(runs) == len(raw["benchmarks"])
+    for run, bench in zip(runs, raw["benchmarks"], strict=True):
+        metrics, strategy = bench["metrics"], bench["config"]["strategy"]
+        ttft = metrics["time_to_first_token_ms"]["successful"]
+        assert run.tool == "guidellm"
+        assert run.requests == metrics["request_totals"]["successful"]
+        assert run.duration_s == bench["duration"]
+        assert run.isl_tokens == metrics["prompt_token_count"]["successful"]["mean"]
+        assert run.ttft_s is not None
+        assert run.ttft_s.mean == pytest.approx(ttft["mean"] / 1000)
+        assert run.ttft_s.p90 == pytest.approx(ttft["percentiles"]["p90"] / 1000)
+        if strategy["type_"] == "concurrent":
+            assert run.concurrency == strategy["streams"] and run.rate_rps is None
+        else:
+            assert (strategy["type_"], run.rate_rps, run.arrival_scv) == (
+                "poisson",
+                strategy["rate"],
+                1.0,
+            )
+        if run.osl_tokens > 1.5:  # inter_token_latency, not time_per_output_token
+            itl = metrics["inter_token_latency_ms"]["successful"]
+            assert run.tpot_s is not None and run.tpot_s.mean == pytest.approx(itl["mean"] / 1000)
+        else:
+            assert run.tpot_s is None
+
+
+def test_a_run_that_did_not_hold_its_rate_is_no_sweep_point() -> None:
+    from pdplan.measured.to_profile import parts_from_runs
+
+    runs = load_bench_runs(GUIDELLM / "tpmax.json") + load_bench_runs(GUIDELLM / "ttft.json")
+    got = parts_from_runs(runs)
+    assert got.prefill is not None
+    behind = [r for r in runs if r.rate_rps and abs(r.achieved_rps / r.rate_rps - 1) > 0.25]
+    assert behind  # guidellm fell behind at 50 req/s on this machine
+    assert len(got.prefill.ttft_vs_rate) == sum(1 for r in runs if r.rate_rps) - len(behind)
+    assert any("did not hold the rate" in n for n in got.notes)
