@@ -104,6 +104,9 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
     if isinstance(ins, list) and isinstance(outs, list) and ins and outs:
         fixed = all(nearly_fixed(*_mean_std(v)) for v in (ins, outs))
     detailed = _detailed(obj)
+    # SGLang records TTFT 0 for a response whose first chunk had no text (2 of 16 one-token
+    # responses here) and averages them in; the per-request values are read without them.
+    zeros = sum(1 for t in obj.get("ttfts") or [] if t == 0) if detailed else 0
     ttft, tpot = detailed if detailed else (None, None)
     ttft = ttft or _reported(obj, "ttft", completed)
     tpot = tpot or _reported(obj, "tpot", completed)
@@ -112,7 +115,7 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
     open_loop = math.isfinite(rate) and rate > 0
     return BenchRun(
         tool=tool,
-        source=source,
+        source=source if not zeros else f"{source} ({zeros} TTFT(s) of 0 dropped)",
         model=obj.get("model_id") if isinstance(obj.get("model_id"), str) else None,
         isl_tokens=total_in / completed,
         osl_tokens=total_out / completed,

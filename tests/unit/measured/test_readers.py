@@ -211,3 +211,33 @@ def test_a_run_that_did_not_hold_its_rate_is_no_sweep_point() -> None:
     assert behind  # guidellm fell behind at 50 req/s on this machine
     assert len(got.prefill.ttft_vs_rate) == sum(1 for r in runs if r.rate_rps) - len(behind)
     assert any("did not hold the rate" in n for n in got.notes)
+
+
+SGLANG = DATA / "sglang-bench" / "results.jsonl"
+
+
+def test_sglang_bench_serving_lines_read_in_seconds() -> None:
+    lines = [json.loads(x) for x in SGLANG.read_text(encoding="utf-8").splitlines() if x.strip()]
+    runs = load_bench_runs(SGLANG)
+    assert len(runs) == len(lines) >= 10
+    for run, raw in zip(runs, lines, strict=True):
+        assert run.tool == "sglang-bench"
+        assert run.requests == raw["completed"]
+        assert run.isl_tokens == pytest.approx(raw["total_input_tokens"] / raw["completed"])
+        assert run.ttft_s is not None
+        # SGLang writes TTFT 0 for responses whose first chunk had no text, and averages them
+        # in; pdplan reads the per-request values without those
+        ttfts = [t for t in raw["ttfts"] if t > 0]
+        assert run.ttft_s.count == len(ttfts)
+        assert run.ttft_s.mean == pytest.approx(sum(ttfts) / len(ttfts))
+        zeros = len(raw["ttfts"]) - len(ttfts)
+        assert (f"{zeros} TTFT(s) of 0 dropped" in run.source) == (zeros > 0)
+        if not zeros:
+            assert run.ttft_s.mean == pytest.approx(raw["mean_ttft_ms"] / 1000, rel=1e-6)
+        if raw["request_rate"] == float("inf"):  # bare Infinity in SGLang's JSON
+            assert run.rate_rps is None and run.concurrency == raw["max_concurrency"]
+        else:
+            assert run.rate_rps == raw["request_rate"]
+        if run.osl_tokens > 1.5:
+            assert run.tpot_s is not None
+        assert run.fixed_lengths  # --output-details: the per-request lengths
