@@ -36,9 +36,9 @@ from pathlib import Path
 
 from pdplan import load_profile
 from pdplan.bench.assemble import prefill_profile
-from pdplan.bench.parts import PrefillPart
 from pdplan.curves import interpolate
 from pdplan.queueing.sojourn import PrefillKind, sojourn_stat_s
+from pdplan.schema.parts import PrefillPart
 from pdplan.schema.profile import PrefillProfile, TtftRatePoint
 from pdplan.variability import fit_engine_scv
 
