@@ -63,8 +63,9 @@ __all__ = ["size", "size_trace"]
 @click.option(
     "--export",
     "export_engine",
-    type=click.Choice(["vllm", "sglang"]),
-    help="Print launch commands for the planned allocation instead of the tables.",
+    type=click.Choice(["vllm", "sglang", "llm-d"]),
+    help="Print launch commands for the planned allocation instead of the tables (vllm, "
+    "sglang: a bash script; llm-d: Helm values for the llm-d-modelservice chart).",
 )
 @click.option(
     "--served-model", default="MODEL", show_default=True, help="Model name or path for --export."
@@ -133,12 +134,7 @@ def size(**kw: Any) -> None:
                 confidence=kw["confidence"],
             )
     if kw["export_engine"]:
-        from pdplan.export import export_warnings, launch_script
-
-        for warning in export_warnings(kw["export_engine"], profile.metadata):
-            click.secho(f"warning: {warning}", fg="yellow", err=True)
-        script = launch_script(plan, kw["export_engine"], kw["served_model"], profile.metadata)
-        click.echo(script, nl=False)
+        _export(plan, kw, profile.metadata)
         return
     rows = None
     if kw["verify"]:
@@ -149,6 +145,22 @@ def size(**kw: Any) -> None:
         with working("simulating the plan and its neighbours (5 seeds each)"):
             rows = verify_plan(profile, plan, map_fn=process_map())
     _emit(plan, profile.metadata, kw["as_json"], rows)
+
+
+def _export(plan: Any, kw: dict[str, Any], metadata: Any) -> None:
+    """The launch script (vllm, sglang) or the llm-d Helm values for a plan or deployment."""
+    from pdplan.export import export_warnings, launch_script
+
+    target = kw["export_engine"]
+    warnings = export_warnings("vllm" if target == "llm-d" else target, metadata)
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if target == "llm-d":
+        from pdplan.export_llmd import render_llmd_values
+
+        click.echo(render_llmd_values(plan, kw["served_model"], warnings), nl=False)
+        return
+    click.echo(launch_script(plan, target, kw["served_model"], metadata), nl=False)
 
 
 def _refuse_mixed(kw: dict[str, Any]) -> None:
@@ -256,13 +268,9 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if kw.get("export_engine"):
-        from pdplan.export import Deployment, export_warnings, launch_script
+        from pdplan.export import Deployment
 
-        for warning in export_warnings(kw["export_engine"], profile.metadata):
-            click.secho(f"warning: {warning}", fg="yellow", err=True)
-        deployment = Deployment.of_trace_plan(plan)
-        engine, served = kw["export_engine"], kw["served_model"]
-        click.echo(launch_script(deployment, engine, served, profile.metadata), nl=False)
+        _export(Deployment.of_trace_plan(plan), kw, profile.metadata)
         return
     if kw["as_json"]:
         out = plan.model_dump(mode="json")
