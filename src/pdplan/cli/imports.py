@@ -46,8 +46,20 @@ def _runs(paths: tuple[str, ...]) -> list[BenchRun]:
     help="Directory for the parts and, once prefill and decode are both there, profile.yaml "
     "(parts already in it, from pdplan profile or an earlier import, are kept unless replaced).",
 )
-@click.option("--prefill-gpus", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--decode-gpus", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--prefill-gpus",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="GPUs of the benchmarked instance, as the prefill side's GPUs per instance.",
+)
+@click.option(
+    "--decode-gpus",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="GPUs of the benchmarked instance, as the decode side's GPUs per instance.",
+)
 @click.option("--hardware", help="Hardware of one instance, e.g. 8xH100 (for the metadata).")
 @click.option("--engine", help="Engine measured, e.g. vllm (for the metadata).")
 @json_option
