@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
 
 __all__ = ["is_aiperf", "read_aiperf", "request_records"]
 
@@ -63,8 +63,8 @@ def _stats(obj: dict[str, Any], name: str, where: str) -> ReportedStats | None:
     scale = _scale(metric, name, where)
 
     def value(key: str) -> float | None:
-        v = metric.get(key)
-        return v * scale if isinstance(v, int | float) and math.isfinite(v) else None
+        v = finite(metric.get(key))
+        return None if v is None else v * scale
 
     count = metric.get("count")
     return ReportedStats(

@@ -74,7 +74,9 @@ class Comparison(BaseModel):
     slo: SLO
     steps: list[StepComparison]
     summary: list[ErrorSummary]
-    verdicts_agree: int = Field(description="steps where the simulator's verdict is measured")
+    verdicts_agree: int = Field(
+        description="steps where the simulator's verdict equals the measured"
+    )
     verdicts_known: int = Field(description="steps with both verdicts known")
     notes: list[str]
 

@@ -14,7 +14,6 @@ Detected from the content, not the name:
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from pdplan.errors import ConfigError
@@ -128,10 +127,3 @@ def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[
         "--save-result JSON, SGLang bench_serving --output-file JSONL, guidellm benchmarks.json, "
         "aiperf profile_export_aiperf.json, an inference-perf report or pdplan loadtest --json"
     )
-
-
-def finite(value: Any) -> float | None:
-    """A finite number, or None (strings, booleans, NaN, inf)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None

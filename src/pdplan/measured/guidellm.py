@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
 
 __all__ = ["is_guidellm", "read_guidellm"]
 
@@ -50,8 +50,8 @@ def _stats(summary: dict[str, Any] | None, scale: float) -> ReportedStats | None
     pct = summary.get("percentiles") or {}
 
     def value(key: str) -> float | None:
-        v = pct.get(key)
-        return None if not isinstance(v, int | float) or not math.isfinite(v) else v * scale
+        v = finite(pct.get(key))
+        return None if v is None else v * scale
 
     return ReportedStats(
         count=int(summary["count"]),

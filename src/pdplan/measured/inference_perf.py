@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
 
 __all__ = ["is_inference_perf", "load_type", "read_inference_perf"]
 
@@ -54,12 +54,11 @@ def _stats(summary: Any) -> ReportedStats | None:
     if not isinstance(summary, dict) or not isinstance(summary.get("mean"), int | float):
         return None
 
-    def value(key: str) -> float | None:
-        v = summary.get(key)
-        return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
-
     return ReportedStats(
-        mean=float(summary["mean"]), p50=value("median"), p90=value("p90"), p99=value("p99")
+        mean=float(summary["mean"]),
+        p50=finite(summary.get("median")),
+        p90=finite(summary.get("p90")),
+        p99=finite(summary.get("p99")),
     )
 
 

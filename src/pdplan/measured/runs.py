@@ -11,18 +11,31 @@ tokens after the first, ``(latency - TTFT) / (output tokens - 1)``: vLLM's and S
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution, Stat
 
-__all__ = ["FIXED_SPREAD", "BenchRun", "ReportedStats", "Tool", "nearly_fixed"]
+__all__ = ["FIXED_SPREAD", "BenchRun", "ReportedStats", "Tool", "finite", "nearly_fixed"]
 
 #: Lengths whose standard deviation is at most this share of their mean count as fixed: the
 #: tools' "fixed" random prompts re-tokenize to a token or two more (vLLM's random dataset at
 #: range ratio 0 sent 256-258 input tokens for 256).
 FIXED_SPREAD = 0.02
+
+
+def finite(value: Any) -> float | None:
+    """A finite number, or None (strings, booleans, NaN, inf): how the readers take a value
+    a tool may have left out or written as text.
+
+    >>> finite(2), finite("2"), finite(True), finite(float("nan"))
+    (2.0, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def nearly_fixed(mean: float, std: float) -> bool:
