@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,9 @@ class FakeEngine:
     chats: int = 0
     no_tokenize: bool = False  # an engine without /tokenize (404)
     seen_auth: list[str] = field(default_factory=list)
+    # each finished stream as the engine sent it: (first token, last token, tokens) in
+    # time.perf_counter() seconds, the clock the client's records use (same process)
+    streams: list[tuple[float, float, int]] = field(default_factory=list)
     _active: int = 0
     _prefill_lock: asyncio.Lock | None = None
 
@@ -147,6 +151,7 @@ class FakeEngine:
         self.prompt_tokens_total += isl
         self._active += 1
         chunks = 0
+        t_first = t_last = 0.0
         try:
             sent = 0
             while sent < max_tokens:
@@ -163,12 +168,15 @@ class FakeEngine:
                 chunk = {"choices": [{"index": 0, "text": "x" * n}]}
                 writer.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 await writer.drain()
+                t_last = time.perf_counter()
+                t_first = t_first or t_last
                 sent += n
                 chunks += 1
         finally:
             self._active -= 1
         self.generation_tokens_total += max_tokens
         self.chunks_sent.append(chunks)
+        self.streams.append((t_first, t_last, max_tokens))
         if self.send_usage and body.get("stream_options", {}).get("include_usage"):
             usage: dict[str, Any] = {"prompt_tokens": isl, "completion_tokens": max_tokens}
             if self.fault == "usage_types":
