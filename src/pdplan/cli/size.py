@@ -63,9 +63,10 @@ __all__ = ["size", "size_trace"]
 @click.option(
     "--export",
     "export_engine",
-    type=click.Choice(["vllm", "sglang", "llm-d"]),
+    type=click.Choice(["vllm", "sglang", "llm-d", "dynamo"]),
     help="Print launch commands for the planned allocation instead of the tables (vllm, "
-    "sglang: a bash script; llm-d: Helm values for the llm-d-modelservice chart).",
+    "sglang: a bash script; llm-d: Helm values for the llm-d-modelservice chart; dynamo: a "
+    "DynamoGraphDeployment with the profile's engine as its backend).",
 )
 @click.option(
     "--served-model", default="MODEL", show_default=True, help="Model name or path for --export."
@@ -147,11 +148,21 @@ def size(**kw: Any) -> None:
     _emit(plan, profile.metadata, kw["as_json"], rows)
 
 
-def _export(plan: Any, kw: dict[str, Any], metadata: Any) -> None:
-    """The launch script (vllm, sglang) or the llm-d Helm values for a plan or deployment."""
+def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> None:
+    """The launch script (vllm, sglang), the llm-d Helm values or the Dynamo resource for a
+    plan or deployment."""
     from pdplan.export import export_warnings, launch_script
 
     target = kw["export_engine"]
+    if target == "dynamo":
+        from pdplan.export_dynamo import backend_of, render_dynamo_graph
+
+        backend, notes = backend_of(metadata)
+        for warning in notes:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        text = render_dynamo_graph(plan, kw["served_model"], backend, notes, slo)
+        click.echo(text, nl=False)
+        return
     warnings = export_warnings("vllm" if target == "llm-d" else target, metadata)
     for warning in warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -270,7 +281,7 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     if kw.get("export_engine"):
         from pdplan.export import Deployment
 
-        _export(Deployment.of_trace_plan(plan), kw, profile.metadata)
+        _export(Deployment.of_trace_plan(plan), kw, profile.metadata, plan.slo)
         return
     if kw["as_json"]:
         out = plan.model_dump(mode="json")
