@@ -159,51 +159,19 @@ def plan_mix(
     """
     if not prefill_options or not decode_options:
         raise ConfigError("hardware choice needs at least one prefill and one decode option")
-    priced = all(o.cost_per_gpu_hour is not None for o in [*prefill_options, *decode_options])
-    warnings = []
-    if not priced:
-        unpriced = sorted(
-            {o.name for o in [*prefill_options, *decode_options] if o.cost_per_gpu_hour is None}
-        )
-        warnings.append(
-            f"no price for {', '.join(unpriced)} (cost_per_gpu_hour in the profile's metadata, "
-            "or --gpu-cost): minimising GPUs instead of cost"
-        )
-        if max_cost_per_hour is not None:
-            raise ConfigError("--max-cost-per-hour needs a price for every option")
+    priced, warnings = _pricing([*prefill_options, *decode_options], max_cost_per_hour)
     pairs, front, infeasible, plans = [], [], [], {}
-    routing = {"prefill_routing": prefill_routing, "decode_routing": decode_routing}
     for p_opt in prefill_options:
         for d_opt in decode_options:
-            profile, overhead = combine(p_opt, d_opt)
-            label = f"prefill {p_opt.name} + decode {d_opt.name}"
             try:
-                plan = size(profile, workload, slo, model=model, **routing)  # type: ignore[arg-type]
+                plan, around = _pair(p_opt, d_opt, workload, slo, model, prefill_routing,
+                                     decode_routing)  # fmt: skip
             except (InfeasibleSLOError, ConfigError) as exc:
-                infeasible.append(f"{label}: {exc}")
+                infeasible.append(f"prefill {p_opt.name} + decode {d_opt.name}: {exc}")
                 continue
-            rate = allocation_rater(profile, workload, slo, model=model, **routing)  # type: ignore[arg-type]
-            a = plan.allocation
-            for m in range(a.prefill_instances, a.prefill_instances + FRONT_STEPS):
-                for n in range(a.decode_instances, a.decode_instances + FRONT_STEPS):
-                    rated = rate(m, n)
-                    gpus, cost = _cost(p_opt, d_opt, m, n, profile)
-                    c = MixCandidate(
-                        prefill=p_opt.name,
-                        decode=d_opt.name,
-                        allocation=rated.name,
-                        prefill_instances=m,
-                        decode_instances=n,
-                        gpus=gpus,
-                        cost_per_hour=cost,
-                        max_total_tps=rated.max_total_tps,
-                        meets_target=rated.meets_target,
-                        overhead_s=overhead,
-                    )
-                    if (m, n) == (a.prefill_instances, a.decode_instances):
-                        pairs.append(c)
-                        plans[(p_opt.name, d_opt.name)] = plan
-                    front.append(c)
+            pairs.append(around[0])
+            plans[(p_opt.name, d_opt.name)] = plan
+            front.extend(around)
     if not pairs:
         raise InfeasibleSLOError(
             "no pair of prefill and decode options meets the SLOs: " + "; ".join(infeasible),
@@ -222,18 +190,7 @@ def plan_mix(
 
     fitting = [c for c in pairs if within(c)]
     if not fitting:
-        cheapest = min(pairs, key=key)
-        raise InfeasibleSLOError(
-            f"no mix meeting the SLOs fits the budget: the smallest is {cheapest.allocation} "
-            f"(prefill {cheapest.prefill}, decode {cheapest.decode}) with {cheapest.gpus} GPUs"
-            + (
-                ""
-                if cheapest.cost_per_hour is None
-                else f" at {cheapest.cost_per_hour:,.2f} per hour"
-            ),
-            field="budget",
-            achievable=float(cheapest.gpus),
-        )
+        raise _over_budget(min(pairs, key=key))
     chosen = min(fitting, key=key)
     return MixPlan(
         objective="cost" if priced else "gpus",
@@ -243,4 +200,69 @@ def plan_mix(
         pareto=_pareto([c for c in front if c.meets_target and within(c)], priced),
         infeasible=infeasible,
         warnings=warnings,
+    )
+
+
+def _pricing(
+    options: list[HardwareOption], max_cost_per_hour: float | None
+) -> tuple[bool, list[str]]:
+    """Whether every option has a price (else GPUs are minimised, with a warning)."""
+    unpriced = sorted({o.name for o in options if o.cost_per_gpu_hour is None})
+    if not unpriced:
+        return True, []
+    if max_cost_per_hour is not None:
+        raise ConfigError("--max-cost-per-hour needs a price for every option")
+    return False, [
+        f"no price for {', '.join(unpriced)} (cost_per_gpu_hour in the profile's metadata, "
+        "or --gpu-cost): minimising GPUs instead of cost"
+    ]
+
+
+def _pair(
+    p_opt: HardwareOption,
+    d_opt: HardwareOption,
+    workload: Workload,
+    slo: SLO,
+    model: Model,
+    prefill_routing: PrefillRouting,
+    decode_routing: DecodeRouting,
+) -> tuple[Plan, list[MixCandidate]]:
+    """One pair's plan, and its allocation then the ones around it (for the Pareto front).
+
+    :raises InfeasibleSLOError, ConfigError: when the pair cannot meet the SLOs
+    """
+    profile, overhead = combine(p_opt, d_opt)
+    routing = {"prefill_routing": prefill_routing, "decode_routing": decode_routing}
+    plan = size(profile, workload, slo, model=model, **routing)  # type: ignore[arg-type]
+    rate = allocation_rater(profile, workload, slo, model=model, **routing)  # type: ignore[arg-type]
+    a = plan.allocation
+    around = []
+    for m in range(a.prefill_instances, a.prefill_instances + FRONT_STEPS):
+        for n in range(a.decode_instances, a.decode_instances + FRONT_STEPS):
+            rated = rate(m, n)
+            gpus, cost = _cost(p_opt, d_opt, m, n, profile)
+            around.append(
+                MixCandidate(
+                    prefill=p_opt.name,
+                    decode=d_opt.name,
+                    allocation=rated.name,
+                    prefill_instances=m,
+                    decode_instances=n,
+                    gpus=gpus,
+                    cost_per_hour=cost,
+                    max_total_tps=rated.max_total_tps,
+                    meets_target=rated.meets_target,
+                    overhead_s=overhead,
+                )
+            )
+    return plan, around
+
+
+def _over_budget(cheapest: MixCandidate) -> InfeasibleSLOError:
+    price = "" if cheapest.cost_per_hour is None else f" at {cheapest.cost_per_hour:,.2f} per hour"
+    return InfeasibleSLOError(
+        f"no mix meeting the SLOs fits the budget: the smallest is {cheapest.allocation} "
+        f"(prefill {cheapest.prefill}, decode {cheapest.decode}) with {cheapest.gpus} GPUs{price}",
+        field="budget",
+        achievable=float(cheapest.gpus),
     )

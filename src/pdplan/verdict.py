@@ -9,14 +9,14 @@ vacuously. The first failure, in that order, is what binds. Pure.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from pdplan.quantiles import Distribution
+from pdplan.quantiles import Stat
 from pdplan.schema.workload import SLO
 
-__all__ = ["KEEP_UP_SHARE", "MAX_ERROR_SHARE", "Failure", "Verdict", "judge"]
+__all__ = ["KEEP_UP_SHARE", "MAX_ERROR_SHARE", "Failure", "Summary", "Verdict", "judge"]
 
 #: A steady run keeps up when it completes at least this share of the offered rate.
 KEEP_UP_SHARE = 0.97
@@ -24,6 +24,13 @@ KEEP_UP_SHARE = 0.97
 MAX_ERROR_SHARE = 0.01
 
 Failure = Literal["no_requests", "errors", "throughput", "ttft", "tpot"]
+
+
+class Summary(Protocol):
+    """What a verdict reads: a statistic by name (a :class:`~pdplan.quantiles.Distribution`,
+    or a benchmark tool's reported summary)."""
+
+    def stat(self, name: Stat) -> float | None: ...
 
 
 class Verdict(BaseModel):
@@ -46,8 +53,8 @@ class Verdict(BaseModel):
 
 
 def judge(
-    ttft_s: Distribution | None,
-    tpot_s: Distribution | None,
+    ttft_s: Summary | None,
+    tpot_s: Summary | None,
     slo: SLO,
     *,
     offered_rps: float | None = None,

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.measured.runs import BenchRun
-from pdplan.quantiles import Stat
 from pdplan.schema.arrivals import Gamma, Poisson
 from pdplan.schema.plan import Model
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
+from pdplan.sim.sweep import SweepPoint
+from pdplan.verdict import judge
 
 __all__ = ["Comparison", "ErrorSummary", "StepComparison", "compare_runs"]
 
@@ -88,11 +89,15 @@ def _error(predicted: float | None, measured: float | None) -> float | None:
 
 
 def _measured_verdict(run: BenchRun, slo: SLO) -> bool | None:
+    """The one verdict on a measured step (errors included; no keep-up check: a finite
+    benchmark's completion rate includes its drain); None when the tool did not report the
+    SLO's statistic."""
     ttft = run.ttft_s.stat(slo.ttft_stat) if run.ttft_s else None
     tpot = run.tpot_s.stat(slo.tpot_stat) if run.tpot_s else None
-    if ttft is None or (tpot is None and run.osl_tokens > 1.5):
+    if ttft is None or (tpot is None and not run.prefill_only):
         return None
-    return ttft <= slo.ttft_s and (tpot is None or tpot <= slo.tpot_s)
+    requests = run.requests + run.failed
+    return judge(run.ttft_s, run.tpot_s, slo, requests=requests, failed=run.failed).meets
 
 
 def _workload(run: BenchRun) -> Workload:
@@ -175,41 +180,10 @@ def compare_runs(
             requests=requests,
             seed=seed,
         )
-        for run, point in zip(group, p.simulated_sweep, strict=True):
-            assert run.rate_rps is not None
-            measured: dict[str, float | None] = {
-                f"{name}_{stat}": (None if summary is None else summary.stat(stat))
-                for name, summary in (("ttft", run.ttft_s), ("tpot", run.tpot_s))
-                for stat in ("mean", "p90")
-            }
-            predicted: dict[str, float | None] = {
-                "ttft_mean": point.ttft_mean_s,
-                "ttft_p90": point.ttft_p90_s,
-                "tpot_mean": point.tpot_mean_s,
-                "tpot_p90": point.tpot_p90_s,
-            }
-            sim_ttft = _stat_of(predicted, "ttft", slo.ttft_stat)
-            sim_tpot = _stat_of(predicted, "tpot", slo.tpot_stat)
-            rows.append(
-                StepComparison(
-                    source=run.source,
-                    isl_tokens=run.isl_tokens,
-                    osl_tokens=run.osl_tokens,
-                    rate_rps=run.rate_rps,
-                    **{f"measured_{k}_s": v for k, v in measured.items()},
-                    **{f"predicted_{k}_s": v for k, v in predicted.items()},
-                    measured_meets_slo=_measured_verdict(run, slo),
-                    simulator_meets_slo=(
-                        None
-                        if sim_ttft is None
-                        else sim_ttft <= slo.ttft_s and (sim_tpot is None or sim_tpot <= slo.tpot_s)
-                    ),
-                    planner_meets_slo=run.rate_rps * (isl + osl) <= p.planned_max_total_tps,
-                    planned_max_total_tps=p.planned_max_total_tps,
-                    simulated_max_total_tps=p.simulated_max_total_tps,
-                    errors={k: _error(predicted[k], measured[k]) for k in _METRICS},
-                )
-            )
+        rows.extend(
+            _step(run, point, slo, p.planned_max_total_tps, p.simulated_max_total_tps)
+            for run, point in zip(group, p.simulated_sweep, strict=True)
+        )
     known = [
         r for r in rows if r.measured_meets_slo is not None and r.simulator_meets_slo is not None
     ]
@@ -225,6 +199,33 @@ def compare_runs(
     )
 
 
-def _stat_of(values: dict[str, float | None], name: str, stat: Stat) -> float | None:
-    """The simulator gives mean and p90; another statistic is not predicted here."""
-    return values.get(f"{name}_{stat}")
+def _step(
+    run: BenchRun, point: SweepPoint, slo: SLO, planned_tps: float, simulated_tps: float | None
+) -> StepComparison:
+    """One measured step beside the simulator's prediction at its rate."""
+    assert run.rate_rps is not None
+    measured: dict[str, float | None] = {
+        f"{name}_{stat}": (None if summary is None else summary.stat(stat))
+        for name, summary in (("ttft", run.ttft_s), ("tpot", run.tpot_s))
+        for stat in ("mean", "p90")
+    }
+    predicted: dict[str, float | None] = {
+        "ttft_mean": point.ttft_mean_s,
+        "ttft_p90": point.ttft_p90_s,
+        "tpot_mean": point.tpot_mean_s,
+        "tpot_p90": point.tpot_p90_s,
+    }
+    return StepComparison(
+        source=run.source,
+        isl_tokens=run.isl_tokens,
+        osl_tokens=run.osl_tokens,
+        rate_rps=run.rate_rps,
+        **{f"measured_{k}_s": v for k, v in measured.items()},
+        **{f"predicted_{k}_s": v for k, v in predicted.items()},
+        measured_meets_slo=_measured_verdict(run, slo),
+        simulator_meets_slo=point.meets_slo,
+        planner_meets_slo=run.rate_rps * _workload(run).tokens_per_request <= planned_tps,
+        planned_max_total_tps=planned_tps,
+        simulated_max_total_tps=simulated_tps,
+        errors={k: _error(predicted[k], measured[k]) for k in _METRICS},
+    )

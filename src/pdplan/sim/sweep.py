@@ -29,6 +29,7 @@ class SweepPoint(BaseModel):
     tpot_mean_s: float | None
     tpot_p90_s: float | None
     slo_attainment: float | None
+    meets_slo: bool | None = None  # the one verdict (pdplan.verdict.judge); None without SLOs
 
 
 def parse_allocations(text: str) -> list[tuple[int, int]]:
@@ -116,6 +117,7 @@ def sweep_rates(
                 tpot_mean_s=r.tpot_s and r.tpot_s.mean,
                 tpot_p90_s=r.tpot_s and r.tpot_s.p90,
                 slo_attainment=r.slo_attainment,
+                meets_slo=None if r.verdict is None else r.verdict.meets,
             )
         )
     return rows
