@@ -1,7 +1,8 @@
 """The one SLO verdict: does a run (simulated or measured) meet the SLOs?
 
-A run meets the SLOs when it has requests, their errors stay within the allowed share, it
-keeps up with the offered load (when one was offered steadily), and the SLO's statistic of
+A run meets the SLOs when it has requests, its load generator kept its schedule (a measured
+run whose client sent late measured the client), their errors stay within the allowed share,
+it keeps up with the offered load (when one was offered steadily), and the SLO's statistic of
 TTFT and of TPOT (``SLO.ttft_stat``/``tpot_stat``: the mean or a percentile) is within its
 objective. A run whose requests all have one output token has no TPOT: that objective holds
 vacuously. The first failure, in that order, is what binds. Pure.
@@ -23,7 +24,7 @@ KEEP_UP_SHARE = 0.97
 #: A measured run may lose at most this share of its requests to errors.
 MAX_ERROR_SHARE = 0.01
 
-Failure = Literal["no_requests", "errors", "throughput", "ttft", "tpot"]
+Failure = Literal["no_requests", "generator", "errors", "throughput", "ttft", "tpot"]
 
 
 class Summary(Protocol):
@@ -61,6 +62,7 @@ def judge(
     completed_rps: float | None = None,
     requests: int | None = None,
     failed: int = 0,
+    generator_behind: bool = False,
 ) -> Verdict:
     """The verdict on one run.
 
@@ -69,6 +71,7 @@ def judge(
     :param offered_rps: the steady offered rate; with ``completed_rps``, the keep-up check
     :param requests: requests sent (successes + failures), for the error share
     :param failed: requests that failed
+    :param generator_behind: the load generator could not keep the schedule
 
     >>> from pdplan.quantiles import Distribution
     >>> slo = SLO(ttft_s=1.0, tpot_s=0.02, ttft_stat="p90")
@@ -82,6 +85,8 @@ def judge(
     failure: Failure | None = None
     if ttft is None:
         failure = "no_requests"
+    elif generator_behind:
+        failure = "generator"
     elif requests and failed > MAX_ERROR_SHARE * requests:
         failure = "errors"
     elif (

@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
+from pdplan.bench.workers import WorkerInfo
 from pdplan.errors import ConfigError
 from pdplan.quantiles import Distribution
-from pdplan.schema.parts import LoadtestStep
+from pdplan.schema.parts import LoadtestStep, WorkerLoad
 from pdplan.schema.workload import SLO, Workload
 from pdplan.verdict import judge
 
@@ -39,7 +40,7 @@ __all__ = [
 
 #: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
 LAG_LIMIT_S = 0.010
-#: What one load-generator process can send: a streamed request costs it ~1-5 ms of CPU
+#: What one load-generator worker can send: a streamed request costs it ~1-5 ms of CPU
 #: (docs/measuring.md, "Measurement quality"), so beyond ~1,000 req/s it measures itself.
 MAX_RATE_RPS = 1_000.0
 #: Longest step and most requests per step (the schedule is drawn up front).
@@ -54,14 +55,17 @@ class LoadtestSettings:
     slo: SLO
     multipliers: tuple[float, ...] = (1.0,)
     seed: int = 42
+    workers: int = 1  # load-generator processes (or Ray actors) sending each step
+    max_send_lag_s: float | None = None  # None: 10 ms or 1 % of the TTFT SLO, the larger
 
     def __post_init__(self) -> None:
-        top = max(self.multipliers) * self.workload.rate_rps
-        if top > MAX_RATE_RPS:
+        top = self.peak_rps
+        if top > MAX_RATE_RPS * self.workers:
             raise ConfigError(
-                f"the busiest step offers {top:.6g} req/s; one pdplan process sends at most "
-                f"{MAX_RATE_RPS:,.0f} req/s (each streamed request costs it ~1-5 ms of CPU): "
-                "lower the rate or the --sweep, or drive the deployment from several machines"
+                f"the busiest step offers {top:.6g} req/s; {self.workers} worker(s) send at "
+                f"most {MAX_RATE_RPS * self.workers:,.0f} req/s (each streamed request costs a "
+                "worker ~1-5 ms of CPU): lower the rate or the --sweep, or add --workers (on "
+                "this machine) or --ray (a cluster)"
             )
         if not self.workload.replays_trace:
             if self.duration_s > MAX_STEP_S:
@@ -76,6 +80,18 @@ class LoadtestSettings:
                     f"{MAX_STEP_REQUESTS:,} per step: shorten --duration"
                 )
 
+    @property
+    def peak_rps(self) -> float:
+        """The busiest step's mean rate."""
+        return max(self.multipliers) * self.workload.rate_rps
+
+    @property
+    def lag_limit_s(self) -> float:
+        """The send lag p99 above which a step measures the generator."""
+        if self.max_send_lag_s is not None:
+            return self.max_send_lag_s
+        return max(LAG_LIMIT_S, 0.01 * self.slo.ttft_s)
+
     def schedule(self, multiplier: float) -> tuple[list[float], list[tuple[int, int]]]:
         """Send times and (ISL, OSL) of one step."""
         workload = self.workload.scaled(multiplier)
@@ -88,9 +104,17 @@ class LoadtestSettings:
 
 
 def step_summary(
-    records: list[RequestRecord], multiplier: float, scheduled_rps: float, slo: SLO
+    records: list[RequestRecord],
+    multiplier: float,
+    scheduled_rps: float,
+    slo: SLO,
+    *,
+    lag_limit_s: float | None = None,
+    workers: list[WorkerInfo] | None = None,
+    worker_cpu_s: dict[int, float | None] | None = None,
 ) -> LoadtestStep:
-    """What one step delivered; ``meets_slo`` is :func:`pdplan.verdict.judge`'s verdict."""
+    """What one step delivered; ``meets_slo`` is :func:`pdplan.verdict.judge`'s verdict, and a
+    step whose generator (any worker) sent late fails as ``generator``."""
     ok = [r for r in records if r.ok]
     ttft = Distribution.of(r.ttft_s for r in ok)
     tpot = Distribution.of(r.tpot_s for r in ok)
@@ -104,18 +128,21 @@ def step_summary(
     ends = [r.t_end_s for r in ok if r.t_end_s is not None]
     span = (max(ends) - min(r.t_send_s for r in ok)) if ok and ends else 0.0
     tokens = sum((r.prompt_tokens or 0) + (r.completion_tokens or 0) for r in ok)
-    sends = sorted(r.t_send_s for r in records)
-    send_span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
     lag = Distribution.of(r.extra.get("send_lag_s") for r in records)
     failed = len(records) - len(ok)
-    verdict = judge(ttft, tpot, slo, requests=len(records), failed=failed)
-    lag_limit = max(LAG_LIMIT_S, 0.01 * slo.ttft_s)
+    limit = lag_limit_s or max(LAG_LIMIT_S, 0.01 * slo.ttft_s)
+    per_worker = None if workers is None else _per_worker(records, workers, worker_cpu_s or {})
+    lags = [lag] if per_worker is None else [w.send_lag_s for w in per_worker]
+    behind = any(x is not None and x.p99 > limit for x in lags)
+    verdict = judge(ttft, tpot, slo, requests=len(records), failed=failed, generator_behind=behind)
     return LoadtestStep(
         multiplier=multiplier,
         scheduled_rps=scheduled_rps,
-        offered_rps=(len(sends) - 1) / send_span if send_span > 0 else scheduled_rps,
+        offered_rps=_sent_rps(records) or scheduled_rps,
         send_lag_s=lag,
-        generator_behind=lag is not None and lag.p99 > lag_limit,
+        generator_behind=behind,
+        send_lag_limit_s=limit,
+        workers=per_worker,
         requests=len(records),
         failed=failed,
         first_error=next((r.error for r in records if r.error), None),
@@ -127,6 +154,34 @@ def step_summary(
         meets_slo=verdict.meets,
         failure=verdict.failure,
     )
+
+
+def _sent_rps(records: list[RequestRecord]) -> float:
+    """The rate actually sent: requests over the span of their send times (0: too few)."""
+    sends = sorted(r.t_send_s for r in records)
+    span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
+    return (len(sends) - 1) / span if span > 0 else 0.0
+
+
+def _per_worker(
+    records: list[RequestRecord], workers: list[WorkerInfo], cpu_s: dict[int, float | None]
+) -> list[WorkerLoad]:
+    out = []
+    for info in workers:
+        mine = [r for r in records if r.extra.get("worker") == info.worker]
+        out.append(
+            WorkerLoad(
+                worker=info.worker,
+                host=info.host,
+                requests=len(mine),
+                offered_rps=_sent_rps(mine),
+                send_lag_s=Distribution.of(r.extra.get("send_lag_s") for r in mine),
+                cpu_s=cpu_s.get(info.worker),
+                clock_offset_s=info.clock_offset_s,
+                clock_uncertainty_s=info.clock_uncertainty_s,
+            )
+        )
+    return out
 
 
 async def run_loadtest(session: Session, s: LoadtestSettings) -> list[LoadtestStep]:
@@ -146,12 +201,23 @@ async def run_loadtest(session: Session, s: LoadtestSettings) -> list[LoadtestSt
                 session.reporter.note(f"{step}: {failed} of {len(records)} requests failed")
             window = times[-1] - times[0]
             scheduled = (len(times) - 1) / window if window > 0 else 0.0
-            summary = step_summary(records, multiplier, scheduled, s.slo)
-            if summary.generator_behind and summary.send_lag_s is not None:
+            pool = session.pool
+            summary = step_summary(
+                records,
+                multiplier,
+                scheduled,
+                s.slo,
+                lag_limit_s=s.lag_limit_s,
+                workers=None if pool is None else pool.info,
+                worker_cpu_s=None if pool is None else pool.last_cpu_s,
+            )
+            if summary.generator_behind:
+                lags = [summary.send_lag_s] + [w.send_lag_s for w in summary.workers or []]
+                worst = max(x.p99 for x in lags if x is not None)
                 session.reporter.note(
-                    f"{step}: the load generator sent late (send lag p99 "
-                    f"{summary.send_lag_s.p99 * 1e3:.1f} ms): this step measures the "
-                    "client as much as the deployment"
+                    f"{step}: the load generator sent late (send lag p99 up to "
+                    f"{worst * 1e3:.1f} ms, limit {s.lag_limit_s * 1e3:.0f} ms): the generator, "
+                    "not the server, was the bottleneck; the step fails (add --workers or --ray)"
                 )
             done = session.save_step(step, summary.model_dump(mode="json", exclude={"run_id"}))
         # the step as on disk (with the run that measured it), fresh or resumed alike

@@ -58,14 +58,15 @@ async def run_closed_loop(
 
 
 async def run_open_loop(
-    send: Send, times_s: Sequence[float], on_record: OnRecord
+    send: Send, times_s: Sequence[float], on_record: OnRecord, start_s: float | None = None
 ) -> list[RequestRecord]:
-    """Send request ``i`` at ``times_s[i]`` seconds after the start, whatever is in flight.
+    """Send request ``i`` at ``times_s[i]`` seconds after the start (now, or the
+    ``perf_counter`` time ``start_s``), whatever is in flight.
 
     Each record's ``extra["send_lag_s"]`` says how late it left against the schedule.
     """
     records: list[RequestRecord] = []
-    start = perf_counter()
+    start = perf_counter() if start_s is None else start_s
 
     async def one(index: int) -> None:
         record = await send(index)

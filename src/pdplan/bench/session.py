@@ -22,9 +22,33 @@ from pdplan.bench.client import CHAT, COMPLETIONS, EngineClient, Timeouts, compl
 from pdplan.bench.prompts import PromptMode, PromptSource
 from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
 from pdplan.bench.runner import run_closed_loop, run_open_loop
+from pdplan.bench.workers import Pool, SenderSpec
 from pdplan.errors import BenchmarkError
 
-__all__ = ["NullReporter", "Reporter", "Session"]
+__all__ = ["NullReporter", "Reporter", "Session", "new_record", "send_request"]
+
+
+def new_record(
+    step: str, isl: int, max_tokens: int, run_id: str, extra: dict[str, Any]
+) -> RequestRecord:
+    """The record of a request about to leave (its send time is now)."""
+    return RequestRecord(
+        step=step,
+        isl_tokens=isl,
+        max_tokens=max_tokens,
+        t_send_s=perf_counter(),
+        run_id=run_id,
+        extra=extra,
+    )
+
+
+async def send_request(
+    client: EngineClient, model: str, mode: PromptMode, record: RequestRecord, prompt: Any
+) -> None:
+    """Stream one completion (chat in ``chat`` mode) into ``record``."""
+    chat = mode == "chat"
+    body = completion_body(model, prompt, record.max_tokens, chat=chat)
+    await client.stream_completion(body, record, CHAT if chat else COMPLETIONS)
 
 
 class Reporter(Protocol):
@@ -64,6 +88,7 @@ class Session:
         reporter: Reporter | None = None,
         max_failure_share: float = 0.1,
         timeouts: Timeouts | None = None,
+        pool: Pool | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts or Timeouts()
@@ -74,6 +99,8 @@ class Session:
         self.model = model
         self.reporter: Reporter = reporter or NullReporter()
         self.max_failure_share = max_failure_share
+        # open-loop steps go through these workers (processes or Ray actors) when given
+        self.pool = pool
         # Prompts must never repeat, across steps, sessions and runs: a repeated prefix is
         # served from the engine's prefix cache and inflates the measured prefill speed. So
         # prompt content is drawn from fresh entropy; ``seed`` drives arrival schedules only.
@@ -137,15 +164,12 @@ class Session:
             step="probe", isl_tokens=isl, max_tokens=1, t_send_s=0.0, run_id=self.run_id
         )
         await self._send(record, await self.prompts.make(isl, self.client, str(self.model)))
-        assert self._records is not None
-        self._records.write(record.to_row())
+        self.write_record(record)
         if not record.ok:
             raise BenchmarkError(f"{self.base_url}: probe request failed: {record.error}")
 
     async def _send(self, record: RequestRecord, prompt: Any) -> None:
-        chat = self.prompts.mode == "chat"
-        body = completion_body(str(self.model), prompt, record.max_tokens, chat=chat)
-        await self.client.stream_completion(body, record, CHAT if chat else COMPLETIONS)
+        await send_request(self.client, str(self.model), self.prompts.mode, record, prompt)
 
     async def prepare(self, isls: list[int]) -> None:
         """Make these prompts now, before a step starts timing."""
@@ -157,21 +181,18 @@ class Session:
         """One request; its record is written even when it fails or is cancelled."""
         if self._probe_mode:
             await self._probe(isl)
-        record = RequestRecord(
-            step=step,
-            isl_tokens=isl,
-            max_tokens=max_tokens,
-            t_send_s=perf_counter(),
-            run_id=self.run_id,
-            extra=extra,
-        )
+        record = new_record(step, isl, max_tokens, self.run_id, extra)
         try:
             prompt = await self.prompts.make(isl, self.client, str(self.model))
             await self._send(record, prompt)
         finally:
-            assert self._records is not None
-            self._records.write(record.to_row())
+            self.write_record(record)
         return record
+
+    def write_record(self, record: RequestRecord) -> None:
+        """Append one record to ``records.jsonl`` (the session is its only writer)."""
+        assert self._records is not None
+        self._records.write(record.to_row())
 
     def _sender(self, step: str, isl: int, max_tokens: int) -> Any:
         async def send(index: int) -> RequestRecord:
@@ -218,7 +239,11 @@ class Session:
         times_s: list[float],
         lengths: list[tuple[int, int]] | None = None,
     ) -> list[RequestRecord]:
-        """Requests at ``times_s``; ``lengths[i]`` = (ISL, OSL) of request i if given."""
+        """Requests at ``times_s``; ``lengths[i]`` = (ISL, OSL) of request i if given. With
+        a pool, its workers send them (each makes its own prompts) and this session writes
+        their records as they arrive."""
+        if self.pool is not None:
+            return await self._open_loop_pool(step, isl, max_tokens, times_s, lengths)
         await self.prepare([isl] * len(times_s) if lengths is None else [i for i, _ in lengths])
         self.reporter.step_started(step, len(times_s))
         send = self._sender(step, isl, max_tokens)
@@ -229,6 +254,31 @@ class Session:
                 return await self.request(step, request_isl, request_osl, index=index)
 
         records = await run_open_loop(send, times_s, self.reporter.request_done)
+        self.check_failures(step, records)
+        return records
+
+    async def _open_loop_pool(
+        self,
+        step: str,
+        isl: int,
+        max_tokens: int,
+        times_s: list[float],
+        lengths: list[tuple[int, int]] | None,
+    ) -> list[RequestRecord]:
+        assert self.pool is not None
+        shapes = lengths if lengths is not None else [(isl, max_tokens)] * len(times_s)
+        if self._probe_mode and shapes:
+            await self._probe(shapes[0][0])  # the server answers; the prompt mode is chosen
+        spec = SenderSpec(
+            self.base_url, str(self.model), self.prompts.mode, self.run_id, self.timeouts
+        )
+        self.reporter.step_started(step, len(times_s))
+
+        def on_record(record: RequestRecord) -> None:
+            self.write_record(record)
+            self.reporter.request_done(record)
+
+        records = await self.pool.run(spec, step, times_s, shapes, on_record)
         self.check_failures(step, records)
         return records
 

@@ -79,6 +79,26 @@ def _multipliers(text: str) -> tuple[float, ...]:
     "model_id",
     help="Served model id (default: the first in /v1/models).",
 )
+@click.option(
+    "--workers",
+    "workers_text",
+    default="auto",
+    show_default=True,
+    help="Load-generator processes sending each step's schedule (request i goes to worker "
+    "i mod N); auto: enough for the busiest step at ~4.6 ms of CPU per request, at most one "
+    "per CPU. With --ray: actors on the cluster.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    help="Run the workers as actors on this Ray cluster (e.g. auto, ray://head:10001); needs "
+    "pip install 'pdplan[ray]'.",
+)
+@click.option(
+    "--max-send-lag",
+    help="A step whose generator sent later than this (send lag p99 of any worker) fails: it "
+    "measured the client. Default: 10ms, or 1% of the TTFT SLO when larger.",
+)
 @plan_model_option("Planning model for the planner's prediction.", dest="plan_model")
 @prompt_mode_option()
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
@@ -107,11 +127,15 @@ def loadtest(**kw: Any) -> None:
             "--duration and --trace: a trace replays as recorded (as long as it lasts); pick a "
             "part of it with --trace-slice, or draw arrivals with --arrivals poisson"
         )
+    multipliers = _multipliers(kw["sweep_text"])
+    workers = _workers(kw, max(multipliers) * workload.rate_rps)
     settings = LoadtestSettings(
         workload=workload,
         duration_s=parse_duration_s(kw["duration"], "--duration"),
         slo=slo,
-        multipliers=_multipliers(kw["sweep_text"]),
+        multipliers=multipliers,
+        workers=workers,
+        max_send_lag_s=maybe_duration(kw["max_send_lag"], "--max-send-lag"),
     )
     from pdplan.io import check_out_dir, check_writable
 
@@ -122,6 +146,8 @@ def loadtest(**kw: Any) -> None:
         check_writable(kw["plot_path"], "--plot")
     predictions = _predictions(kw, workload, slo, settings)
 
+    pool = _pool(kw["ray_address"], workers)
+
     async def go(reporter: Any) -> list[LoadtestStep]:
         async with Session(
             kw["url"],
@@ -131,6 +157,7 @@ def loadtest(**kw: Any) -> None:
             reporter=reporter,
             max_failure_share=1.0,
             timeouts=timeouts,
+            pool=pool,
         ) as session:
             return await run_loadtest(session, settings)
 
@@ -155,6 +182,39 @@ def loadtest(**kw: Any) -> None:
         click.echo(
             f"plot written to {plot_loadtest(steps, predictions, slo, kw['plot_path'])}", err=True
         )
+
+
+def _workers(kw: dict[str, Any], peak_rps: float) -> int:
+    """``--workers``: a count, or ``auto`` (sized from the busiest step's rate)."""
+    from pdplan.bench.workers import default_workers
+
+    text = str(kw["workers_text"]).strip().lower()
+    if text == "auto":
+        return default_workers(peak_rps)
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 4096:
+        raise ConfigError(f"--workers: {kw['workers_text']!r} is not auto or a count in 1..4096")
+    return count
+
+
+def _pool(ray_address: str | None, workers: int) -> Any:
+    """Workers beyond this process: Ray actors with --ray, processes when more than one."""
+    if ray_address:
+        from pdplan.bench.workers import RayPool
+
+        return RayPool(ray_address, workers)
+    if workers > 1:
+        from pdplan.bench.workers import LocalPool
+
+        return LocalPool(workers)
+    return None
+
+
+def maybe_duration(text: str | None, option: str) -> float | None:
+    return None if text is None else parse_duration_s(text, option)
 
 
 def _predictions(

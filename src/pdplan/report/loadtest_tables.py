@@ -7,7 +7,7 @@ from rich.table import Table
 
 from pdplan.quantiles import Distribution, Stat
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
-from pdplan.schema.parts import LoadtestStep
+from pdplan.schema.parts import LoadtestStep, WorkerLoad
 from pdplan.schema.workload import SLO, Workload
 from pdplan.verify import Prediction
 
@@ -16,6 +16,19 @@ __all__ = ["render_loadtest"]
 
 def _cell(summary: Distribution | None, stat: Stat) -> str:
     return "-" if summary is None else fmt_duration(summary.stat(stat))
+
+
+def _worker(w: WorkerLoad) -> str:
+    lag = "-" if w.send_lag_s is None else fmt_duration(w.send_lag_s.p99)
+    cpu = (
+        ""
+        if w.cpu_s is None or not w.requests
+        else f", {w.cpu_s / w.requests * 1e3:.1f} ms CPU/req"
+    )
+    clock = ""
+    if w.clock_offset_s is not None:
+        clock = f", clock {w.clock_offset_s * 1e3:+.1f} ms"
+    return f"#{w.worker} {w.host} {w.offered_rps:.3g} req/s, lag p99 {lag}{cpu}{clock}"
 
 
 def render_loadtest(
@@ -62,10 +75,14 @@ def render_loadtest(
     )
     table.caption_justify = "left"
     console.print(table)
+    for s in steps:
+        if s.workers:
+            console.print(f"x{s.multiplier:g} workers: " + "; ".join(_worker(w) for w in s.workers))
     if behind:
         console.print(
-            f"[yellow]the load generator fell behind its schedule at {', '.join(behind)}: those "
-            "steps measure the client as much as the deployment[/]"
+            f"[yellow]the load generator fell behind its schedule at {', '.join(behind)} (send "
+            "lag p99 over the limit): the generator, not the deployment, was the bottleneck, so "
+            "those steps fail; add --workers or --ray[/]"
         )
     passing = [s for s in steps if s.meets_slo]
     if passing:

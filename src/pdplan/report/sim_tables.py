@@ -70,6 +70,7 @@ def _verdict_line(result: SimResult) -> str:
         return "[bold green]meets the SLOs[/]"
     why = {
         "no_requests": "no request was measured",
+        "generator": "the load generator fell behind its schedule",
         "throughput": "the cluster does not keep up with the offered load",
         "ttft": "TTFT misses its SLO",
         "tpot": "TPOT misses its SLO",

@@ -14,7 +14,14 @@ from pdplan.quantiles import Distribution
 from pdplan.schema.profile import DecodeCurve, PrefillPoint, TtftRatePoint
 from pdplan.verdict import Failure
 
-__all__ = ["DecodePart", "LoadtestStep", "OverheadPart", "PartMeta", "PrefillPart"]
+__all__ = [
+    "DecodePart",
+    "LoadtestStep",
+    "OverheadPart",
+    "PartMeta",
+    "PrefillPart",
+    "WorkerLoad",
+]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +73,24 @@ class OverheadPart(BaseModel):
     pd_transfer_high_s: float | None = Field(None, ge=0)
 
 
+class WorkerLoad(BaseModel):
+    """What one load-generator worker sent in a step, and how late against the schedule."""
+
+    model_config = _CONFIG
+    worker: int = Field(ge=0)
+    host: str
+    requests: int = Field(ge=0)
+    offered_rps: float = Field(ge=0, description="the rate this worker actually sent")
+    send_lag_s: Distribution | None = Field(description="send time minus scheduled time")
+    cpu_s: float | None = Field(None, ge=0, description="CPU the worker spent sending")
+    clock_offset_s: float | None = Field(
+        None, description="the worker's wall clock minus the controller's (Ray workers)"
+    )
+    clock_uncertainty_s: float | None = Field(
+        None, description="half the round trip that measured the offset"
+    )
+
+
 class LoadtestStep(BaseModel):
     """One step of a load test: what was scheduled and sent, what came back, the verdict
     (:func:`pdplan.verdict.judge`)."""
@@ -75,7 +100,14 @@ class LoadtestStep(BaseModel):
     scheduled_rps: float = Field(ge=0, description="the schedule's own mean rate")
     offered_rps: float = Field(ge=0, description="the rate actually sent")
     send_lag_s: Distribution | None = Field(description="send time minus scheduled time")
-    generator_behind: bool = Field(description="send lag p99 over the limit: the client lagged")
+    generator_behind: bool = Field(
+        description="a worker's send lag p99 over the limit: the generator, not the server, was "
+        "the bottleneck (the step fails)"
+    )
+    send_lag_limit_s: float | None = Field(None, gt=0, description="the limit it was judged by")
+    workers: list[WorkerLoad] | None = Field(
+        None, description="per worker, when several sent the step (--workers, --ray)"
+    )
     requests: int = Field(ge=0)
     failed: int = Field(ge=0)
     first_error: str | None
