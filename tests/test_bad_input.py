@@ -93,7 +93,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["loadtest", "--url", "{url}", "--duration", "1e308s", "--out", "{tmp}/o"],
      EXIT_BAD_INPUT, "--duration: at most 24h"),
     (["loadtest", "--url", "{url}", "--rps", "1e5", "--out", "{tmp}/o"],
-     EXIT_BAD_INPUT, "sends at most 1,000 req/s"),
+     EXIT_BAD_INPUT, "worker(s) send at most"),
     (["profile", "decode", "--url", "{url}", "--batch", "100000", "--out", "{tmp}/o"],
      EXIT_BAD_INPUT, "--batch: values must be integers in 1..4,096"),
     (["loadtest", "--url", "{url}", "--request-timeout", "2days", "--out", "{tmp}/o"],

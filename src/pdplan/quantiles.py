@@ -77,6 +77,7 @@ class Distribution(BaseModel):
     p50: float
     p90: float
     p99: float
+    max: float | None = Field(None, description="the largest value (None: not known)")
 
     @classmethod
     def of(cls, values: Iterable[float | None]) -> Distribution | None:
@@ -85,7 +86,9 @@ class Distribution(BaseModel):
         if not kept:
             return None
         p50, p90, p99 = quantiles_sorted(kept, [STAT_QUANTILE[k] for k in ("p50", "p90", "p99")])
-        return cls(count=len(kept), mean=sum(kept) / len(kept), p50=p50, p90=p90, p99=p99)
+        return cls(
+            count=len(kept), mean=sum(kept) / len(kept), p50=p50, p90=p90, p99=p99, max=kept[-1]
+        )
 
     def stat(self, name: Stat) -> float:
         """``mean``, ``p50``, ``p90`` or ``p99``."""

@@ -73,7 +73,7 @@ class ReportedStats(BaseModel):
     def of(cls, values: list[float]) -> ReportedStats | None:
         """From the per-request values (a detailed export): every percentile known."""
         dist = Distribution.of(values)
-        return None if dist is None else cls(**dist.model_dump())
+        return None if dist is None else cls(**dist.model_dump(exclude={"max"}))
 
     def stat(self, name: Stat) -> float | None:
         """The statistic, or None when the tool did not report it."""
