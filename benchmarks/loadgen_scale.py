@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from pdplan.bench.loadtest import MAX_RATE_RPS, LoadtestSettings, run_loadtest
+from pdplan.bench.ray_pool import RayPool
 from pdplan.bench.session import Session
-from pdplan.bench.workers import LocalPool, Pool, RayPool
+from pdplan.bench.workers import LocalPool, Pool
 from pdplan.schema.workload import SLO, Workload
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -203,7 +203,7 @@ def _workers(kw: dict[str, Any], peak_rps: float) -> int:
 def _pool(ray_address: str | None, workers: int) -> Any:
     """Workers beyond this process: Ray actors with --ray, processes when more than one."""
     if ray_address:
-        from pdplan.bench.workers import RayPool
+        from pdplan.bench.ray_pool import RayPool
 
         return RayPool(ray_address, workers)
     if workers > 1:
