@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.planner import allocation_rater, size
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
-from pdplan.schema.profile import Profile, ProfileMetadata
+from pdplan.schema.profile import SCHEMA_VERSION, Profile, ProfileMetadata
 from pdplan.schema.workload import SLO, Workload
 
 __all__ = ["HardwareOption", "MixCandidate", "MixPlan", "combine", "plan_mix"]
@@ -98,7 +98,7 @@ def combine(prefill: HardwareOption, decode: HardwareOption) -> tuple[Profile, f
         source=f"pdplan size: prefill of {prefill.name}, decode of {decode.name}",
     )
     profile = Profile(
-        schema_version=1, metadata=meta, prefill=section, decode=decode.profile.decode
+        schema_version=SCHEMA_VERSION, metadata=meta, prefill=section, decode=decode.profile.decode
     )
     return profile, slower.overhead_s
 

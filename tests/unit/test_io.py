@@ -52,7 +52,7 @@ def _break(d: dict[str, Any], path: str, value: Any) -> None:
         ("decode.curves.0.points.1.tpot_ms", "fast", "decode.curves.0.points.1.tpot_ms"),
         ("decode.curves.0.points.1.batch", 1, "batch values must be unique"),
         ("decode.kv_capacity_tokens", -5, "decode.kv_capacity_tokens"),
-        ("schema_version", 2, "schema_version: Input should be 1"),
+        ("schema_version", 3, "schema_version: Input should be 2"),
         ("prefill.overhead", 0.1, "prefill.overhead: Extra inputs are not permitted"),
         ("prefill.max_throughput.0.max_tps", float("nan"), "finite number"),
     ],

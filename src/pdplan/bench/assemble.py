@@ -13,7 +13,13 @@ T_overhead of the profile is the fixed part of TTFT that the M/M/1 service time
 from __future__ import annotations
 
 from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
-from pdplan.schema.profile import DecodeProfile, PrefillProfile, Profile, ProfileMetadata
+from pdplan.schema.profile import (
+    SCHEMA_VERSION,
+    DecodeProfile,
+    PrefillProfile,
+    Profile,
+    ProfileMetadata,
+)
 
 __all__ = ["assemble_profile", "client_overhead_s", "prefill_profile"]
 
@@ -65,7 +71,7 @@ def assemble_profile(
     )
     meta = metadata.model_copy(update={"notes": "; ".join(n for n in (metadata.notes, note) if n)})
     return Profile(
-        schema_version=1,
+        schema_version=SCHEMA_VERSION,
         metadata=meta,
         prefill=prefill_profile(prefill, prefill_gpus=prefill_gpus, overhead=overhead),
         decode=DecodeProfile(

@@ -78,6 +78,15 @@ __all__ = ["size", "size_trace"]
     "confidence, e.g. 0.9 (profiles measured by pdplan record 90 % intervals).",
 )
 @click.option(
+    "--mode",
+    type=click.Choice(["disaggregated", "aggregated", "compare"]),
+    default="disaggregated",
+    show_default=True,
+    help="disaggregated: prefill and decode instances; aggregated: ordinary engines that do "
+    "both (the profile's aggregated section); compare: the smallest of each, the verdict and "
+    "its sensitivity.",
+)
+@click.option(
     "--verify",
     is_flag=True,
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
@@ -93,6 +102,9 @@ def size(**kw: Any) -> None:
     workload = workload_from(kw)
     profile = load_profile_option(kw["profile_path"])
     _refuse_mixed(kw)
+    if kw["mode"] != "disaggregated":
+        size_modes(profile, workload, slo_from(kw), kw)
+        return
     if kw["export_engine"]:
         from pdplan.export import check_model_name
 
@@ -172,6 +184,61 @@ def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> No
         click.echo(render_llmd_values(plan, kw["served_model"], warnings), nl=False)
         return
     click.echo(launch_script(plan, target, kw["served_model"], metadata), nl=False)
+
+
+def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> None:
+    """``size --mode aggregated|compare``: aggregated serving, alone or against disaggregated."""
+    for name, option in (
+        ("trace_path", "--trace"),
+        ("export_engine", "--export"),
+        ("verify", "--verify"),
+        ("confidence", "--confidence"),
+        ("prefill_tps", "--prefill-tps"),
+        ("decode_tps", "--decode-tps"),
+    ):
+        if kw.get(name):
+            raise ConfigError(
+                f"--mode {kw['mode']} and {option}: not supported together (plan the "
+                "disaggregated deployment with --mode disaggregated for that)"
+            )
+    from rich.console import Console
+
+    from pdplan.aggregation import compare_modes
+    from pdplan.report.mode_tables import render_aggregated, render_modes
+
+    if profile.aggregated is None:
+        raise ConfigError(
+            f"--mode {kw['mode']}: the profile has no aggregated section (measure one ordinary "
+            "engine with pdplan profile aggregated)"
+        )
+    if kw["mode"] == "aggregated":
+        from pdplan.capacity.aggregated import plan_aggregated
+
+        plan = plan_aggregated(profile.aggregated, workload, slo)
+        if kw["as_json"]:
+            out = {"workload": workload.model_dump(mode="json"), "slo": slo.model_dump(),
+                   "aggregated": plan.model_dump(mode="json")}  # fmt: skip
+            click.echo(json.dumps(out, indent=2, allow_nan=False))
+            return
+        render_aggregated(plan, workload, slo, profile, Console())
+        return
+    from pdplan.report.progress import working
+
+    with working("planning both ways, and again with each input moved"):
+        result = compare_modes(
+            profile,
+            workload,
+            slo,
+            model=kw["model"],
+            prefill_routing=kw["routing"],
+            decode_routing=kw["decode_routing"],
+        )
+    if kw["as_json"]:
+        out = result.model_dump(mode="json")
+        out["sensitive_to"] = result.sensitive_to
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        return
+    render_modes(result, workload, slo, profile, Console())
 
 
 def _refuse_mixed(kw: dict[str, Any]) -> None:

@@ -1,9 +1,12 @@
 """The profile: what an engine measured, the planner's only view of the hardware.
 
-Schema version 1. Units are in the field names. A profile has a prefill part (maximum prefill
-throughput per input length, the fixed TTFT overhead, GPUs per instance) and a decode part
+Schema version 2. Units are in the field names. A profile has a prefill part (maximum prefill
+throughput per input length, the fixed TTFT overhead, GPUs per instance), a decode part
 (TPOT per decode batch size, one curve per (ISL, OSL), GPUs per instance, optional KV-cache
-capacity). See the README for a complete example file.
+capacity) and, optionally, an aggregated part (one ordinary engine that prefills and decodes:
+its step-time model, :mod:`pdplan.schema.aggregated`). Version 1 is version 2 without the
+aggregated part: version-1 documents are read as version 2 (the migration). See the README for
+a complete example file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from pdplan.schema.aggregated import AggregatedProfile
 from pdplan.units import ms_to_s
 
 __all__ = [
@@ -34,7 +38,7 @@ __all__ = [
     "TtftRatePoint",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -321,7 +325,20 @@ class Profile(BaseModel):
 
     model_config = _CONFIG
 
-    schema_version: Literal[1] = Field(description="profile schema version; this is version 1")
+    schema_version: Literal[2] = Field(
+        description="profile schema version; this is version 2 (version 1 is migrated)"
+    )
     metadata: ProfileMetadata = Field(default_factory=ProfileMetadata)
     prefill: PrefillProfile
     decode: DecodeProfile
+    aggregated: AggregatedProfile | None = Field(
+        None, description="one aggregated (not disaggregated) instance, when measured"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: object) -> object:
+        """Version 1 -> 2: the same document (version 2 only adds the aggregated part)."""
+        if isinstance(data, dict) and data.get("schema_version") == 1:
+            return {**data, "schema_version": SCHEMA_VERSION}
+        return data

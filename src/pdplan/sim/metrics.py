@@ -87,6 +87,39 @@ class SimResult(BaseModel):
         return None if self.verdict is None else self.verdict.meets
 
 
+def _attainment(
+    ttft: list[float], tpot: list[float | None], slo: SLO | None
+) -> tuple[float | None, float | None, float | None]:
+    """Shares of requests meeting both SLOs, the TTFT SLO and the TPOT SLO (None without
+    an SLO; the TPOT share is None when no request had two tokens: nothing to meet)."""
+    if slo is None or not ttft:
+        return None, None, None
+    ok_ttft = [t <= slo.ttft_s for t in ttft]
+    ok_tpot = [t is None or t <= slo.tpot_s for t in tpot]
+    count = len(ok_ttft)
+    tpot_ok = sum(ok_tpot) / count if any(t is not None for t in tpot) else None
+    both = sum(a and b for a, b in zip(ok_ttft, ok_tpot, strict=True)) / count
+    return both, sum(ok_ttft) / count, tpot_ok
+
+
+def _throughput(c: Columns, idx: range) -> tuple[Throughput, float | None]:
+    """Completion rate of the measured requests over the span of their completions (equal
+    to the arrival rate when the cluster keeps up, below it when queues grow), and the
+    measured requests' own arrival rate."""
+    measured_done = [c.done_s[i] for i in idx]
+    span = max(max(measured_done) - min(measured_done), 1e-12) if measured_done else 1e-12
+    count = max(len(measured_done) - 1, 0)
+    out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
+    all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
+    arrived = [c.arrival_s[i] for i in idx]
+    arrival_span = max(arrived) - min(arrived) if len(arrived) > 1 else 0.0
+    arrival_rps = (len(arrived) - 1) / arrival_span if arrival_span > 0 else None
+    throughput = Throughput(
+        total_tps=all_tokens / span, output_tps=out_tokens / span, rate_rps=count / span
+    )
+    return throughput, arrival_rps
+
+
 def summarize_run(
     columns: Columns,
     *,
@@ -115,29 +148,9 @@ def summarize_run(
     idx = range(start, n)
     ttft = [c.ttft_s(i) for i in idx]
     tpot = [c.tpot_s(i) for i in idx]
-    attain = ttft_ok = tpot_ok = None
-    if slo is not None and n:
-        ok_ttft = [t <= slo.ttft_s for t in ttft]
-        ok_tpot = [t is None or t <= slo.tpot_s for t in tpot]
-        count = len(ok_ttft)
-        ttft_ok = sum(ok_ttft) / count
-        # no request with two tokens: there is no TPOT to meet (None, not a vacuous 100 %)
-        tpot_ok = sum(ok_tpot) / count if any(t is not None for t in tpot) else None
-        attain = sum(a and b for a, b in zip(ok_ttft, ok_tpot, strict=True)) / count
-    # Completion rate of the measured requests over the span of their completions: equals
-    # the arrival rate when the cluster keeps up, and falls below it when queues grow.
-    measured_done = [c.done_s[i] for i in idx]
-    span = max(max(measured_done) - min(measured_done), 1e-12) if measured_done else 1e-12
-    count = max(len(measured_done) - 1, 0)
-    out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
-    all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
-    arrived = [c.arrival_s[i] for i in idx]
-    arrival_span = max(arrived) - min(arrived) if len(arrived) > 1 else 0.0
-    arrival_rps = (len(arrived) - 1) / arrival_span if arrival_span > 0 else None
+    attain, ttft_ok, tpot_ok = _attainment(ttft, tpot, slo)
+    throughput, arrival_rps = _throughput(c, idx)
     horizon = max(end_s, 1e-12)
-    throughput = Throughput(
-        total_tps=all_tokens / span, output_tps=out_tokens / span, rate_rps=count / span
-    )
     ttft_dist, tpot_dist = Distribution.of(ttft), Distribution.of(tpot)
     verdict = None
     if slo is not None:

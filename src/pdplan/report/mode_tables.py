@@ -1,0 +1,108 @@
+"""Terminal tables of aggregated plans and of aggregated against disaggregated serving."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from pdplan.aggregation import ModeComparison
+from pdplan.capacity.aggregated import AggregatedPlan
+from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.schema.profile import Profile
+from pdplan.schema.workload import SLO, Workload
+
+__all__ = ["render_aggregated", "render_modes"]
+
+
+def _slo(slo: SLO) -> str:
+    return (
+        f"{slo.ttft_stat} TTFT <= {fmt_duration(slo.ttft_s)}, "
+        f"{slo.tpot_stat} TPOT <= {fmt_duration(slo.tpot_s)}"
+    )
+
+
+def _step(profile: Profile) -> str:
+    agg = profile.aggregated
+    assert agg is not None
+    s = agg.step
+    return (
+        f"step {s.base_ms:g} ms + {s.prefill_token_us:g} us/prompt token + "
+        f"{s.decode_seq_us:g} us/decode + {s.context_token_ns:g} ns/context token; budget "
+        f"{agg.max_batched_tokens:,} tokens, {agg.max_seqs} seqs"
+    )
+
+
+def render_aggregated(
+    plan: AggregatedPlan, workload: Workload, slo: SLO, profile: Profile, console: Console
+) -> None:
+    console.print(f"Workload  {fmt_workload(workload)}")
+    console.print(f"SLO       {_slo(slo)}")
+    console.print(f"Instance  {_step(profile)}")
+    pt = plan.point
+    console.print(
+        f"One instance sustains {plan.per_instance_rps:.4g} req/s "
+        f"({fmt_tpm(plan.per_instance_tps)}), {plan.binding} binds."
+    )
+    console.print(
+        f"Plan: {plan.instances} aggregated instance(s), {plan.gpus} GPUs, sustain "
+        f"{fmt_tpm(plan.max_total_tps)}; at the target each runs mean steps of "
+        f"{fmt_duration(pt.step_s)} with {pt.decodes:.1f} decodes (TTFT {fmt_duration(pt.ttft_s)}"
+        f", TPOT {fmt_duration(pt.tpot_s)}, the SLO's statistics)."
+    )
+
+
+def render_modes(
+    c: ModeComparison, workload: Workload, slo: SLO, profile: Profile, console: Console
+) -> None:
+    console.print(f"Workload  {fmt_workload(workload)}")
+    console.print(f"SLO       {_slo(slo)}")
+    console.print(f"Aggregated instance  {_step(profile)}")
+    table = Table(title="Aggregated or disaggregated?", title_justify="left")
+    for name in ("serving", "allocation", "GPUs", "cost/h", "sustains", "binds"):
+        table.add_column(name, justify="right")
+    a, d = c.aggregated, c.disaggregated
+    if a is not None:
+        table.add_row(
+            "aggregated", f"{a.instances} instances", str(a.gpus),
+            _money(c.aggregated_cost_per_hour), fmt_tpm(a.max_total_tps), a.binding,
+        )  # fmt: skip
+    else:
+        table.add_row("aggregated", "infeasible", "-", "-", "-", "-")
+    if d is not None:
+        al = d.allocation
+        table.add_row(
+            "disaggregated", al.name, str(al.gpus), _money(c.disaggregated_cost_per_hour),
+            fmt_tpm(al.max_total_tps), al.binding or "-",
+        )  # fmt: skip
+    else:
+        table.add_row("disaggregated", "infeasible", "-", "-", "-", "-")
+    console.print(table)
+    for why in (c.aggregated_infeasible, c.disaggregated_infeasible):
+        if why:
+            console.print(f"[yellow]{why}[/]")
+    unit = "cost" if c.objective == "cost" else "GPUs"
+    if c.verdict == "tie":
+        console.print(
+            f"Verdict: a tie ({unit} within {c.margin:.0%} of each other: inside what the "
+            "models can tell apart)"
+        )
+    elif c.verdict == "neither":
+        console.print("Verdict: neither way meets the SLOs")
+    elif c.margin is None:
+        console.print(f"Verdict: {c.verdict} (the other way cannot meet the SLOs)")
+    else:
+        console.print(
+            f"Verdict: [bold]{c.verdict}[/], the other way needs {c.margin:.0%} more {unit}"
+        )
+    if c.sensitivity:
+        flips = c.sensitive_to
+        if flips:
+            console.print(
+                "The verdict is sensitive to: " + ", ".join(flips) + " (each moved alone)"
+            )
+        else:
+            console.print("No single input moved by 20 % changes the verdict.")
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
