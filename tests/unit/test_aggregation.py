@@ -27,7 +27,7 @@ def with_aggregated(**step: float) -> Profile:
         max_seqs=512,
         step=StepTimeModel(
             **{"base_ms": 12, "prefill_token_us": 36, "decode_seq_us": 200, **step}
-        ),  # fmt: skip
+        ),
     )
     return default_profile().model_copy(update={"aggregated": agg})
 
