@@ -25,9 +25,7 @@ def with_aggregated(**step: float) -> Profile:
         gpus_per_instance=8,
         max_batched_tokens=16384,
         max_seqs=512,
-        step=StepTimeModel(
-            **{"base_ms": 12, "prefill_token_us": 36, "decode_seq_us": 200, **step}
-        ),
+        step=StepTimeModel(**{"base_ms": 12, "prefill_token_us": 36, "decode_seq_us": 200, **step}),
     )
     return default_profile().model_copy(update={"aggregated": agg})
 
