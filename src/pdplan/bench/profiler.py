@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from pdplan.bench.aggregated import AggregatedSettings, profile_aggregated
 from pdplan.bench.assemble import assemble_profile
 from pdplan.bench.client import Timeouts
 from pdplan.bench.decode import DecodeSettings, profile_decode
@@ -22,10 +23,10 @@ from pdplan.bench.records import read_part, write_part
 from pdplan.bench.session import Reporter, Session
 from pdplan.errors import BenchmarkError
 from pdplan.io import save_profile
-from pdplan.schema.parts import DecodePart, OverheadPart, PartMeta, PrefillPart
+from pdplan.schema.parts import AggregatedPart, DecodePart, OverheadPart, PartMeta, PrefillPart
 from pdplan.schema.profile import Profile, ProfileMetadata
 
-__all__ = ["run_decode", "run_overhead", "run_prefill", "write_profile"]
+__all__ = ["run_aggregated", "run_decode", "run_overhead", "run_prefill", "write_profile"]
 
 
 async def _engine_version(session: Session) -> str | None:
@@ -103,6 +104,32 @@ async def run_decode(
     return part
 
 
+async def run_aggregated(
+    url: str,
+    out_dir: Path,
+    settings: AggregatedSettings,
+    *,
+    model: str | None = None,
+    prompt_mode: PromptMode | None = None,
+    reporter: Reporter | None = None,
+    timeouts: Timeouts | None = None,
+) -> AggregatedPart:
+    """One aggregated engine's step-time model and rate sweep (``parts/aggregated.json``)."""
+    async with Session(
+        url,
+        out_dir,
+        model=model,
+        prompt_mode=prompt_mode,
+        seed=settings.seed,
+        reporter=reporter,
+        timeouts=timeouts,
+    ) as session:
+        part = await profile_aggregated(session, settings)
+        part = part.model_copy(update={"meta": await _meta(session)})
+    write_part(out_dir, "aggregated", part)
+    return part
+
+
 async def run_overhead(
     pd_url: str,
     prefill_url: str,
@@ -167,6 +194,9 @@ def write_profile(
         decode_gpus=decode_gpus,
         kv_capacity_tokens=kv_capacity_tokens,
     )
+    aggregated = read_part(out_dir, "aggregated", AggregatedPart)
+    if aggregated is not None:
+        profile = profile.model_copy(update={"aggregated": aggregated.aggregated})
     path = out_dir / "profile.yaml"
     save_profile(profile, path)
     return path, profile

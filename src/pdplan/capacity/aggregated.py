@@ -34,7 +34,13 @@ from pdplan.queueing.sojourn import gamma_quantile, wait_distribution
 from pdplan.schema.aggregated import AggregatedProfile
 from pdplan.schema.workload import SLO, Workload
 
-__all__ = ["AggregatedPlan", "AggregatedPoint", "aggregated_point", "plan_aggregated"]
+__all__ = [
+    "AggregatedPlan",
+    "AggregatedPoint",
+    "aggregated_point",
+    "plan_aggregated",
+    "stable_rate_rps",
+]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -183,6 +189,20 @@ def _max_rate(profile: AggregatedProfile, workload: Workload, slo: SLO) -> tuple
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if ok(mid)[0] else (lo, mid)
     return lo, ok(hi)[1] or "capacity"
+
+
+def stable_rate_rps(profile: AggregatedProfile, workload: Workload) -> float:
+    """The largest rate one instance carries at all (no SLO), by the fluid model.
+
+    >>> from pdplan.schema.aggregated import StepTimeModel
+    >>> p = AggregatedProfile(gpus_per_instance=1, max_batched_tokens=8192, max_seqs=1024,
+    ...     step=StepTimeModel(base_ms=5, prefill_token_us=20, decode_seq_us=100))
+    >>> w = Workload.from_rps(isl_tokens=1024, osl_tokens=128, rate_rps=1.0)
+    >>> round(stable_rate_rps(p, w), 1)  # 1 / (20 us * 1024 + 127 * 100 us)
+    30.1
+    """
+    loose = SLO(ttft_s=86_400, tpot_s=3_600)
+    return _max_rate(profile, workload, loose)[0]
 
 
 def plan_aggregated(profile: AggregatedProfile, workload: Workload, slo: SLO) -> AggregatedPlan:

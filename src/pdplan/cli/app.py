@@ -44,11 +44,13 @@ def _register() -> None:
     from pdplan.cli.imports import compare_cmd, import_cmd
     from pdplan.cli.loadtest import loadtest
     from pdplan.cli.profile import profile
+    from pdplan.cli.profile_aggregated import aggregated_cmd
     from pdplan.cli.simulate import capacity, simulate_cmd
     from pdplan.cli.size import size
     from pdplan.cli.trace import trace_cmd
 
     cli.add_command(size)
+    profile.add_command(aggregated_cmd)
     cli.add_command(profile)
     cli.add_command(simulate_cmd)
     cli.add_command(capacity)

@@ -8,10 +8,11 @@ from rich.table import Table
 from pdplan.aggregation import ModeComparison
 from pdplan.capacity.aggregated import AggregatedPlan
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.schema.parts import AggregatedPart
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
 
-__all__ = ["render_aggregated", "render_modes"]
+__all__ = ["aggregated_part_table", "render_aggregated", "render_modes"]
 
 
 def _slo(slo: SLO) -> str:
@@ -106,3 +107,31 @@ def render_modes(
 
 def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
+
+
+def aggregated_part_table(part: AggregatedPart) -> Table:
+    """What ``pdplan profile aggregated`` measured: the fitted step model, its points, the
+    rate sweep."""
+    agg, step = part.aggregated, part.aggregated.step
+    table = Table(title="Aggregated engine", title_justify="left")
+    table.add_column("measured", justify="left")
+    table.add_column("value", justify="right")
+    table.add_row("step base", f"{step.base_ms:.3g} ms")
+    table.add_row("per prompt token", f"{step.prefill_token_us:.3g} us")
+    table.add_row("per decode", f"{step.decode_seq_us:.3g} us")
+    table.add_row("per context token", f"{step.context_token_ns:.3g} ns")
+    table.add_row("overhead", fmt_duration(agg.overhead_s))
+    fit = "-" if step.fit_error is None else f"{step.fit_error:.1%} over {step.fit_points} points"
+    table.add_row("fit error (relative RMS)", fit)
+    for isl, ttft in part.prompt_points:
+        table.add_row(f"idle TTFT, ISL {isl}", fmt_duration(ttft))
+    for point in agg.sweep:
+        tpot = "-" if point.tpot_mean_ms is None else f"{point.tpot_mean_ms:.3g} ms"
+        table.add_row(
+            f"sweep {point.rate_rps:.3g} req/s",
+            f"TTFT {fmt_duration(point.ttft_mean_s)} (p90 {fmt_duration(point.ttft_p90_s)}), "
+            f"TPOT {tpot}",
+        )
+    kv = "-" if agg.kv_capacity_tokens is None else f"{agg.kv_capacity_tokens:,} tokens"
+    table.add_row("KV capacity", kv)
+    return table

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution
+from pdplan.schema.aggregated import AggregatedProfile
 from pdplan.schema.profile import DecodeCurve, PrefillPoint, TtftRatePoint
 from pdplan.verdict import Failure
 
 __all__ = [
+    "AggregatedPart",
     "DecodePart",
     "LoadtestStep",
     "OverheadPart",
@@ -55,6 +57,18 @@ class DecodePart(BaseModel):
 
     model_config = _CONFIG
     curves: list[DecodeCurve] = Field(min_length=1)
+    meta: PartMeta | None = None
+
+
+class AggregatedPart(BaseModel):
+    """One aggregated engine: the profile section, and the points its step model rests on."""
+
+    model_config = _CONFIG
+    aggregated: AggregatedProfile
+    prompt_points: list[tuple[int, float]] = Field(
+        description="(ISL, median idle TTFT s) of the prompts-alone requests"
+    )
+    decode_curves: list[DecodeCurve] = Field(description="the decodes-alone sweeps")
     meta: PartMeta | None = None
 
 
