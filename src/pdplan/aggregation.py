@@ -29,6 +29,7 @@ __all__ = [
     "TIE_SHARE",
     "ModeComparison",
     "Sensitivity",
+    "SimulatedCount",
     "compare_modes",
     "perturbations",
 ]
@@ -52,12 +53,27 @@ class Sensitivity(BaseModel):
     flips: bool = Field(description="the verdict differs from the unmoved one")
 
 
+class SimulatedCount(BaseModel):
+    """The fewest aggregated instances whose simulation meets the SLOs."""
+
+    model_config = _CONFIG
+    instances: int
+    gpus: int
+    ttft_s: float | None = Field(description="the SLO's TTFT statistic simulated")
+    tpot_s: float | None = Field(description="the SLO's TPOT statistic simulated")
+    requests: int = Field(description="simulated requests per run")
+
+
 class ModeComparison(BaseModel):
-    """Aggregated against disaggregated serving of one workload."""
+    """Aggregated against disaggregated serving of one workload. The verdict compares the
+    disaggregated plan with the simulation-checked aggregated count when there is one (the
+    aggregated fluid model's percentiles are approximations, docs/models.md), else with the
+    fluid model's."""
 
     model_config = _CONFIG
     objective: Literal["cost", "gpus"]
     aggregated: AggregatedPlan | None
+    aggregated_simulated: SimulatedCount | None = None
     aggregated_infeasible: str | None = None
     disaggregated: Plan | None
     disaggregated_infeasible: str | None = None
@@ -144,9 +160,13 @@ def compare_modes(
     prefill_routing: PrefillRouting = "random",
     decode_routing: DecodeRouting = "least_loaded",
     sensitivity: bool = True,
+    simulate_requests: int | None = None,
 ) -> ModeComparison:
     """The smallest aggregated and disaggregated deployments, the verdict and its margin.
 
+    :param sensitivity: also plan with each measured input moved (analytic answers)
+    :param simulate_requests: check the aggregated count with the simulator (this many
+        requests per run) and judge with it; None: the fluid model's count
     :raises ConfigError: when the profile has no aggregated part
 
     >>> from pdplan.io import default_profile
@@ -166,6 +186,8 @@ def compare_modes(
         )
     routing = {"model": model, "prefill_routing": prefill_routing, "decode_routing": decode_routing}
     base = _both(profile, workload, slo, lambda p: size(p, workload, slo, **routing))  # type: ignore[arg-type]
+    if simulate_requests and base.aggregated is not None:
+        base = _simulated(base, profile, workload, slo, simulate_requests)
     if not sensitivity:
         return base
     moved = []
@@ -188,6 +210,40 @@ def compare_modes(
             )
         )
     return base.model_copy(update={"sensitivity": moved})
+
+
+def _simulated(
+    base: ModeComparison, profile: Profile, workload: Workload, slo: SLO, requests: int
+) -> ModeComparison:
+    """The comparison judged with the simulator's aggregated count."""
+    from pdplan.sim.aggregated import smallest_aggregated
+
+    agg = profile.aggregated
+    assert agg is not None and base.aggregated is not None
+    try:
+        n, result = smallest_aggregated(
+            agg, workload, slo, base.aggregated.instances, requests=requests
+        )
+    except InfeasibleSLOError:
+        return base
+    counted = SimulatedCount(
+        instances=n,
+        gpus=n * agg.gpus_per_instance,
+        ttft_s=None if result.ttft_s is None else result.ttft_s.stat(slo.ttft_stat),
+        tpot_s=None if result.tpot_s is None else result.tpot_s.stat(slo.tpot_stat),
+        requests=requests,
+    )
+    dis = base.disaggregated
+    verdict, margin = _verdict(counted.gpus, None if dis is None else dis.allocation.gpus)
+    price = profile.metadata.cost_per_gpu_hour
+    return base.model_copy(
+        update={
+            "aggregated_simulated": counted,
+            "aggregated_cost_per_hour": None if price is None else counted.gpus * price,
+            "verdict": verdict,
+            "margin": margin,
+        }
+    )
 
 
 def _both(

@@ -23,6 +23,9 @@ from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["size", "size_trace"]
 
+#: Requests per simulation when --mode compare checks the aggregated count.
+SIMULATED_REQUESTS = 4_000
+
 
 @click.command()
 @options(workload_options)
@@ -224,7 +227,7 @@ def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
         return
     from pdplan.report.progress import working
 
-    with working("planning both ways, and again with each input moved"):
+    with working("planning both ways, simulating the aggregated count, moving each input"):
         result = compare_modes(
             profile,
             workload,
@@ -232,6 +235,7 @@ def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
             model=kw["model"],
             prefill_routing=kw["routing"],
             decode_routing=kw["decode_routing"],
+            simulate_requests=SIMULATED_REQUESTS,
         )
     if kw["as_json"]:
         out = result.model_dump(mode="json")

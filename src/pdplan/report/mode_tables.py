@@ -61,11 +61,17 @@ def render_modes(
     table = Table(title="Aggregated or disaggregated?", title_justify="left")
     for name in ("serving", "allocation", "GPUs", "cost/h", "sustains", "binds"):
         table.add_column(name, justify="right")
-    a, d = c.aggregated, c.disaggregated
+    a, d, sim = c.aggregated, c.disaggregated, c.aggregated_simulated
+    if a is not None and sim is not None:
+        table.add_row(
+            "aggregated", f"{sim.instances} instances", str(sim.gpus),
+            _money(c.aggregated_cost_per_hour), "simulated", "-",
+        )  # fmt: skip
     if a is not None:
         table.add_row(
-            "aggregated", f"{a.instances} instances", str(a.gpus),
-            _money(c.aggregated_cost_per_hour), fmt_tpm(a.max_total_tps), a.binding,
+            "aggregated" if sim is None else "(fluid model)", f"{a.instances} instances",
+            str(a.gpus), "-" if sim is not None else _money(c.aggregated_cost_per_hour),
+            fmt_tpm(a.max_total_tps), a.binding,
         )  # fmt: skip
     else:
         table.add_row("aggregated", "infeasible", "-", "-", "-", "-")
