@@ -23,6 +23,7 @@ from pdplan.planner import size
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
+from pdplan.trace_plan.replay import ReplayResult
 
 __all__ = [
     "SENSITIVITY_STEP",
@@ -76,6 +77,9 @@ class ModeComparison(BaseModel):
     aggregated_simulated: SimulatedCount | None = None
     aggregated_infeasible: str | None = None
     disaggregated: Plan | None
+    disaggregated_replay: ReplayResult | None = Field(
+        None, description="for a trace: the smallest allocation whose replay meets the SLOs"
+    )
     disaggregated_infeasible: str | None = None
     aggregated_cost_per_hour: float | None = None
     disaggregated_cost_per_hour: float | None = None
@@ -184,6 +188,10 @@ def compare_modes(
             "the profile has no aggregated section: measure one ordinary engine with "
             "pdplan profile aggregated, or plan --mode disaggregated"
         )
+    if workload.replays_trace:
+        return _compare_trace(
+            profile, workload, slo, model, prefill_routing, decode_routing, simulate_requests
+        )
     routing = {"model": model, "prefill_routing": prefill_routing, "decode_routing": decode_routing}
     base = _both(profile, workload, slo, lambda p: size(p, workload, slo, **routing))  # type: ignore[arg-type]
     if simulate_requests and base.aggregated is not None:
@@ -210,6 +218,66 @@ def compare_modes(
             )
         )
     return base.model_copy(update={"sensitivity": moved})
+
+
+def _compare_trace(
+    profile: Profile,
+    workload: Workload,
+    slo: SLO,
+    model: Model,
+    prefill_routing: PrefillRouting,
+    decode_routing: DecodeRouting,
+    simulate_requests: int | None,
+) -> ModeComparison:
+    """A trace: both answers replay it (the disaggregated one is ``size --trace``'s, the
+    aggregated one the fewest instances whose replay meets the SLOs, searched from the fluid
+    model's count at the trace's mean rate). No sensitivity: each move is a new search."""
+    from pdplan.schema.arrivals import Poisson
+    from pdplan.sim.aggregated import smallest_aggregated
+    from pdplan.trace_plan import plan_trace
+
+    agg = profile.aggregated
+    assert agg is not None
+    price = profile.metadata.cost_per_gpu_hour
+    dis: ReplayResult | None = None
+    dis_why = agg_why = None
+    try:
+        tp = plan_trace(profile, workload, slo, model=model, prefill_routing=prefill_routing,
+                        decode_routing=decode_routing)  # fmt: skip
+        dis = tp.allocation
+    except (InfeasibleSLOError, ConfigError) as exc:
+        dis_why = str(exc)
+    fluid: AggregatedPlan | None = None
+    counted: SimulatedCount | None = None
+    try:
+        fluid = plan_aggregated(agg, workload.model_copy(update={"arrivals": Poisson()}), slo)
+        n, result = smallest_aggregated(
+            agg, workload, slo, fluid.instances, requests=simulate_requests or 20_000
+        )
+        counted = SimulatedCount(
+            instances=n,
+            gpus=n * agg.gpus_per_instance,
+            ttft_s=None if result.ttft_s is None else result.ttft_s.stat(slo.ttft_stat),
+            tpot_s=None if result.tpot_s is None else result.tpot_s.stat(slo.tpot_stat),
+            requests=result.requests_measured,
+        )
+    except (InfeasibleSLOError, ConfigError) as exc:
+        agg_why = str(exc)
+    dis_gpus = None if dis is None else dis.gpus
+    verdict, margin = _verdict(None if counted is None else counted.gpus, dis_gpus)
+    return ModeComparison(
+        objective="cost" if price is not None else "gpus",
+        aggregated=fluid,
+        aggregated_simulated=counted,
+        aggregated_infeasible=agg_why,
+        disaggregated=None,
+        disaggregated_replay=dis,
+        disaggregated_infeasible=dis_why,
+        aggregated_cost_per_hour=None if price is None or counted is None else counted.gpus * price,
+        disaggregated_cost_per_hour=None if price is None or dis_gpus is None else dis_gpus * price,
+        verdict=verdict,
+        margin=margin,
+    )
 
 
 def _simulated(

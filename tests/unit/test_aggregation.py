@@ -103,3 +103,21 @@ def test_cli_refusals(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     code, out, err = run(capsys, "size", "--profile", str(path), "--mode", "aggregated",
                          "--verify")  # fmt: skip
     assert code == 1 and "--mode aggregated and --verify" in err
+
+
+def test_cli_compare_on_a_trace_replays_both_ways(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "p.yaml"
+    save_profile(with_aggregated(), path)
+    trace = DATA / "traces" / "azure-2023.csv"
+    code, out, err = run(capsys, "size", "--profile", str(path), "--mode", "compare", "--trace",
+                         str(trace), "--trace-rps", "5", "--json")  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    replay, counted = data["disaggregated_replay"], data["aggregated_simulated"]
+    assert replay["meets_slo"] and counted["instances"] >= 1
+    a, d = counted["gpus"], replay["gpus"]
+    expected = "tie" if max(a, d) / min(a, d) - 1 < 0.05 else (
+        "aggregated" if a < d else "disaggregated")  # fmt: skip
+    assert data["verdict"] == expected

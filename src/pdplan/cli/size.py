@@ -191,13 +191,17 @@ def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> No
 
 def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> None:
     """``size --mode aggregated|compare``: aggregated serving, alone or against disaggregated."""
+    if kw["mode"] == "aggregated" and kw.get("trace_path"):
+        raise ConfigError(
+            "--mode aggregated and --trace: plan a trace with --mode compare (both ways replay it)"
+        )
     for name, option in (
-        ("trace_path", "--trace"),
         ("export_engine", "--export"),
         ("verify", "--verify"),
         ("confidence", "--confidence"),
         ("prefill_tps", "--prefill-tps"),
         ("decode_tps", "--decode-tps"),
+        ("slo_window", "--slo-window"),
     ):
         if kw.get(name):
             raise ConfigError(

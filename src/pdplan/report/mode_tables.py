@@ -62,10 +62,11 @@ def render_modes(
     for name in ("serving", "allocation", "GPUs", "cost/h", "sustains", "binds"):
         table.add_column(name, justify="right")
     a, d, sim = c.aggregated, c.disaggregated, c.aggregated_simulated
-    if a is not None and sim is not None:
+    if sim is not None:
         table.add_row(
             "aggregated", f"{sim.instances} instances", str(sim.gpus),
-            _money(c.aggregated_cost_per_hour), "simulated", "-",
+            _money(c.aggregated_cost_per_hour),
+            "replayed" if c.disaggregated_replay is not None else "simulated", "-",
         )  # fmt: skip
     if a is not None:
         table.add_row(
@@ -73,13 +74,19 @@ def render_modes(
             str(a.gpus), "-" if sim is not None else _money(c.aggregated_cost_per_hour),
             fmt_tpm(a.max_total_tps), a.binding,
         )  # fmt: skip
-    else:
+    elif sim is None:
         table.add_row("aggregated", "infeasible", "-", "-", "-", "-")
     if d is not None:
         al = d.allocation
         table.add_row(
             "disaggregated", al.name, str(al.gpus), _money(c.disaggregated_cost_per_hour),
             fmt_tpm(al.max_total_tps), al.binding or "-",
+        )  # fmt: skip
+    elif c.disaggregated_replay is not None:
+        r = c.disaggregated_replay
+        table.add_row(
+            "disaggregated", r.allocation, str(r.gpus), _money(c.disaggregated_cost_per_hour),
+            "replayed", "-",
         )  # fmt: skip
     else:
         table.add_row("disaggregated", "infeasible", "-", "-", "-", "-")
