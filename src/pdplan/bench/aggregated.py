@@ -9,7 +9,8 @@ requests whose steps carry one kind of work at a time:
   ``b`` and the intercept ``overhead + a``;
 - **decodes alone**: the closed-loop decode sweep (:mod:`pdplan.bench.decode`) at two
   contexts, a short one and the workload's: ``TPOT(B) = a + B (c + d context)``, so the
-  intercepts give ``a`` and the two slopes ``c`` and ``d``;
+  intercepts give ``a`` and the two slopes ``c`` and ``d`` (after taking off the prompts of
+  the requests that start during a request's life, see :func:`fit_step_model`);
 - ``overhead = intercept - a``.
 
 The fit's relative RMS error over every point is recorded beside it. Then open-loop Poisson
@@ -75,14 +76,21 @@ def _line(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 def fit_step_model(
     prompt_points: list[tuple[int, float]],
-    decode_curves: list[tuple[float, list[tuple[int, float]]]],
+    decode_curves: list[tuple[int, int, list[tuple[int, float]]]],
 ) -> tuple[StepTimeModel, float]:
     """The step-time model and the overhead from (ISL, idle TTFT s) points and, per decode
-    context (tokens), (batch, TPOT s) points.
+    sweep (ISL, OSL), (batch, TPOT s) points.
+
+    In a closed-loop decode sweep at batch B the other B - 1 requests each start anew every
+    OSL steps, so a request's steps also carry their prompts: ``(B - 1) b ISL / OSL`` per step
+    on average, which is taken off each TPOT (with ``b`` from the prompts) before the decode
+    lines are fitted at the context ``ISL + OSL / 2``.
 
     >>> prompts = [(128, 0.010 + 0.005 + 128e-5), (512, 0.010 + 0.005 + 512e-5)]
-    >>> curves = [(16.0, [(1, 0.005 + 1e-4 + 16e-7), (8, 0.005 + 8 * (1e-4 + 16e-7))]),
-    ...           (1000.0, [(1, 0.005 + 1e-4 + 1e-5), (8, 0.005 + 8 * (1e-4 + 1e-5))])]
+    >>> def tpot(b, ctx, isl, osl):  # the true step, plus the others' prompts
+    ...     return 0.005 + b * (1e-4 + ctx * 1e-7) + (b - 1) * 1e-5 * isl / osl
+    >>> curves = [(8, 16, [(1, tpot(1, 16, 8, 16)), (8, tpot(8, 16, 8, 16))]),
+    ...           (992, 16, [(1, tpot(1, 1000, 992, 16)), (8, tpot(8, 1000, 992, 16))])]
     >>> m, overhead = fit_step_model(prompts, curves)
     >>> round(m.base_ms, 3), round(m.prefill_token_us, 3), round(m.decode_seq_us, 3)
     (5.0, 10.0, 100.0)
@@ -92,8 +100,13 @@ def fit_step_model(
     if not prompt_points or not decode_curves:
         raise BenchmarkError("the step-time fit needs prompt points and a decode curve")
     intercept_p, b = _line([float(i) for i, _ in prompt_points], [t for _, t in prompt_points])
+    b = max(0.0, b)
+    corrected = [
+        (isl + osl / 2, [(batch, t - (batch - 1) * b * isl / osl) for batch, t in pts])
+        for isl, osl, pts in decode_curves
+    ]
     fits = [
-        (ctx, *_line([float(x) for x, _ in pts], [t for _, t in pts])) for ctx, pts in decode_curves
+        (ctx, *_line([float(x) for x, _ in pts], [t for _, t in pts])) for ctx, pts in corrected
     ]
     a = max(0.0, statistics.fmean(i for _, i, _ in fits))
     if len(fits) >= 2 and fits[-1][0] != fits[0][0]:
@@ -102,16 +115,15 @@ def fit_step_model(
     else:
         d = 0.0
     c = max(0.0, statistics.fmean(s - d * ctx for ctx, _, s in fits))
-    b = max(0.0, b)
     overhead = max(0.0, intercept_p - a)
     model = StepTimeModel(
         base_ms=a * 1e3, prefill_token_us=b * 1e6, decode_seq_us=c * 1e6,
         context_token_ns=d * 1e9,
     )  # fmt: skip
-    # relative RMS error of the fitted model over every point it rests on
+    # relative RMS error of the fitted model over every point it rests on (as measured)
     errors = [(overhead + model.step_s(isl, 0, 0) - t) / t for isl, t in prompt_points if t > 0] + [
-        (model.step_s(0, batch, batch * ctx) - t) / t
-        for ctx, pts in decode_curves
+        (model.step_s(0, batch, batch * (isl + osl / 2)) + (batch - 1) * b * isl / osl - t) / t
+        for isl, osl, pts in decode_curves
         for batch, t in pts
         if t > 0
     ]
@@ -201,8 +213,7 @@ async def profile_aggregated(session: Session, s: AggregatedSettings) -> Aggrega
     if s.isl_tokens != s.short_context_tokens:
         curves.append(await _decode_curve(session, s, s.isl_tokens))
     decode_points = [
-        (c.isl_tokens + c.osl_tokens / 2, [(p.batch, p.tpot_ms / 1e3) for p in c.points])
-        for c in curves
+        (c.isl_tokens, c.osl_tokens, [(p.batch, p.tpot_ms / 1e3) for p in c.points]) for c in curves
     ]
     step, overhead = fit_step_model(prompts, decode_points)
     profile = AggregatedProfile(
