@@ -13,7 +13,7 @@ move flips the verdict is named.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ from pdplan.planner import size
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
+from pdplan.sim.metrics import SimResult
 from pdplan.trace_plan.replay import ReplayResult
 
 __all__ = [
@@ -62,7 +63,18 @@ class SimulatedCount(BaseModel):
     gpus: int
     ttft_s: float | None = Field(description="the SLO's TTFT statistic simulated")
     tpot_s: float | None = Field(description="the SLO's TPOT statistic simulated")
-    requests: int = Field(description="simulated requests per run")
+    requests: int = Field(description="requests measured per run")
+
+    @classmethod
+    def of(cls, instances: int, gpus_per_instance: int, result: SimResult, slo: SLO) -> Self:
+        """From the simulation that met the SLOs."""
+        return cls(
+            instances=instances,
+            gpus=instances * gpus_per_instance,
+            ttft_s=None if result.ttft_s is None else result.ttft_s.stat(slo.ttft_stat),
+            tpot_s=None if result.tpot_s is None else result.tpot_s.stat(slo.tpot_stat),
+            requests=result.requests_measured,
+        )
 
 
 class ModeComparison(BaseModel):
@@ -254,13 +266,7 @@ def _compare_trace(
         n, result = smallest_aggregated(
             agg, workload, slo, fluid.instances, requests=simulate_requests or 20_000
         )
-        counted = SimulatedCount(
-            instances=n,
-            gpus=n * agg.gpus_per_instance,
-            ttft_s=None if result.ttft_s is None else result.ttft_s.stat(slo.ttft_stat),
-            tpot_s=None if result.tpot_s is None else result.tpot_s.stat(slo.tpot_stat),
-            requests=result.requests_measured,
-        )
+        counted = SimulatedCount.of(n, agg.gpus_per_instance, result, slo)
     except (InfeasibleSLOError, ConfigError) as exc:
         agg_why = str(exc)
     dis_gpus = None if dis is None else dis.gpus
@@ -294,13 +300,7 @@ def _simulated(
         )
     except InfeasibleSLOError:
         return base
-    counted = SimulatedCount(
-        instances=n,
-        gpus=n * agg.gpus_per_instance,
-        ttft_s=None if result.ttft_s is None else result.ttft_s.stat(slo.ttft_stat),
-        tpot_s=None if result.tpot_s is None else result.tpot_s.stat(slo.tpot_stat),
-        requests=requests,
-    )
+    counted = SimulatedCount.of(n, agg.gpus_per_instance, result, slo)
     dis = base.disaggregated
     verdict, margin = _verdict(counted.gpus, None if dis is None else dis.allocation.gpus)
     price = profile.metadata.cost_per_gpu_hour

@@ -8,8 +8,9 @@ Each ``run_*`` function measures one part against live endpoints and writes it t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pdplan.bench.aggregated import AggregatedSettings, profile_aggregated
 from pdplan.bench.assemble import assemble_profile
@@ -27,6 +28,8 @@ from pdplan.schema.parts import AggregatedPart, DecodePart, OverheadPart, PartMe
 from pdplan.schema.profile import Profile, ProfileMetadata
 
 __all__ = ["run_aggregated", "run_decode", "run_overhead", "run_prefill", "write_profile"]
+
+PartT = TypeVar("PartT", PrefillPart, AggregatedPart)
 
 
 async def _engine_version(session: Session) -> str | None:
@@ -47,6 +50,34 @@ async def _meta(session: Session) -> PartMeta:
     )
 
 
+async def _measure_part(
+    url: str,
+    out_dir: Path,
+    name: str,
+    measure: Callable[[Session], Awaitable[PartT]],
+    *,
+    seed: int,
+    model: str | None,
+    prompt_mode: PromptMode | None,
+    reporter: Reporter | None,
+    timeouts: Timeouts | None,
+) -> PartT:
+    """One session's measurement as a part with its metadata, written when complete."""
+    async with Session(
+        url,
+        out_dir,
+        model=model,
+        prompt_mode=prompt_mode,
+        seed=seed,
+        reporter=reporter,
+        timeouts=timeouts,
+    ) as session:
+        part = await measure(session)
+        part = part.model_copy(update={"meta": await _meta(session)})
+    write_part(out_dir, name, part)
+    return part
+
+
 async def run_prefill(
     url: str,
     out_dir: Path,
@@ -57,19 +88,10 @@ async def run_prefill(
     reporter: Reporter | None = None,
     timeouts: Timeouts | None = None,
 ) -> PrefillPart:
-    async with Session(
-        url,
-        out_dir,
-        model=model,
-        prompt_mode=prompt_mode,
-        seed=settings.seed,
-        reporter=reporter,
-        timeouts=timeouts,
-    ) as session:
-        part = await profile_prefill(session, settings)
-        part = part.model_copy(update={"meta": await _meta(session)})
-    write_part(out_dir, "prefill", part)
-    return part
+    return await _measure_part(
+        url, out_dir, "prefill", lambda s: profile_prefill(s, settings), seed=settings.seed,
+        model=model, prompt_mode=prompt_mode, reporter=reporter, timeouts=timeouts,
+    )  # fmt: skip
 
 
 async def run_decode(
@@ -115,19 +137,11 @@ async def run_aggregated(
     timeouts: Timeouts | None = None,
 ) -> AggregatedPart:
     """One aggregated engine's step-time model and rate sweep (``parts/aggregated.json``)."""
-    async with Session(
-        url,
-        out_dir,
-        model=model,
-        prompt_mode=prompt_mode,
-        seed=settings.seed,
-        reporter=reporter,
+    return await _measure_part(
+        url, out_dir, "aggregated", lambda s: profile_aggregated(s, settings),
+        seed=settings.seed, model=model, prompt_mode=prompt_mode, reporter=reporter,
         timeouts=timeouts,
-    ) as session:
-        part = await profile_aggregated(session, settings)
-        part = part.model_copy(update={"meta": await _meta(session)})
-    write_part(out_dir, "aggregated", part)
-    return part
+    )  # fmt: skip
 
 
 async def run_overhead(
