@@ -192,14 +192,15 @@ def _max_rate(profile: AggregatedProfile, workload: Workload, slo: SLO) -> tuple
 
 
 def stable_rate_rps(profile: AggregatedProfile, workload: Workload) -> float:
-    """The largest rate one instance carries at all (no SLO), by the fluid model.
+    """The largest rate one instance carries at all (no SLO), by the fluid model. Below the
+    work bound ``1 / K`` when the steps grow long enough to fill the token budget first.
 
     >>> from pdplan.schema.aggregated import StepTimeModel
     >>> p = AggregatedProfile(gpus_per_instance=1, max_batched_tokens=8192, max_seqs=1024,
     ...     step=StepTimeModel(base_ms=5, prefill_token_us=20, decode_seq_us=100))
     >>> w = Workload.from_rps(isl_tokens=1024, osl_tokens=128, rate_rps=1.0)
-    >>> round(stable_rate_rps(p, w), 1)  # 1 / (20 us * 1024 + 127 * 100 us)
-    30.1
+    >>> round(stable_rate_rps(p, w), 1)  # 1 / K = 1 / (20 us * 1024 + 127 * 100 us) = 30.1
+    29.5
     """
     loose = SLO(ttft_s=86_400, tpot_s=3_600)
     return _max_rate(profile, workload, loose)[0]
