@@ -18,6 +18,9 @@ the repeats overlap is a tie.
 
     python benchmarks/aggregated_vs_disaggregated.py --out /tmp/agg-vs-pd [--repeats 2]
 
+Each instance runs wholly on its core (``PIN_INSTANCE=1``), the load generator and the router
+float.
+
 Everything is written to ``--out`` (profiles, load tests, predictions.json, table.txt); a
 re-run resumes (finished profiles and load-test steps are reused).
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -56,8 +60,13 @@ def sh(*cmd: str) -> None:
 
 
 def deploy(kind: str, up: bool) -> None:
+    """Start or stop a deployment, each instance's every process pinned to its core
+    (``PIN_INSTANCE=1``): unpinned, an instance's EngineCore spins on the other instance's core
+    and two loaded instances ran at a sixth of one's speed (docs/measuring.md)."""
     script = "scripts/vllm_agg.sh" if kind == "aggregated" else "scripts/vllm_pd.sh"
-    sh(script, "start" if up else "stop")
+    print("$ PIN_INSTANCE=1", script, "start" if up else "stop", flush=True)
+    env = {**os.environ, "PIN_INSTANCE": "1"}
+    subprocess.run([script, "start" if up else "stop"], check=True, cwd=ROOT, env=env)
 
 
 def slo_for(agg: Profile, isl: int) -> SLO:

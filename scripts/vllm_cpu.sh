@@ -5,6 +5,7 @@
 #   scripts/vllm_cpu.sh model              tiny random-weight Llama (MODEL_DIR, default .tiny-llama)
 #   scripts/vllm_cpu.sh start NAME PORT [CORE] [extra vLLM args...]
 #                                          start in the background, wait until ready
+#                                          (PIN_INSTANCE=1: every process of it on CORE)
 #   scripts/vllm_cpu.sh stop [NAME]        stop one (or every) started server
 #   scripts/vllm_cpu.sh setup              install + model
 #
@@ -57,8 +58,14 @@ start() {
     export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-2}
     export VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$PWD/$RUN_DIR/cache}
-    [ "$core" != "all" ] && export VLLM_CPU_OMP_THREADS_BIND=$core
-    exec setsid "$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL_DIR" \
+    local pin=()
+    if [ "$core" != "all" ]; then
+      export VLLM_CPU_OMP_THREADS_BIND=$core
+      # PIN_INSTANCE=1: the whole instance (API server, EngineCore, worker) on its core, not
+      # only the worker's threads; see "Two instances on two cores" in docs/measuring.md
+      [ "${PIN_INSTANCE:-0}" = 1 ] && pin=(taskset -c "$core")
+    fi
+    exec setsid "${pin[@]}" "$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL_DIR" \
       --served-model-name tiny-llama --host 127.0.0.1 --port "$port" \
       --dtype "$dtype" --max-model-len 2048 "$@"
   ) >"$log" 2>&1 &
