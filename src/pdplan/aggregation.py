@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pdplan.capacity.aggregated import AggregatedPlan, plan_aggregated
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.planner import size
+from pdplan.schema.aggregated import AggregatedProfile
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
@@ -28,18 +29,24 @@ from pdplan.trace_plan.replay import ReplayResult
 
 __all__ = [
     "SENSITIVITY_STEP",
+    "SWEEP_GAP_WARN",
     "TIE_SHARE",
     "ModeComparison",
     "Sensitivity",
     "SimulatedCount",
+    "SweepGap",
     "compare_modes",
     "perturbations",
+    "sweep_gaps",
 ]
 
 #: Relative difference of the objective below which neither way of serving wins.
 TIE_SHARE = 0.05
 #: How far each measured input is moved to test the verdict.
 SENSITIVITY_STEP = 0.2
+#: A measured sweep statistic this much above the simulated one: the aggregated plan may
+#: over-promise, and the comparison says so.
+SWEEP_GAP_WARN = 0.2
 
 Verdict = Literal["aggregated", "disaggregated", "tie", "neither"]
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
@@ -77,6 +84,70 @@ class SimulatedCount(BaseModel):
         )
 
 
+class SweepGap(BaseModel):
+    """One point of the aggregated profile's measured rate sweep against the simulator fed
+    with the profile's step-time model at the same rate and shape: how far the model that
+    plans the aggregated deployment is from the engine it describes."""
+
+    model_config = _CONFIG
+    rate_rps: float
+    isl_tokens: int
+    osl_tokens: int
+    ttft_mean_s: float = Field(description="measured")
+    ttft_mean_sim_s: float = Field(description="simulated")
+    tpot_mean_ms: float | None = Field(description="measured (None: one output token)")
+    tpot_mean_sim_ms: float | None = Field(description="simulated")
+
+    @property
+    def ttft_gap(self) -> float:
+        """Measured over simulated, minus 1 (0.35: the engine is 35 % slower)."""
+        return self.ttft_mean_s / self.ttft_mean_sim_s - 1
+
+    @property
+    def tpot_gap(self) -> float | None:
+        if self.tpot_mean_ms is None or not self.tpot_mean_sim_ms:
+            return None
+        return self.tpot_mean_ms / self.tpot_mean_sim_ms - 1
+
+    @property
+    def worst_gap(self) -> float:
+        return max(self.ttft_gap, self.tpot_gap or -1.0)
+
+
+def sweep_gaps(agg: AggregatedProfile, requests: int = 4000) -> list[SweepGap]:
+    """Simulate one instance at each measured sweep point (Poisson, the point's fixed
+    lengths) and set the measurement beside it.
+
+    >>> from pdplan.schema.aggregated import AggregatedRatePoint, StepTimeModel
+    >>> point = AggregatedRatePoint(isl_tokens=1024, osl_tokens=11, rate_rps=0.01,
+    ...     requests=100, ttft_mean_s=0.0457, ttft_p90_s=0.05, tpot_mean_ms=6.0)
+    >>> p = AggregatedProfile(gpus_per_instance=1, max_batched_tokens=512, max_seqs=64,
+    ...     step=StepTimeModel(base_ms=5, prefill_token_us=20, decode_seq_us=100),
+    ...     sweep=[point])
+    >>> gap = sweep_gaps(p, requests=200)[0]  # idle: 2 chunks of 15.24 ms; 5.1 ms steps
+    >>> round(gap.ttft_gap, 1), round(gap.tpot_gap, 1)  # measured 50 % and ~17 % slower
+    (0.5, 0.2)
+    """
+    from pdplan.sim.aggregated import simulate_aggregated
+
+    gaps = []
+    for point in agg.sweep:
+        w = Workload.from_rps(
+            isl_tokens=point.isl_tokens, osl_tokens=point.osl_tokens, rate_rps=point.rate_rps
+        )
+        result = simulate_aggregated(agg, w, 1, requests=requests)
+        if result.ttft_s is None:
+            continue
+        tpot = None if result.tpot_s is None else result.tpot_s.mean * 1e3
+        gap = SweepGap(
+            rate_rps=point.rate_rps, isl_tokens=point.isl_tokens, osl_tokens=point.osl_tokens,
+            ttft_mean_s=point.ttft_mean_s, ttft_mean_sim_s=result.ttft_s.mean,
+            tpot_mean_ms=point.tpot_mean_ms, tpot_mean_sim_ms=tpot,
+        )  # fmt: skip
+        gaps.append(gap)
+    return gaps
+
+
 class ModeComparison(BaseModel):
     """Aggregated against disaggregated serving of one workload. The verdict compares the
     disaggregated plan with the simulation-checked aggregated count when there is one (the
@@ -100,6 +171,24 @@ class ModeComparison(BaseModel):
         description="the loser's objective over the winner's, minus 1 (0.25: 25 % more)"
     )
     sensitivity: list[Sensitivity] = Field(default_factory=list)
+    sweep_check: list[SweepGap] = Field(
+        default_factory=list,
+        description="the aggregated profile's measured sweep against the simulator",
+    )
+
+    @property
+    def sweep_warning(self) -> str | None:
+        """Set when the engine measured slower than the aggregated model by more than
+        :data:`SWEEP_GAP_WARN` at a sweep point: the aggregated plan may over-promise."""
+        worst = max(self.sweep_check, key=lambda g: g.worst_gap, default=None)
+        if worst is None or worst.worst_gap <= SWEEP_GAP_WARN:
+            return None
+        what = "TTFT" if worst.worst_gap == worst.ttft_gap else "TPOT"
+        return (
+            f"the aggregated engine measured a mean {what} {worst.worst_gap:.0%} above the "
+            f"simulated one at {worst.rate_rps:.3g} req/s (its profile's own sweep): the "
+            "aggregated plan may over-promise"
+        )
 
     @property
     def sensitive_to(self) -> list[str]:
@@ -182,7 +271,8 @@ def compare_modes(
 
     :param sensitivity: also plan with each measured input moved (analytic answers)
     :param simulate_requests: check the aggregated count with the simulator (this many
-        requests per run) and judge with it; None: the fluid model's count
+        requests per run) and judge with it, and set the aggregated profile's measured sweep
+        beside the simulator (``sweep_check``); None: the fluid model's count
     :raises ConfigError: when the profile has no aggregated part
 
     >>> from pdplan.io import default_profile
@@ -200,16 +290,17 @@ def compare_modes(
             "the profile has no aggregated section: measure one ordinary engine with "
             "pdplan profile aggregated, or plan --mode disaggregated"
         )
+    checked = {"sweep_check": sweep_gaps(profile.aggregated)} if simulate_requests else {}
     if workload.replays_trace:
         return _compare_trace(
             profile, workload, slo, model, prefill_routing, decode_routing, simulate_requests
-        )
+        ).model_copy(update=checked)
     routing = {"model": model, "prefill_routing": prefill_routing, "decode_routing": decode_routing}
     base = _both(profile, workload, slo, lambda p: size(p, workload, slo, **routing))  # type: ignore[arg-type]
     if simulate_requests and base.aggregated is not None:
         base = _simulated(base, profile, workload, slo, simulate_requests)
     if not sensitivity:
-        return base
+        return base.model_copy(update=checked)
     moved = []
     for name, factor in perturbations(profile):
         try:
@@ -229,7 +320,7 @@ def compare_modes(
                 flips=other.verdict != base.verdict,
             )
         )
-    return base.model_copy(update={"sensitivity": moved})
+    return base.model_copy(update={"sensitivity": moved, **checked})
 
 
 def _compare_trace(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from tests.cli_helpers import run
 
-from pdplan.aggregation import _verdict, compare_modes
+from pdplan.aggregation import _verdict, compare_modes, sweep_gaps
 from pdplan.io import default_profile, load_profile, save_profile
-from pdplan.schema.aggregated import AggregatedProfile, StepTimeModel
+from pdplan.schema.aggregated import AggregatedProfile, AggregatedRatePoint, StepTimeModel
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
 
@@ -93,6 +93,47 @@ def test_cli_compare_and_aggregated(capsys: pytest.CaptureFixture[str], tmp_path
     assert code == 0 and "Verdict: disaggregated" in " ".join(out.split())
     code, out, err = run(capsys, "size", "--profile", str(path), "--mode", "aggregated")
     assert code == 0 and "aggregated instance(s)" in out
+
+
+def with_sweep(profile: Profile, slower: float) -> Profile:
+    """The profile with a measured sweep point at half its stable rate, ``slower`` times the
+    simulated TTFT and TPOT."""
+    agg = profile.aggregated
+    assert agg is not None
+    rate = 3.0
+    gap = sweep_gaps(
+        agg.model_copy(update={"sweep": [AggregatedRatePoint(
+            isl_tokens=6144, osl_tokens=512, rate_rps=rate, requests=500, ttft_mean_s=1.0,
+            ttft_p90_s=2.0, tpot_mean_ms=10.0)]}),
+    )[0]  # fmt: skip
+    assert gap.tpot_mean_sim_ms is not None
+    point = AggregatedRatePoint(
+        isl_tokens=6144, osl_tokens=512, rate_rps=rate, requests=500,
+        ttft_mean_s=gap.ttft_mean_sim_s * slower, ttft_p90_s=gap.ttft_mean_sim_s * slower * 2,
+        tpot_mean_ms=gap.tpot_mean_sim_ms * slower,
+    )  # fmt: skip
+    return profile.model_copy(update={"aggregated": agg.model_copy(update={"sweep": [point]})})
+
+
+def test_a_sweep_slower_than_the_model_warns_that_the_plan_may_over_promise(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    honest = compare_modes(with_sweep(with_aggregated(), 1.0), WORKLOAD, SLO_PAPER,
+                           sensitivity=False, simulate_requests=2000)  # fmt: skip
+    assert len(honest.sweep_check) == 1 and honest.sweep_warning is None
+    assert abs(honest.sweep_check[0].worst_gap) < 1e-9  # the same seed and requests
+    slow = compare_modes(with_sweep(with_aggregated(), 1.5), WORKLOAD, SLO_PAPER,
+                         sensitivity=False, simulate_requests=2000)  # fmt: skip
+    assert slow.sweep_check[0].tpot_gap == pytest.approx(0.5, abs=0.02)
+    assert slow.sweep_warning is not None and "may over-promise" in slow.sweep_warning
+    path = tmp_path / "p.yaml"
+    save_profile(with_sweep(with_aggregated(), 1.5), path)
+    code, out, err = run(capsys, "size", "--profile", str(path), "--mode", "compare", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert "may over-promise" in data["sweep_warning"] and len(data["sweep_check"]) == 1
+    code, out, err = run(capsys, "size", "--profile", str(path), "--mode", "compare")
+    assert code == 0 and "may over-promise" in " ".join(out.split())
 
 
 def test_cli_refusals(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

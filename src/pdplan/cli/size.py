@@ -244,6 +244,7 @@ def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     if kw["as_json"]:
         out = result.model_dump(mode="json")
         out["sensitive_to"] = result.sensitive_to
+        out["sweep_warning"] = result.sweep_warning
         click.echo(json.dumps(out, indent=2, allow_nan=False))
         return
     render_modes(result, workload, slo, profile, Console())

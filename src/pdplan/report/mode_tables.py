@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.aggregation import ModeComparison
+from pdplan.aggregation import ModeComparison, SweepGap
 from pdplan.capacity.aggregated import AggregatedPlan
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
 from pdplan.schema.parts import AggregatedPart
@@ -116,15 +116,23 @@ def render_modes(
             )
         else:
             console.print("No single input moved by 20 % changes the verdict.")
+    for gap in c.sweep_check:
+        tpot = "" if gap.tpot_gap is None else f", mean TPOT {gap.tpot_gap:+.0%}"
+        console.print(
+            f"Aggregated sweep at {gap.rate_rps:.3g} req/s, measured against simulated: "
+            f"mean TTFT {gap.ttft_gap:+.0%}{tpot}"
+        )
+    if c.sweep_warning:
+        console.print(f"[yellow]Warning: {c.sweep_warning}[/]")
 
 
 def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def aggregated_part_table(part: AggregatedPart) -> Table:
+def aggregated_part_table(part: AggregatedPart, gaps: list[SweepGap] | None = None) -> Table:
     """What ``pdplan profile aggregated`` measured: the fitted step model, its points, the
-    rate sweep."""
+    rate sweep (with ``gaps``: each point against the simulator)."""
     agg, step = part.aggregated, part.aggregated.step
     table = Table(title="Aggregated engine", title_justify="left")
     table.add_column("measured", justify="left")
@@ -144,6 +152,12 @@ def aggregated_part_table(part: AggregatedPart) -> Table:
             f"sweep {point.rate_rps:.3g} req/s",
             f"TTFT {fmt_duration(point.ttft_mean_s)} (p90 {fmt_duration(point.ttft_p90_s)}), "
             f"TPOT {tpot}",
+        )
+    for gap in gaps or []:
+        tpot = "" if gap.tpot_mean_sim_ms is None else f", TPOT {gap.tpot_mean_sim_ms:.3g} ms"
+        table.add_row(
+            f"  simulated {gap.rate_rps:.3g} req/s",
+            f"TTFT {fmt_duration(gap.ttft_mean_sim_s)}{tpot} (measured {gap.worst_gap:+.0%})",
         )
     kv = "-" if agg.kv_capacity_tokens is None else f"{agg.kv_capacity_tokens:,} tokens"
     table.add_row("KV capacity", kv)
