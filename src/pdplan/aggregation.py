@@ -151,8 +151,8 @@ def sweep_gaps(agg: AggregatedProfile, requests: int = 4000) -> list[SweepGap]:
 class ModeComparison(BaseModel):
     """Aggregated against disaggregated serving of one workload. The verdict compares the
     disaggregated plan with the simulation-checked aggregated count when there is one (the
-    aggregated fluid model's percentiles are approximations, docs/models.md), else with the
-    fluid model's."""
+    aggregated fluid model's percentiles are approximations, README "Aggregated or
+    disaggregated?"), else with the fluid model's."""
 
     model_config = _CONFIG
     objective: Literal["cost", "gpus"]

@@ -101,7 +101,7 @@ def aggregated_cmd(url: str, **kw: Any) -> None:
         console.print(
             f"[yellow]Warning: at {worst.rate_rps:.3g} req/s the engine measured "
             f"{worst.worst_gap:.0%} slower than the step-time model simulates: plans from "
-            "this profile may over-promise (docs/models.md)[/]"
+            "this profile may over-promise (README: Aggregated or disaggregated?)[/]"
         )
     path = kw["out"] / "profile.yaml"
     if path.exists():  # a profile measured there before: add the section, keep the rest
