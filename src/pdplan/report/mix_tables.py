@@ -14,7 +14,10 @@ __all__ = ["render_mix"]
 def _table(title: str, rows: list[MixCandidate], chosen: MixCandidate | None) -> Table:
     table = Table(title=title, title_justify="left")
     for name in ("prefill", "decode", "alloc", "GPUs", "cost/hour", "sustains", "overhead"):
-        table.add_column(name, justify="left" if name in ("prefill", "decode") else "right")
+        if name in ("prefill", "decode"):  # option names: folded, never cut
+            table.add_column(name, justify="left", overflow="fold")
+        else:
+            table.add_column(name, justify="right", no_wrap=True)
     for c in rows:
         is_chosen = chosen is not None and (c.prefill, c.decode, c.allocation) == (
             chosen.prefill,
