@@ -38,6 +38,7 @@ __all__ = [
     "compare_modes",
     "perturbations",
     "sweep_gaps",
+    "sweep_warning",
 ]
 
 #: Relative difference of the objective below which neither way of serving wins.
@@ -148,6 +149,20 @@ def sweep_gaps(agg: AggregatedProfile, requests: int = 4000) -> list[SweepGap]:
     return gaps
 
 
+def sweep_warning(gaps: list[SweepGap]) -> str | None:
+    """Set when the engine measured slower than the aggregated model by more than
+    :data:`SWEEP_GAP_WARN` at a sweep point: the aggregated plan may over-promise."""
+    worst = max(gaps, key=lambda g: g.worst_gap, default=None)
+    if worst is None or worst.worst_gap <= SWEEP_GAP_WARN:
+        return None
+    what = "TTFT" if worst.worst_gap == worst.ttft_gap else "TPOT"
+    return (
+        f"the aggregated engine measured a mean {what} {worst.worst_gap:.0%} above the "
+        f"simulated one at {worst.rate_rps:.3g} req/s (its profile's own sweep): the "
+        "aggregated plan may over-promise"
+    )
+
+
 class ModeComparison(BaseModel):
     """Aggregated against disaggregated serving of one workload. The verdict compares the
     disaggregated plan with the simulation-checked aggregated count when there is one (the
@@ -178,17 +193,8 @@ class ModeComparison(BaseModel):
 
     @property
     def sweep_warning(self) -> str | None:
-        """Set when the engine measured slower than the aggregated model by more than
-        :data:`SWEEP_GAP_WARN` at a sweep point: the aggregated plan may over-promise."""
-        worst = max(self.sweep_check, key=lambda g: g.worst_gap, default=None)
-        if worst is None or worst.worst_gap <= SWEEP_GAP_WARN:
-            return None
-        what = "TTFT" if worst.worst_gap == worst.ttft_gap else "TPOT"
-        return (
-            f"the aggregated engine measured a mean {what} {worst.worst_gap:.0%} above the "
-            f"simulated one at {worst.rate_rps:.3g} req/s (its profile's own sweep): the "
-            "aggregated plan may over-promise"
-        )
+        """See :func:`sweep_warning`."""
+        return sweep_warning(self.sweep_check)
 
     @property
     def sensitive_to(self) -> list[str]:

@@ -91,18 +91,14 @@ def aggregated_cmd(url: str, **kw: Any) -> None:
     )
     client = _client(kw)
     part = _run(lambda r: profiler.run_aggregated(url, kw["out"], settings, reporter=r, **client))
-    from pdplan.aggregation import SWEEP_GAP_WARN, sweep_gaps
+    from pdplan.aggregation import sweep_gaps, sweep_warning
 
     console = Console()
     gaps = sweep_gaps(part.aggregated)
     console.print(aggregated_part_table(part, gaps))
-    worst = max(gaps, key=lambda g: g.worst_gap, default=None)
-    if worst is not None and worst.worst_gap > SWEEP_GAP_WARN:
-        console.print(
-            f"[yellow]Warning: at {worst.rate_rps:.3g} req/s the engine measured "
-            f"{worst.worst_gap:.0%} slower than the step-time model simulates: plans from "
-            "this profile may over-promise (README: Aggregated or disaggregated?)[/]"
-        )
+    warning = sweep_warning(gaps)
+    if warning:
+        console.print(f"[yellow]Warning: {warning} (README: Aggregated or disaggregated?)[/]")
     path = kw["out"] / "profile.yaml"
     if path.exists():  # a profile measured there before: add the section, keep the rest
         from pdplan.io import load_profile, save_profile
