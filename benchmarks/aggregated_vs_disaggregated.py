@@ -54,9 +54,10 @@ PD = {
 }
 
 
-def sh(*cmd: str) -> None:
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
+def sh(*cmd: str, env: dict[str, str] | None = None) -> None:
+    shown = [f"{k}={v}" for k, v in (env or {}).items()]
+    print("$", " ".join([*shown, *cmd]), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 def deploy(kind: str, up: bool) -> None:
@@ -64,9 +65,7 @@ def deploy(kind: str, up: bool) -> None:
     (``PIN_INSTANCE=1``): unpinned, an instance's EngineCore spins on the other instance's core
     and two loaded instances ran at a sixth of one's speed (docs/measuring.md)."""
     script = "scripts/vllm_agg.sh" if kind == "aggregated" else "scripts/vllm_pd.sh"
-    print("$ PIN_INSTANCE=1", script, "start" if up else "stop", flush=True)
-    env = {**os.environ, "PIN_INSTANCE": "1"}
-    subprocess.run([script, "start" if up else "stop"], check=True, cwd=ROOT, env=env)
+    sh(script, "start" if up else "stop", env={"PIN_INSTANCE": "1"})
 
 
 def slo_for(agg: Profile, isl: int) -> SLO:

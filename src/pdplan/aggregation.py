@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pdplan.capacity.aggregated import AggregatedPlan, plan_aggregated
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.planner import size
-from pdplan.schema.aggregated import AggregatedProfile
+from pdplan.schema.aggregated import AggregatedProfile, AggregatedRatePoint
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
@@ -91,28 +91,25 @@ class SweepGap(BaseModel):
     plans the aggregated deployment is from the engine it describes."""
 
     model_config = _CONFIG
-    rate_rps: float
-    isl_tokens: int
-    osl_tokens: int
-    ttft_mean_s: float = Field(description="measured")
+    point: AggregatedRatePoint = Field(description="measured")
     ttft_mean_sim_s: float = Field(description="simulated")
-    tpot_mean_ms: float | None = Field(description="measured (None: one output token)")
-    tpot_mean_sim_ms: float | None = Field(description="simulated")
+    tpot_mean_sim_ms: float | None = Field(description="simulated (None: one output token)")
 
     @property
     def ttft_gap(self) -> float:
         """Measured over simulated, minus 1 (0.35: the engine is 35 % slower)."""
-        return self.ttft_mean_s / self.ttft_mean_sim_s - 1
+        return self.point.ttft_mean_s / self.ttft_mean_sim_s - 1
 
     @property
     def tpot_gap(self) -> float | None:
-        if self.tpot_mean_ms is None or not self.tpot_mean_sim_ms:
+        if self.point.tpot_mean_ms is None or not self.tpot_mean_sim_ms:
             return None
-        return self.tpot_mean_ms / self.tpot_mean_sim_ms - 1
+        return self.point.tpot_mean_ms / self.tpot_mean_sim_ms - 1
 
     @property
     def worst_gap(self) -> float:
-        return max(self.ttft_gap, self.tpot_gap or -1.0)
+        tpot = self.tpot_gap
+        return self.ttft_gap if tpot is None else max(self.ttft_gap, tpot)
 
 
 def sweep_gaps(agg: AggregatedProfile, requests: int = 4000) -> list[SweepGap]:
@@ -140,12 +137,9 @@ def sweep_gaps(agg: AggregatedProfile, requests: int = 4000) -> list[SweepGap]:
         if result.ttft_s is None:
             continue
         tpot = None if result.tpot_s is None else result.tpot_s.mean * 1e3
-        gap = SweepGap(
-            rate_rps=point.rate_rps, isl_tokens=point.isl_tokens, osl_tokens=point.osl_tokens,
-            ttft_mean_s=point.ttft_mean_s, ttft_mean_sim_s=result.ttft_s.mean,
-            tpot_mean_ms=point.tpot_mean_ms, tpot_mean_sim_ms=tpot,
-        )  # fmt: skip
-        gaps.append(gap)
+        gaps.append(
+            SweepGap(point=point, ttft_mean_sim_s=result.ttft_s.mean, tpot_mean_sim_ms=tpot)
+        )
     return gaps
 
 
@@ -158,7 +152,7 @@ def sweep_warning(gaps: list[SweepGap]) -> str | None:
     what = "TTFT" if worst.worst_gap == worst.ttft_gap else "TPOT"
     return (
         f"the aggregated engine measured a mean {what} {worst.worst_gap:.0%} above the "
-        f"simulated one at {worst.rate_rps:.3g} req/s (its profile's own sweep): the "
+        f"simulated one at {worst.point.rate_rps:.3g} req/s (its profile's own sweep): the "
         "aggregated plan may over-promise"
     )
 

@@ -119,7 +119,7 @@ def render_modes(
     for gap in c.sweep_check:
         tpot = "" if gap.tpot_gap is None else f", mean TPOT {gap.tpot_gap:+.0%}"
         console.print(
-            f"Aggregated sweep at {gap.rate_rps:.3g} req/s, measured against simulated: "
+            f"Aggregated sweep at {gap.point.rate_rps:.3g} req/s, measured against simulated: "
             f"mean TTFT {gap.ttft_gap:+.0%}{tpot}"
         )
     if c.sweep_warning:
@@ -156,7 +156,7 @@ def aggregated_part_table(part: AggregatedPart, gaps: list[SweepGap] | None = No
     for gap in gaps or []:
         tpot = "" if gap.tpot_mean_sim_ms is None else f", TPOT {gap.tpot_mean_sim_ms:.3g} ms"
         table.add_row(
-            f"  simulated {gap.rate_rps:.3g} req/s",
+            f"  simulated {gap.point.rate_rps:.3g} req/s",
             f"TTFT {fmt_duration(gap.ttft_mean_sim_s)}{tpot} (measured {gap.worst_gap:+.0%})",
         )
     kv = "-" if agg.kv_capacity_tokens is None else f"{agg.kv_capacity_tokens:,} tokens"
