@@ -1,7 +1,10 @@
-"""The burst-aware analytic answer for a trace: the pointwise-stationary approximation (see
-:mod:`pdplan.trace_plan`). Prefill: per window a GI/G/1 or GI/G/c sojourn with a fluid
-backlog; decode: per window the planning model's batch rule. The SLO statistic is taken over
-the request-weighted mixture of the windows (or per SLO window). Pure."""
+"""The burst-aware analytic answer for a trace (see :mod:`pdplan.trace_plan`).
+
+Prefill under random routing (the default): the transient Lindley recursion of one server's
+wait over the trace's own arrivals and lengths (:mod:`pdplan.queueing.transient`). Prefill
+pooled, or under the paper's model: the pointwise-stationary approximation, per window a
+GI/G/c (or M/M/1) sojourn with a fluid backlog. Decode: per window the planning model's
+batch rule. The SLO statistic is taken over all requests (or per SLO window). Pure."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from pdplan.queueing.sojourn import (
     gamma_shape,
     wait_distribution,
 )
+from pdplan.queueing.transient import noise_atoms, random_routing_sojourns
 from pdplan.schema.plan import DecodeRouting, Model, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
@@ -139,6 +143,9 @@ class _Analytic:
     kind: str
     tpot_table: list[float]
     fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.queueing.decode_batch)
+    times_s: list[float]  # the replay's arrivals
+    service_s: list[float]  # each request's mean prefill time (its uncached tokens)
+    slo_group: list[int]  # each request's SLO window (all 0 without one)
 
 
 def _prefill_parts(a: _Analytic, m: int, pooled: bool) -> list[tuple[int, _Sojourn]]:
@@ -237,11 +244,58 @@ def _groups_ok(values: dict[int, float], limit: float) -> bool:
     return all(v <= limit * (1 + 1e-9) for v in values.values())
 
 
-def _prefill_stat(a: _Analytic, m: int, stat: str, pooled: bool) -> dict[int, float]:
+#: The transient recursion's grid: this share of the TTFT objective (a quantile is read to
+#: half a step).
+_GRID_SHARE = 1 / 128
+#: A server's backlog beyond this many TTFT objectives is held there (a lower bound); a
+#: count whose replay holds more than :data:`_HELD_MAX` of a request's probability there fails.
+_HOLD_AT = 20.0
+_HELD_MAX = 1e-3
+
+
+def _transient_stat(a: _Analytic, m: int, stat: str, limit_s: float) -> dict[int, float]:
+    """Per SLO window: the TTFT statistic under random routing to m instances, exact up to
+    the grid (:mod:`pdplan.queueing.transient`)."""
+    groups = max(a.slo_group) + 1
+    got = random_routing_sojourns(
+        a.times_s,
+        a.service_s,
+        m * a.dp,
+        noise_atoms(a.engine_scv),
+        limit_s * _GRID_SHARE,
+        group_of=a.slo_group if groups > 1 else None,
+        groups=groups,
+        max_wait_s=limit_s * _HOLD_AT,
+    )
+    if stat == "mean":
+        values = got.mean_s(a.overhead_s)
+    else:
+        values = got.quantile_s(STAT_QUANTILE[stat], a.overhead_s)
+    if got.held > _HELD_MAX:  # a lower bound only: the backlog ran past the grid
+        values = [math.inf for _ in values]
+    return {g: v for g, v in enumerate(values) if got.count[g]}
+
+
+def _psa_stat(a: _Analytic, m: int, stat: str, pooled: bool) -> dict[int, float]:
+    """Per SLO window: the pointwise-stationary TTFT statistic with m instances."""
     parts = _prefill_parts(a, m, pooled)
     return {
         g: _mixture_stat([p for gg, p in parts if gg == g], stat) for g in sorted(set(a.group_of))
     }
+
+
+def _transient(pooled: bool, a: _Analytic) -> bool:
+    """Random routing under a burst-aware model: the transient recursion applies."""
+    return not pooled and a.kind != "mm1"
+
+
+def _prefill_stat(
+    a: _Analytic, m: int, stat: str, pooled: bool, limit_s: float
+) -> dict[int, float]:
+    """Per SLO window: the TTFT statistic with m prefill instances."""
+    if _transient(pooled, a):
+        return _transient_stat(a, m, stat, limit_s)
+    return _psa_stat(a, m, stat, pooled)
 
 
 def _decode_stat(a: _Analytic, n: int, stat: str, random: bool) -> dict[int, float]:
@@ -307,6 +361,11 @@ def _analytic_inputs(
         kind="mm1" if paper else "mg1",
         tpot_table=[monotone.at(b).value for b in range(1, cap + 1)],
         fluctuate=not paper,
+        times_s=times,
+        service_s=[cache[i] for i in trace.isl_tokens],
+        slo_group=[int((t - times[0]) // slo_window_s) for t in times]
+        if slo_window_s
+        else [0] * len(times),
     )
 
 
@@ -338,11 +397,24 @@ def analytic_allocation(
     """
     a = _analytic_inputs(profile, workload, slo, model, window_s, slo_window_s)
     pooled, random = prefill_routing == "pooled", decode_routing == "random"
-    m = smallest(
-        lambda k: _groups_ok(_prefill_stat(a, k, slo.ttft_stat, pooled), slo.ttft_s),
-        1,
-        MAX_SIM_INSTANCES,
-    )
+    start = 1
+    if _transient(pooled, a):  # the pointwise-stationary answer is a cheap first guess
+        start = (
+            smallest(
+                lambda k: _groups_ok(_psa_stat(a, k, slo.ttft_stat, pooled), slo.ttft_s),
+                1,
+                MAX_SIM_INSTANCES,
+            )
+            or 1
+        )
+    ttft: dict[int, dict[int, float]] = {}
+
+    def ttft_of(k: int) -> dict[int, float]:
+        if k not in ttft:
+            ttft[k] = _prefill_stat(a, k, slo.ttft_stat, pooled, slo.ttft_s)
+        return ttft[k]
+
+    m = smallest(lambda k: _groups_ok(ttft_of(k), slo.ttft_s), start, MAX_SIM_INSTANCES)
     n = smallest(
         lambda k: _groups_ok(_decode_stat(a, k, slo.tpot_stat, random), slo.tpot_s),
         1,
@@ -361,7 +433,7 @@ def analytic_allocation(
         prefill_instances=m,
         decode_instances=n,
         gpus=gpus(m, n),
-        predicted_ttft_s=max(_prefill_stat(a, m, slo.ttft_stat, pooled).values()),
+        predicted_ttft_s=max(ttft_of(m).values()),
         predicted_tpot_s=max(_decode_stat(a, n, slo.tpot_stat, random).values()),
         window_s=a.window_s,
         local_arrival_scv=a.arrival_scv,
