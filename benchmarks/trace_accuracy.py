@@ -20,7 +20,11 @@ It prints, per answer: how often it is exactly the smallest, too small (its repl
 SLOs), too large, within one instance per phase, and the GPUs over or under; and the time
 ``pdplan size --trace`` takes on the full Azure trace (19,366 requests).
 
-    python benchmarks/trace_accuracy.py [--csv out.csv] [--quick]
+With ``--draws K``, every allocation that the analytic answer calls enough and the replay
+(seed 42) calls short is replayed with K other seeds: the analytic answer is the average over
+the simulator's random draws (routing, service noise), the truth one draw of them.
+
+    python benchmarks/trace_accuracy.py [--csv out.csv] [--quick] [--draws 8]
 """
 
 from __future__ import annotations
@@ -144,9 +148,7 @@ class Row:
 def scenario(
     name: str, trace: Trace, pname: str, profile: Profile, load: float
 ) -> tuple[Workload, list[Row]]:
-    base = Workload.from_trace(trace)
-    one_rps = profile.prefill.dp_groups / prefill_service(profile.prefill, base.isl).mean_s
-    workload = Workload.from_trace(trace, rate_rps=load * one_rps)
+    workload = scenario_workload(trace, profile, load)
     rows: list[Row] = []
     for slo_name, slo in slo_pairs(profile, workload).items():
         try:
@@ -179,12 +181,12 @@ def score(profile: Profile, workload: Workload, slo: SLO, plan: TracePlan, label
     mean_rate = workload.model_copy(update={"arrivals": Poisson()})
     for model in ("paper", "auto"):
         try:
-            a = size(profile, mean_rate, slo, model=model).allocation  # type: ignore[arg-type]
-            answers[model] = (a.prefill_instances, a.decode_instances)
+            alloc = size(profile, mean_rate, slo, model=model).allocation
+            answers[model] = (alloc.prefill_instances, alloc.decode_instances)
         except InfeasibleSLOError:
             pass
-    a = plan.analytic_allocation
-    answers["analytic"] = (a.prefill_instances, a.decode_instances)
+    ana = plan.analytic_allocation
+    answers["analytic"] = (ana.prefill_instances, ana.decode_instances)
     r = plan.allocation
     answers["recommended"] = (r.prefill_instances, r.decode_instances)
     rows = []
@@ -246,6 +248,54 @@ def report(rows: list[Row]) -> None:
             )
 
 
+def scenario_workload(trace: Trace, profile: Profile, load: float) -> Workload:
+    """The trace replayed at ``load`` times one prefill instance's saturated rate."""
+    base = Workload.from_trace(trace)
+    one_rps = profile.prefill.dp_groups / prefill_service(profile.prefill, base.isl).mean_s
+    return Workload.from_trace(trace, rate_rps=load * one_rps)
+
+
+def draws_report(
+    rows: list[Row], traces: dict[str, Trace], all_profiles: dict[str, Profile], draws: int
+) -> None:
+    """Replay each analytic allocation that seed 42 calls short with ``draws`` other seeds."""
+    short = [r for r in rows if r.answer == "analytic" and not r.meets]
+    if not short:
+        return
+    print(f"\nanalytic allocations short on seed 42, replayed with seeds 0..{draws - 1}:")
+    met_counts, ttft_err, tpot_err = [], [], []
+    for r in short:
+        profile = all_profiles[r.profile]
+        workload = scenario_workload(traces[r.trace], profile, r.load)
+        slo = slo_pairs(profile, workload)[r.slo]
+        plan = plan_trace(profile, workload, slo)
+        a = plan.analytic_allocation
+        replay_plan = plan.mean_rate_plan.model_copy(update={"workload": workload})
+        got = [
+            replay(profile, replay_plan, a.prefill_instances, a.decode_instances, seed=seed)
+            for seed in range(draws)
+        ]
+        met = sum(g.meets_slo for g in got)
+        ttft = statistics.fmean(g.ttft_s.stat(slo.ttft_stat) for g in got if g.ttft_s)
+        tpot = statistics.fmean(g.tpot_s.stat(slo.tpot_stat) for g in got if g.tpot_s)
+        met_counts.append(met)
+        ttft_err.append(a.predicted_ttft_s / ttft - 1)
+        tpot_err.append(a.predicted_tpot_s / tpot - 1)
+        print(
+            f"  {r.trace:8} {r.profile:9} x{r.load:<4} {r.slo:28} {a.allocation:>7} met in "
+            f"{met}/{draws}; {slo.ttft_stat} TTFT analytic {a.predicted_ttft_s:.4f} s, draws "
+            f"{ttft:.4f} s ({ttft_err[-1]:+.1%}); {slo.tpot_stat} TPOT analytic "
+            f"{a.predicted_tpot_s * 1e3:.3f} ms, draws {tpot * 1e3:.3f} ms ({tpot_err[-1]:+.1%})"
+        )
+    print(
+        f"  {len(short)} allocations: met in a median of {statistics.median(met_counts)} of "
+        f"{draws} draws ({min(met_counts)}..{max(met_counts)}); analytic against the draws' "
+        f"mean: TTFT median {statistics.median(ttft_err):+.1%} ({min(ttft_err):+.1%}.."
+        f"{max(ttft_err):+.1%}), TPOT median {statistics.median(tpot_err):+.1%} "
+        f"({min(tpot_err):+.1%}..{max(tpot_err):+.1%})"
+    )
+
+
 def time_size_trace() -> None:
     azure = TRACES / "azure-llm-inference-conv-2023.csv"
     cmd = [sys.executable, "-m", "pdplan", "size", "--trace", str(azure), "--time-scale", "4"]
@@ -264,6 +314,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", help="write every row here")
     parser.add_argument("--quick", action="store_true", help="one load, one profile")
+    parser.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="replay the analytic allocations short on seed 42 with this many other seeds",
+    )
     args = parser.parse_args()
     traces = {
         "azure": load_trace(TRACES / "azure-llm-inference-conv-2023.csv"),
@@ -293,6 +349,8 @@ def main() -> None:
                 f"  {r.answer:11} {r.trace:8} {r.profile:9} x{r.load:<4} {r.slo:28} "
                 f"{r.allocation} vs {r.truth} ({'meets' if r.meets else 'misses'})"
             )
+    if args.draws:
+        draws_report(rows, traces, all_profiles, args.draws)
     time_size_trace()
     print(f"benchmark wall time {time.perf_counter() - start:.0f} s")
     if args.csv:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def noise_atoms(scv: float, points: int = 5) -> tuple[tuple[float, float], ...]:
     while True:
         edges = [gamma_quantile(1.0, scv, i / points) for i in range(1, points)]
         below = [0.0, *(gamma_cdf((k + 1) / k, (k + 1) / k**2, e) for e in edges), 1.0]
-        means = [(hi - lo) * points for lo, hi in zip(below, below[1:], strict=False)]
+        means = [(hi - lo) * points for lo, hi in pairwise(below)]
         total = sum(means) / points
         means = [m / total for m in means]
         var = sum((m - 1) ** 2 for m in means) / points

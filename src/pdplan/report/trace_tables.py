@@ -10,7 +10,7 @@ from rich.text import Text
 from pdplan.quantiles import Distribution
 from pdplan.report.format import fmt_duration, fmt_tpm
 from pdplan.schema.profile import ProfileMetadata
-from pdplan.trace_plan import ReplayResult, TracePlan
+from pdplan.trace_plan import AnalyticAllocation, ReplayResult, TracePlan
 from pdplan.traffic import TraceSummary
 
 __all__ = ["render_trace_plan", "render_trace_summary"]
@@ -149,13 +149,30 @@ def _replays_table(plan: TracePlan) -> Table:
         _replay_row(table, labels.get(r.allocation, "searched"), r, slo.ttft_stat, slo.tpot_stat)
     a = plan.analytic_allocation
     table.caption = (
-        f"analytic (burst-aware, {_window(a.window_s)} windows, inter-arrival SCV in windows "
-        f"{a.local_arrival_scv:.2g}, decode dispersion {a.decode_dispersion:.2g}) predicts "
+        f"analytic (burst-aware; {_methods(a)}) predicts "
         f"{a.allocation}: {slo.ttft_stat} TTFT {fmt_duration(a.predicted_ttft_s)}, "
         f"{slo.tpot_stat} TPOT {fmt_duration(a.predicted_tpot_s)}"
     )
     table.caption_justify = "left"
     return table
+
+
+def _methods(a: AnalyticAllocation) -> str:
+    """How the analytic answer was computed, per phase."""
+    windows = (
+        f"{_window(a.window_s)} windows, inter-arrival SCV in windows {a.local_arrival_scv:.2g}"
+    )
+    prefill = (
+        "prefill: each server's wait followed over the trace"
+        if a.prefill_method == "transient"
+        else f"prefill: GI/G/c per window ({windows})"
+    )
+    decode = (
+        "decode: the balanced pool followed over the trace"
+        if a.decode_method == "fluid"
+        else f"decode: batch rule per window (dispersion {a.decode_dispersion:.2g})"
+    )
+    return f"{prefill}; {decode}"
 
 
 def _verdict(plan: TracePlan) -> Text:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.capacity.pool import smallest
 from pdplan.curves import MonotoneCurve
 from pdplan.errors import InfeasibleSLOError
-from pdplan.quantiles import STAT_QUANTILE
+from pdplan.quantiles import STAT_QUANTILE, Distribution
 from pdplan.queueing.decode_batch import batch_tpot_atoms
+from pdplan.queueing.decode_fluid import balanced_decode_tpots_s
 from pdplan.queueing.sojourn import (
     ServiceShape,
     combine_shapes,
@@ -53,6 +55,15 @@ class AnalyticAllocation(BaseModel):
     gpus: int | None
     predicted_ttft_s: float = Field(description="the SLO's TTFT statistic over the replay")
     predicted_tpot_s: float = Field(description="the SLO's TPOT statistic over the replay")
+    prefill_method: Literal["transient", "windows"] = Field(
+        description="transient: each server's wait distribution followed over the trace's own "
+        "arrivals (random routing); windows: a stationary GI/G/c queue per window (pooled "
+        "routing, or the paper's model)"
+    )
+    decode_method: Literal["fluid", "windows"] = Field(
+        description="fluid: the balanced pool followed over the trace's own arrivals "
+        "(least-loaded routing); windows: the planning model's batch rule per window"
+    )
     window_s: float = Field(description="pointwise-stationary window, seconds")
     local_arrival_scv: float = Field(description="inter-arrival SCV inside windows")
     decode_dispersion: float = Field(description="index of dispersion at the decode time scale")
@@ -144,6 +155,7 @@ class _Analytic:
     tpot_table: list[float]
     fluctuate: bool  # queueing/auto: the batch fluctuates (pdplan.queueing.decode_batch)
     times_s: list[float]  # the replay's arrivals
+    osl_tokens: tuple[int, ...]  # each request's output length
     service_s: list[float]  # each request's mean prefill time (its uncached tokens)
     slo_group: list[int]  # each request's SLO window (all 0 without one)
 
@@ -298,7 +310,36 @@ def _prefill_stat(
     return _psa_stat(a, m, stat, pooled)
 
 
+def _fluid_stat(a: _Analytic, n: int, stat: str) -> dict[int, float]:
+    """Per SLO window: the TPOT statistic of the balanced decode pool followed over the trace
+    (:mod:`pdplan.queueing.decode_fluid`); decode starts when the prompt's own prefill ends."""
+    starts = [t + a.overhead_s + s for t, s in zip(a.times_s, a.service_s, strict=True)]
+    tpots = balanced_decode_tpots_s(starts, a.osl_tokens, n, a.tpot_table)
+    by_group: dict[int, list[float | None]] = {}
+    for g, t in zip(a.slo_group, tpots, strict=True):
+        by_group.setdefault(g, []).append(t)
+    out = {}
+    for g, values in by_group.items():
+        dist = Distribution.of(values)
+        if dist is not None:
+            out[g] = dist.stat(stat)  # type: ignore[arg-type]
+    return out
+
+
+def _fluid(random: bool, a: _Analytic) -> bool:
+    """Least-loaded decode under a burst-aware model: the balanced fluid applies."""
+    return not random and a.fluctuate
+
+
 def _decode_stat(a: _Analytic, n: int, stat: str, random: bool) -> dict[int, float]:
+    """Per SLO window: the TPOT statistic with n decode instances."""
+    if _fluid(random, a):
+        return _fluid_stat(a, n, stat)
+    return _windows_decode_stat(a, n, stat, random)
+
+
+def _windows_decode_stat(a: _Analytic, n: int, stat: str, random: bool) -> dict[int, float]:
+    """Per SLO window: the pointwise-stationary TPOT statistic with n decode instances."""
     atoms = _decode_atoms(a, n, random)
     return {
         g: _atoms_stat([(t, w) for gg, t, w in atoms if gg == g], stat)
@@ -362,6 +403,7 @@ def _analytic_inputs(
         tpot_table=[monotone.at(b).value for b in range(1, cap + 1)],
         fluctuate=not paper,
         times_s=times,
+        osl_tokens=trace.osl_tokens,
         service_s=[cache[i] for i in trace.isl_tokens],
         slo_group=[int((t - times[0]) // slo_window_s) for t in times]
         if slo_window_s
@@ -415,11 +457,24 @@ def analytic_allocation(
         return ttft[k]
 
     m = smallest(lambda k: _groups_ok(ttft_of(k), slo.ttft_s), start, MAX_SIM_INSTANCES)
-    n = smallest(
-        lambda k: _groups_ok(_decode_stat(a, k, slo.tpot_stat, random), slo.tpot_s),
-        1,
-        MAX_SIM_INSTANCES,
-    )
+    start = 1
+    if _fluid(random, a):  # the pointwise-stationary answer is a cheap first guess
+        start = (
+            smallest(
+                lambda k: _groups_ok(_windows_decode_stat(a, k, slo.tpot_stat, random), slo.tpot_s),
+                1,
+                MAX_SIM_INSTANCES,
+            )
+            or 1
+        )
+    tpot: dict[int, dict[int, float]] = {}
+
+    def tpot_of(k: int) -> dict[int, float]:
+        if k not in tpot:
+            tpot[k] = _decode_stat(a, k, slo.tpot_stat, random)
+        return tpot[k]
+
+    n = smallest(lambda k: _groups_ok(tpot_of(k), slo.tpot_s), start, MAX_SIM_INSTANCES)
     if m is None or n is None:
         phase = "prefill" if m is None else "decode"
         raise InfeasibleSLOError(
@@ -434,7 +489,9 @@ def analytic_allocation(
         decode_instances=n,
         gpus=gpus(m, n),
         predicted_ttft_s=max(ttft_of(m).values()),
-        predicted_tpot_s=max(_decode_stat(a, n, slo.tpot_stat, random).values()),
+        predicted_tpot_s=max(tpot_of(n).values()),
+        prefill_method="transient" if _transient(pooled, a) else "windows",
+        decode_method="fluid" if _fluid(random, a) else "windows",
         window_s=a.window_s,
         local_arrival_scv=a.arrival_scv,
         decode_dispersion=a.dispersion,
