@@ -8,8 +8,8 @@ import random
 import pytest
 
 from pdplan import SLO, Workload, default_profile, size
-from pdplan.queueing.decode_fluid import balanced_decode_tpots_s
 from pdplan.quantiles import Distribution
+from pdplan.queueing.decode_fluid import balanced_decode_tpots_s
 from pdplan.schema.trace import Trace
 from pdplan.service_time import prefill_time_s
 from pdplan.sim.service import ServiceModel
