@@ -82,7 +82,7 @@ class TransientSojourns:
     step_s: float
     count: np.ndarray  # (groups,)
     sojourn_sum_s: np.ndarray  # (groups,)
-    hist: np.ndarray  # (groups, bins)
+    hist: np.ndarray | None  # (groups, bins); None when only means were asked for
     held: float  # mass held at the grid's end: > 0 means the sojourns are lower bounds
 
     def mean_s(self, overhead_s: float) -> list[float]:
@@ -95,6 +95,8 @@ class TransientSojourns:
     def quantile_s(self, q: float, overhead_s: float) -> list[float]:
         """The ``q`` quantile of the sojourn plus ``overhead_s`` per group (the middle of its
         grid step)."""
+        if self.hist is None:
+            raise ValueError("quantiles need the distribution: call with distribution=True")
         out = []
         for g, n in enumerate(self.count):
             if not n:
@@ -116,6 +118,7 @@ def random_routing_sojourns(
     group_of: Sequence[int] | None = None,
     groups: int = 1,
     max_wait_s: float | None = None,
+    distribution: bool = True,
 ) -> TransientSojourns:
     """The sojourn distribution of every request under random routing to ``servers`` FCFS
     servers (see the module docstring), summed per group.
@@ -123,7 +126,8 @@ def random_routing_sojourns(
     ``times_s`` ascending; ``service_s`` each request's mean service time; ``noise`` the
     engine's factor as atoms ``(ratio, probability)`` of mean 1 (:func:`noise_atoms`);
     ``group_of`` each request's group (default all in 0). A backlog beyond ``max_wait_s``
-    (default: unbounded) is held there; the result is then a lower bound (``held`` > 0).
+    (default: unbounded) is held there; the result is then a lower bound (``held`` > 0), and
+    the distribution ends there too. ``distribution=False`` keeps only the means (faster).
 
     One server, arrivals 1 s apart, 0.5 s each: nobody waits. Two at once: the second of
     each pair waits 0.5 s. Two servers: the second waits half the time:
@@ -143,13 +147,16 @@ def random_routing_sojourns(
     stay = 1.0 - join
     svc = [float(s) / step_s for s in service_s]  # in grid steps
     widest = max(r for r, _ in noise)
-    max_bins = math.inf if max_wait_s is None else int(max_wait_s / step_s + widest * max(svc)) + 2
+    longest = widest * max(svc, default=0.0)
+    max_bins = math.inf if max_wait_s is None else int(max_wait_s / step_s + longest) + 2
     cap = 1 << 12
     buf = np.zeros(cap)  # the free time's distribution is buf[o : o + top]; bin 0 "free now"
     buf[0] = 1.0
     o = 0
     scratch = np.zeros(cap)
-    hist = np.zeros((groups, cap))
+    hist = (
+        np.zeros((groups, cap if math.isinf(max_bins) else int(max_bins))) if distribution else None
+    )
     count = np.zeros(groups)
     sojourn_sum = np.zeros(groups)
     held = 0.0
@@ -175,7 +182,9 @@ def random_routing_sojourns(
         if o + reach > cap or reach > cap:  # move the live part to the front, grow if need be
             if reach * 2 > cap:
                 cap = max(2 * cap, 2 * reach)
-                scratch, hist = np.zeros(cap), _longer(hist, cap)
+                scratch = np.zeros(cap)
+                if hist is not None and math.isinf(max_bins):
+                    hist = _longer(hist, cap)
                 weights = np.arange(cap, dtype=float)
             live = buf[o : o + top].copy()
             buf = np.zeros(cap)
@@ -200,7 +209,13 @@ def random_routing_sojourns(
         g = group_of[i] if group_of is not None else 0
         count[g] += 1
         sojourn_sum[g] += (float(scratch[:reach] @ weights[:reach]) - f) * step_s
-        hist[g, :reach] += scratch[:reach]
+        if hist is not None:
+            width = hist.shape[1]
+            if reach <= width:
+                hist[g, :reach] += scratch[:reach]
+            else:  # beyond the grid's end: held in its last bin
+                hist[g] += scratch[:width]
+                hist[g, width - 1] += scratch[width:reach].sum()
         p *= stay
         p += join * scratch[:reach]
         top = reach

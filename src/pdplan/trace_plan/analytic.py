@@ -278,6 +278,7 @@ def _transient_stat(a: _Analytic, m: int, stat: str, limit_s: float) -> dict[int
         group_of=a.slo_group if groups > 1 else None,
         groups=groups,
         max_wait_s=limit_s * _HOLD_AT,
+        distribution=stat != "mean",
     )
     if stat == "mean":
         values = got.mean_s(a.overhead_s)
