@@ -1,10 +1,12 @@
 """The burst-aware analytic answer for a trace (see :mod:`pdplan.trace_plan`).
 
 Prefill under random routing (the default): the transient Lindley recursion of one server's
-wait over the trace's own arrivals and lengths (:mod:`pdplan.queueing.transient`). Prefill
-pooled, or under the paper's model: the pointwise-stationary approximation, per window a
-GI/G/c (or M/M/1) sojourn with a fluid backlog. Decode: per window the planning model's
-batch rule. The SLO statistic is taken over all requests (or per SLO window). Pure."""
+wait over the trace's own arrivals and lengths (:mod:`pdplan.queueing.transient`). Decode
+under least-loaded routing (the default): the balanced pool as a fluid over the same trace
+(:mod:`pdplan.queueing.decode_fluid`). Otherwise (pooled prefill, random decode routing, the
+paper's model), the pointwise-stationary approximation: per window a GI/G/c (or M/M/1) sojourn
+with a fluid backlog, and the planning model's batch rule; it is also the first guess of the
+searches above. The SLO statistic is taken over all requests (or per SLO window). Pure."""
 
 from __future__ import annotations
 
@@ -348,6 +350,26 @@ def _windows_decode_stat(a: _Analytic, n: int, stat: str, random: bool) -> dict[
     }
 
 
+def _smallest_count(
+    stat_of: Callable[[int], dict[int, float]],
+    limit_s: float,
+    guess_of: Callable[[int], dict[int, float]] | None,
+) -> tuple[int | None, dict[int, dict[int, float]]]:
+    """The smallest count whose statistic (per SLO window) meets ``limit_s``, searched from
+    the answer of the cheaper ``guess_of`` when given; and every statistic computed."""
+    start = 1
+    if guess_of is not None:
+        start = smallest(lambda k: _groups_ok(guess_of(k), limit_s), 1, MAX_SIM_INSTANCES) or 1
+    seen: dict[int, dict[int, float]] = {}
+
+    def ok(k: int) -> bool:
+        if k not in seen:
+            seen[k] = stat_of(k)
+        return _groups_ok(seen[k], limit_s)
+
+    return smallest(ok, start, MAX_SIM_INSTANCES), seen
+
+
 def _analytic_inputs(
     profile: Profile,
     workload: Workload,
@@ -440,42 +462,18 @@ def analytic_allocation(
     """
     a = _analytic_inputs(profile, workload, slo, model, window_s, slo_window_s)
     pooled, random = prefill_routing == "pooled", decode_routing == "random"
-    start = 1
-    if _transient(pooled, a):  # the pointwise-stationary answer is a cheap first guess
-        start = (
-            smallest(
-                lambda k: _groups_ok(_psa_stat(a, k, slo.ttft_stat, pooled), slo.ttft_s),
-                1,
-                MAX_SIM_INSTANCES,
-            )
-            or 1
-        )
-    ttft: dict[int, dict[int, float]] = {}
-
-    def ttft_of(k: int) -> dict[int, float]:
-        if k not in ttft:
-            ttft[k] = _prefill_stat(a, k, slo.ttft_stat, pooled, slo.ttft_s)
-        return ttft[k]
-
-    m = smallest(lambda k: _groups_ok(ttft_of(k), slo.ttft_s), start, MAX_SIM_INSTANCES)
-    start = 1
-    if _fluid(random, a):  # the pointwise-stationary answer is a cheap first guess
-        start = (
-            smallest(
-                lambda k: _groups_ok(_windows_decode_stat(a, k, slo.tpot_stat, random), slo.tpot_s),
-                1,
-                MAX_SIM_INSTANCES,
-            )
-            or 1
-        )
-    tpot: dict[int, dict[int, float]] = {}
-
-    def tpot_of(k: int) -> dict[int, float]:
-        if k not in tpot:
-            tpot[k] = _decode_stat(a, k, slo.tpot_stat, random)
-        return tpot[k]
-
-    n = smallest(lambda k: _groups_ok(tpot_of(k), slo.tpot_s), start, MAX_SIM_INSTANCES)
+    m, ttft = _smallest_count(
+        lambda k: _prefill_stat(a, k, slo.ttft_stat, pooled, slo.ttft_s),
+        slo.ttft_s,
+        (lambda k: _psa_stat(a, k, slo.ttft_stat, pooled)) if _transient(pooled, a) else None,
+    )
+    n, tpot = _smallest_count(
+        lambda k: _decode_stat(a, k, slo.tpot_stat, random),
+        slo.tpot_s,
+        (lambda k: _windows_decode_stat(a, k, slo.tpot_stat, random))
+        if _fluid(random, a)
+        else None,
+    )
     if m is None or n is None:
         phase = "prefill" if m is None else "decode"
         raise InfeasibleSLOError(
@@ -489,8 +487,8 @@ def analytic_allocation(
         prefill_instances=m,
         decode_instances=n,
         gpus=gpus(m, n),
-        predicted_ttft_s=max(ttft_of(m).values()),
-        predicted_tpot_s=max(tpot_of(n).values()),
+        predicted_ttft_s=max(ttft[m].values()),
+        predicted_tpot_s=max(tpot[n].values()),
         prefill_method="transient" if _transient(pooled, a) else "windows",
         decode_method="fluid" if _fluid(random, a) else "windows",
         window_s=a.window_s,
