@@ -459,6 +459,9 @@ def analytic_allocation(
     >>> a = analytic_allocation(default_profile(), w, SLO(ttft_s=2, tpot_s=0.02), model="paper")
     >>> a.allocation, round(a.predicted_ttft_s, 3)
     ('3P4D', 0.762)
+    >>> b = analytic_allocation(default_profile(), w, SLO(ttft_s=2, tpot_s=0.02))  # auto
+    >>> b.allocation, b.prefill_method, b.decode_method, round(b.predicted_ttft_s, 3)
+    ('3P3D', 'transient', 'fluid', 0.819)
     """
     a = _analytic_inputs(profile, workload, slo, model, window_s, slo_window_s)
     pooled, random = prefill_routing == "pooled", decode_routing == "random"
