@@ -175,6 +175,18 @@ def _methods(a: AnalyticAllocation) -> str:
     return f"{prefill}; {decode}"
 
 
+def _gap_text(gap: tuple[int, int]) -> str:
+    """The analytic answer against the replay-checked one, read for the user."""
+    if gap == (0, 0):
+        return "agrees."
+    text = f"is off by {gap[0]:+d} prefill, {gap[1]:+d} decode"
+    if max(abs(g) for g in gap) == 1:
+        # the analytic answer averages over the simulator's routing and noise draws; the
+        # replay is one draw, and one instance is about the spread between draws
+        return text + " (within one: the replay is one random draw, the analytic its average)."
+    return text + "."
+
+
 def _verdict(plan: TracePlan) -> Text:
     slo, a = plan.slo, plan.analytic_allocation
     chosen, mean = plan.allocation, plan.mean_rate_allocation
@@ -190,10 +202,7 @@ def _verdict(plan: TracePlan) -> Text:
         a.prefill_instances - chosen.prefill_instances,
         a.decode_instances - chosen.decode_instances,
     )
-    verdict.append(
-        "\nThe analytic model "
-        + ("agrees." if gap == (0, 0) else f"is off by {gap[0]:+d} prefill, {gap[1]:+d} decode.")
-    )
+    verdict.append("\nThe analytic model " + _gap_text(gap))
     if mean.allocation != chosen.allocation:
         verdict.append(
             f"\nPlanning on the mean rate ({mean.allocation}) replays at "
