@@ -15,9 +15,10 @@ sojourn that of ``max(F, t_i) + S_i - t_i``. This module carries the distributio
 along the trace on a grid of ``step_s``: no stationarity, no renewal assumption, no moment
 fit. Bursts, simultaneous arrivals (batches), rate changes, the lengths each burst brings and
 the backlog one minute leaves to the next are the trace's own. The errors are the grid (a
-sojourn is read at most one step high) and the noise's few atoms (its mean and SCV kept). It
-is what the simulator computes, as an expectation over the routing and noise draws instead of
-one sample of them; several server counts are carried at once (one row each).
+quantile is read to half a step; each service split between two bins spreads a long busy
+period by a few steps) and the noise's few atoms (its mean and SCV kept). It is what the
+simulator computes, as an expectation over the routing and noise draws instead of one sample
+of them.
 
 Cost: one pass over the requests, a few vector operations on the queues' live length each.
 """
@@ -85,7 +86,6 @@ class TransientSojourns:
     sojourn (wait + service, no overhead) and the summed sojourn distribution on the grid
     (bin k: a sojourn in ((k - 1) step, k step])."""
 
-    servers: int
     step_s: float
     count: np.ndarray  # (groups,)
     sojourn_sum_s: np.ndarray  # (groups,)
@@ -236,7 +236,6 @@ def random_routing_sojourns(
         tail = np.flatnonzero(p[max(top - 64, 1) : top] >= _TINY)
         top = max(top - 64, 1) + (int(tail[-1]) + 1 if len(tail) else 0)
     return TransientSojourns(
-        servers=servers,
         step_s=step_s,
         count=count,
         sojourn_sum_s=sojourn_sum,

@@ -159,6 +159,8 @@ class _Analytic:
     times_s: list[float]  # the replay's arrivals
     osl_tokens: tuple[int, ...]  # each request's output length
     service_s: list[float]  # each request's mean prefill time (its uncached tokens)
+    noise: tuple[tuple[float, float], ...]  # the engine's prefill noise as atoms
+    decode_start_s: list[float]  # when each request's decode starts (its own prefill done)
     slo_group: list[int]  # each request's SLO window (all 0 without one)
 
 
@@ -275,7 +277,7 @@ def _transient_stat(a: _Analytic, m: int, stat: str, limit_s: float) -> dict[int
         a.times_s,
         a.service_s,
         m * a.dp,
-        noise_atoms(a.engine_scv),
+        a.noise,
         limit_s * _GRID_SHARE,
         group_of=a.slo_group if groups > 1 else None,
         groups=groups,
@@ -316,8 +318,7 @@ def _prefill_stat(
 def _fluid_stat(a: _Analytic, n: int, stat: str) -> dict[int, float]:
     """Per SLO window: the TPOT statistic of the balanced decode pool followed over the trace
     (:mod:`pdplan.queueing.decode_fluid`); decode starts when the prompt's own prefill ends."""
-    starts = [t + a.overhead_s + s for t, s in zip(a.times_s, a.service_s, strict=True)]
-    tpots = balanced_decode_tpots_s(starts, a.osl_tokens, n, a.tpot_table)
+    tpots = balanced_decode_tpots_s(a.decode_start_s, a.osl_tokens, n, a.tpot_table)
     by_group: dict[int, list[float | None]] = {}
     for g, t in zip(a.slo_group, tpots, strict=True):
         by_group.setdefault(g, []).append(t)
@@ -390,7 +391,8 @@ def _analytic_inputs(
     cache: dict[int, float] = {}
     for isl in set(trace.isl_tokens):
         cache[isl] = prefill_time_s(profile.prefill, isl * keep)
-    windows = psa_windows(times, [cache[i] for i in trace.isl_tokens], trace.osl_tokens, psa)
+    service = [cache[i] for i in trace.isl_tokens]
+    windows = psa_windows(times, service, trace.osl_tokens, psa)
     group_of = [int(k * psa // slo_window_s) if slo_window_s else 0 for k in range(len(windows))]
     lengths = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate)
     engine, _ = engine_scv(profile.prefill, model, lengths.scv)
@@ -427,7 +429,11 @@ def _analytic_inputs(
         fluctuate=not paper,
         times_s=times,
         osl_tokens=trace.osl_tokens,
-        service_s=[cache[i] for i in trace.isl_tokens],
+        service_s=service,
+        noise=noise_atoms(engine),
+        decode_start_s=[
+            t + profile.prefill.overhead_s + sv for t, sv in zip(times, service, strict=True)
+        ],
         slo_group=[int((t - times[0]) // slo_window_s) for t in times]
         if slo_window_s
         else [0] * len(times),
