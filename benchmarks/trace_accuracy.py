@@ -145,9 +145,14 @@ class Row:
         return "too few" if not self.meets else "too many"
 
 
+#: What each scenario planned, for ``--draws``: (trace, profile, load, SLO name) ->
+#: (workload, SLO, plan).
+Planned = dict[tuple[str, str, float, str], tuple[Workload, SLO, TracePlan]]
+
+
 def scenario(
-    name: str, trace: Trace, pname: str, profile: Profile, load: float
-) -> tuple[Workload, list[Row]]:
+    name: str, trace: Trace, pname: str, profile: Profile, load: float, planned: Planned
+) -> list[Row]:
     workload = scenario_workload(trace, profile, load)
     rows: list[Row] = []
     for slo_name, slo in slo_pairs(profile, workload).items():
@@ -156,9 +161,10 @@ def scenario(
         except InfeasibleSLOError as exc:
             print(f"  skip {name} {pname} x{load} {slo_name}: {exc}", file=sys.stderr)
             continue
+        planned[(name, pname, load, slo_name)] = (workload, slo, plan)
         label = Row(name, pname, load, slo_name, "", "", None, "", None, False, None, False, False)
         rows += score(profile, workload, slo, plan, label)
-    return workload, rows
+    return rows
 
 
 def score(profile: Profile, workload: Workload, slo: SLO, plan: TracePlan, label: Row) -> list[Row]:
@@ -256,7 +262,7 @@ def scenario_workload(trace: Trace, profile: Profile, load: float) -> Workload:
 
 
 def draws_report(
-    rows: list[Row], traces: dict[str, Trace], all_profiles: dict[str, Profile], draws: int
+    rows: list[Row], planned: Planned, all_profiles: dict[str, Profile], draws: int
 ) -> None:
     """Replay each analytic allocation that seed 42 calls short with ``draws`` other seeds."""
     short = [r for r in rows if r.answer == "analytic" and not r.meets]
@@ -266,9 +272,7 @@ def draws_report(
     met_counts, ttft_err, tpot_err = [], [], []
     for r in short:
         profile = all_profiles[r.profile]
-        workload = scenario_workload(traces[r.trace], profile, r.load)
-        slo = slo_pairs(profile, workload)[r.slo]
-        plan = plan_trace(profile, workload, slo)
+        workload, slo, plan = planned[(r.trace, r.profile, r.load, r.slo)]
         a = plan.analytic_allocation
         replay_plan = plan.mean_rate_plan.model_copy(update={"workload": workload})
         got = [
@@ -329,11 +333,12 @@ def main() -> None:
     if args.quick:
         all_profiles = {"embedded": all_profiles["embedded"]}
     rows: list[Row] = []
+    planned: Planned = {}
     start = time.perf_counter()
     for tname, trace in traces.items():
         for pname, profile in all_profiles.items():
             for load in LOADS[:1] if args.quick else LOADS:
-                _, got = scenario(tname, trace, pname, profile, load)
+                got = scenario(tname, trace, pname, profile, load, planned)
                 rows.extend(got)
                 print(
                     f"{tname:8} {pname:9} x{load:<4} {len(got) // 4} SLO pairs "
@@ -350,7 +355,7 @@ def main() -> None:
                 f"{r.allocation} vs {r.truth} ({'meets' if r.meets else 'misses'})"
             )
     if args.draws:
-        draws_report(rows, traces, all_profiles, args.draws)
+        draws_report(rows, planned, all_profiles, args.draws)
     time_size_trace()
     print(f"benchmark wall time {time.perf_counter() - start:.0f} s")
     if args.csv:
