@@ -53,7 +53,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     def set_tpmax(value: Any) -> Any:
         return lambda d: d["prefill"]["max_throughput"][0].__setitem__("max_tps", value)
 
+    long_trace = tmp / "long.csv"  # one request longer than the profile's KV cache (100,000)
+    long_trace.write_text("arrival_s,isl_tokens,osl_tokens\n0,100,10\n1,150000,10\n2,200,20\n")
     return {
+        "long_trace": str(long_trace),
+        "small": str(DATA / "small-profile.yaml"),
         "binary": str(binary),
         "latin1": str(latin),
         "truncated": str(truncated),
@@ -79,6 +83,19 @@ CASES: list[tuple[list[str], int, str]] = [
     (["capacity", "--ttft", "300ms"], EXIT_INFEASIBLE, "cannot be met by 3P4D at any load"),
     (["size", "--profile", "{decreasing}", "--isl", "2000", "--osl", "250", "--tpot", "20ms"],
      EXIT_INFEASIBLE, "TPOT 15 ms was measured at batch 8"),
+    # requests longer than an instance's KV cache: refused on every path, naming them
+    (["simulate", "--profile", "{small}", "--isl", "150000", "--osl", "10", "--rps", "0.01",
+      "--requests", "200"], EXIT_BAD_INPUT, "needs more KV cache than a decode instance holds"),
+    (["size", "--profile", "{small}", "--isl", "150000", "--osl", "10", "--rps", "0.01",
+      "--ttft", "60s"], EXIT_BAD_INPUT, "(ISL 150,000 + OSL 10 tokens) needs more KV cache"),
+    (["size", "--profile", "{small}", "--isl", "20000", "--isl-dist", "exponential", "--osl",
+      "10", "--rps", "0.01", "--ttft", "60s"], EXIT_BAD_INPUT, "of the requests drawn from"),
+    (["size", "--profile", "{small}", "--trace", "{long_trace}", "--ttft", "60s"],
+     EXIT_BAD_INPUT, "1 of 3 requests need more KV cache than a decode instance holds"),
+    (["simulate", "--profile", "{small}", "--trace", "{long_trace}", "--prefill", "1",
+      "--decode", "1"], EXIT_BAD_INPUT, "clip them with --max-context 100000"),
+    (["capacity", "--profile", "{small}", "--trace", "{long_trace}"], EXIT_BAD_INPUT,
+     "need more KV cache"),
     # values out of any sane range
     (["simulate", "--prefill-scv", "1e300"], EXIT_BAD_INPUT, "'--prefill-scv'"),
     (["simulate", "--isl-dist", "lognormal:50"], EXIT_BAD_INPUT, "sigma"),
@@ -261,3 +278,26 @@ def test_a_server_with_wrong_usage_types_is_named(
     assert code == EXIT_BAD_INPUT
     assert "usage.prompt_tokens is 'many'; expected a whole number" in err
     assert "Traceback" not in err
+
+
+def test_clipping_to_the_kv_cache_makes_a_long_trace_plannable(
+    capsys: pytest.CaptureFixture[str], files: dict[str, str]
+) -> None:
+    code, out, err = run(
+        capsys, "size", "--profile", files["small"], "--trace", files["long_trace"],
+        "--max-context", "100000", "--ttft", "60s", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = _strict_json(out)
+    assert data["allocation"]["tpot_s"]["mean"] > 0
+
+
+def test_a_simulation_that_leaves_a_request_unfinished_is_a_bug_not_a_number() -> None:
+    from pdplan.sim.metrics import Columns, summarize_run
+
+    stuck = Columns([0.0, 1.0], [100, 100], [11, 11], [0.0, 1.0], [0.5, 1.5], [1.5, 0.0])
+    with pytest.raises(RuntimeError, match="left request 1 unfinished"):
+        summarize_run(
+            stuck, warmup_share=0.0, slo=None, prefill_busy_s=[1.0], decode_occupancy=[2.0],
+            end_s=1.5, keep_records=False,
+        )  # fmt: skip

@@ -220,6 +220,7 @@ def plan_aggregated(profile: AggregatedProfile, workload: Workload, slo: SLO) ->
     >>> plan.instances, plan.binding, round(plan.per_instance_rps, 1)
     (3, 'ttft', 21.1)
     """
+    workload.check_fits(profile.kv_capacity_tokens, "an aggregated instance")
     idle = aggregated_point(profile, workload, 1e-9, slo)
     checks = (
         ("ttft", slo.ttft_stat, idle.ttft_s, slo.ttft_s, f"{idle.ttft_s:.3g} s"),

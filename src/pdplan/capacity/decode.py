@@ -237,6 +237,7 @@ def plan_decode(
     >>> plan.batch, round(plan.effective_output_tps, 1)  # the paper's B* = 34, eq. 15
     (34, 1706.8)
     """
+    workload.check_fits(profile.kv_capacity_tokens, "a decode instance")
     curve = _select_curve(profile, workload, warnings)
     chosen, batches, tpots, kv_batch = _chosen_batch(profile, curve, workload, slo, warnings)
     osl, rate = workload.osl_tokens, workload.rate_rps

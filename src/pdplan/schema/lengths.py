@@ -64,6 +64,10 @@ class Fixed(BaseModel):
     def quantile_tokens(self, u: float) -> int:
         return self.tokens
 
+    def tail_share(self, tokens: float) -> float:
+        """P(length > tokens)."""
+        return 1.0 if self.tokens > tokens else 0.0
+
 
 class Exponential(BaseModel):
     """Exponential with the given mean, rounded up to a whole token (>= 1)."""
@@ -96,6 +100,16 @@ class Exponential(BaseModel):
     def quantile_tokens(self, u: float) -> int:
         return min(MAX_TOKENS, max(1, math.ceil(-self.mean_tokens * math.log1p(-u))))
 
+    def tail_share(self, tokens: float) -> float:
+        """P(length > tokens): a draw ``ceil(E)`` exceeds ``tokens`` when ``E > floor(tokens)``.
+
+        >>> round(Exponential(mean_tokens=100).tail_share(100), 4)
+        0.3679
+        """
+        if tokens >= MAX_TOKENS:
+            return 0.0
+        return 1.0 if tokens < 1 else math.exp(-math.floor(tokens) / self.mean_tokens)
+
 
 class Uniform(BaseModel):
     """Uniform integer in [low_tokens, high_tokens]."""
@@ -126,6 +140,15 @@ class Uniform(BaseModel):
     def quantile_tokens(self, u: float) -> int:
         width = self.high_tokens - self.low_tokens + 1
         return self.low_tokens + min(int(u * width), width - 1)
+
+    def tail_share(self, tokens: float) -> float:
+        """P(length > tokens).
+
+        >>> Uniform(low_tokens=1, high_tokens=4).tail_share(3)
+        0.25
+        """
+        above = self.high_tokens - max(math.floor(tokens), self.low_tokens - 1)
+        return min(max(above, 0) / (self.high_tokens - self.low_tokens + 1), 1.0)
 
 
 class Lognormal(BaseModel):
@@ -168,6 +191,13 @@ class Lognormal(BaseModel):
         z = NormalDist().inv_cdf(u)
         return min(MAX_TOKENS, max(1, round(math.exp(self._mu() + self.sigma * z))))
 
+    def tail_share(self, tokens: float) -> float:
+        """P(length > tokens) (draws are rounded: ``X >= floor(tokens) + 0.5``)."""
+        if tokens >= MAX_TOKENS:
+            return 0.0
+        cut = math.floor(tokens) + 0.5
+        return 1.0 - NormalDist().cdf((math.log(cut) - self._mu()) / self.sigma)
+
 
 class Empirical(BaseModel):
     """Draws uniformly from observed lengths (e.g. a trace's ISLs)."""
@@ -188,6 +218,10 @@ class Empirical(BaseModel):
 
     def sample(self, rng: random.Random) -> int:
         return self.values_tokens[rng.randrange(len(self.values_tokens))]
+
+    def tail_share(self, tokens: float) -> float:
+        """P(length > tokens): the share of the observed values above it."""
+        return sum(1 for v in self.values_tokens if v > tokens) / len(self.values_tokens)
 
 
 LengthDist = Annotated[

@@ -154,6 +154,39 @@ class Trace:
             self.fmt,
         )
 
+    def check_fits(self, capacity_tokens: int | None, holder: str) -> None:
+        """Refuse requests whose context (input + output tokens) exceeds ``capacity_tokens``,
+        the KV cache of one instance (``holder`` names it): no engine serves them, and a
+        simulator that let them wait would wait forever.
+
+        :raises ConfigError: naming how many, the largest and the ways out
+
+        >>> Trace((0.0, 1.0), (100, 3000), (10, 50)).check_fits(2048, "a decode instance")
+        Traceback (most recent call last):
+        pdplan.errors.ConfigError: trace: 1 of 2 requests need more KV cache than a decode ...
+        """
+        if capacity_tokens is None:
+            return
+        count, worst, largest = 0, 0, 0
+        for i, (isl, osl) in enumerate(zip(self.isl_tokens, self.osl_tokens, strict=True)):
+            if isl + osl > capacity_tokens:
+                count += 1
+                if isl + osl > largest:
+                    worst, largest = i, isl + osl
+        if count:
+            how = (
+                f"clip them with --max-context {capacity_tokens}"
+                if self.fmt != "generated"
+                else "draw lengths that fit"
+            )
+            raise ConfigError(
+                f"{self.source}: {count:,} of {len(self):,} requests need more KV cache than "
+                f"{holder} holds ({capacity_tokens:,} tokens); the largest, request {worst}, "
+                f"needs {largest:,} (ISL {self.isl_tokens[worst]:,} + OSL "
+                f"{self.osl_tokens[worst]:,}): {how}, or plan with a profile whose instances "
+                "hold more KV cache"
+            )
+
     def with_osl(self, osl_tokens: int) -> Trace:
         """The same arrivals and inputs, every request generating ``osl_tokens`` (1: prefill
         only).

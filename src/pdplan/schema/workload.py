@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from pdplan.errors import ConfigError
 from pdplan.quantiles import Stat
 from pdplan.schema.arrivals import Arrivals, Gamma, Poisson, Replay
-from pdplan.schema.lengths import Empirical, Fixed, LengthDist
+from pdplan.schema.lengths import Empirical, Fixed, LengthDist, grid_tokens
 from pdplan.schema.trace import Trace
 from pdplan.units import tpm_to_tps, tps_to_tpm
 
@@ -26,6 +26,8 @@ __all__ = ["MAX_RATE_RPS", "MIN_RATE_RPS", "SLO", "Workload", "check_rate_rps"]
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 #: Share of generated (not replayed) requests a simulation ignores while queues fill.
 WARMUP_SHARE = 0.1
+#: Drawn lengths may exceed an instance's KV cache with at most this probability.
+_MISFIT_SHARE = 1e-6
 #: The target rates pdplan plans for: below, a typo (3.6 requests an hour); above, more than
 #: any one deployment serves (a million requests a second).
 MIN_RATE_RPS, MAX_RATE_RPS = 1e-3, 1e6
@@ -250,6 +252,43 @@ class Workload(BaseModel):
         """Share of requests a simulation ignores: none of a replay (every request counts),
         the first 10 % of generated arrivals (queues start empty)."""
         return 0.0 if self.replays_trace else WARMUP_SHARE
+
+    def check_fits(self, capacity_tokens: int | None, holder: str) -> None:
+        """Refuse traffic with requests longer (input + output tokens) than the KV cache of
+        one instance (``holder`` names it): every request of a trace must fit; lengths drawn
+        from distributions may exceed it with a probability below 1e-6 (the simulator still
+        refuses a draw that does not fit, :meth:`Trace.check_fits`).
+
+        :raises ConfigError: naming the requests, or the share of draws, that do not fit
+
+        >>> w = Workload.from_rps(rate_rps=1.0, isl_tokens=150_000, osl_tokens=10)
+        >>> w.check_fits(100_000, "a decode instance")
+        Traceback (most recent call last):
+        pdplan.errors.ConfigError: every request (ISL 150,000 + OSL 10 tokens) needs more KV ...
+        """
+        if capacity_tokens is None:
+            return
+        if self.trace is not None:
+            self.trace.check_fits(capacity_tokens, holder)
+            return
+        if isinstance(self.isl, Fixed) and isinstance(self.osl, Fixed):
+            if self.isl.tokens + self.osl.tokens > capacity_tokens:
+                raise ConfigError(
+                    f"every request (ISL {self.isl.tokens:,} + OSL {self.osl.tokens:,} tokens) "
+                    f"needs more KV cache than {holder} holds ({capacity_tokens:,} tokens): use "
+                    "shorter requests, or plan with a profile whose instances hold more KV cache"
+                )
+            return
+        outs = [self.osl.tokens] if isinstance(self.osl, Fixed) else grid_tokens(self.osl)
+        share = sum(self.isl.tail_share(capacity_tokens - o) for o in outs) / len(outs)
+        if share >= _MISFIT_SHARE:
+            raise ConfigError(
+                f"{share:.3g} of the requests drawn from these lengths (mean ISL "
+                f"{self.isl_tokens:,.0f} + OSL {self.osl_tokens:,.0f} tokens) need more KV cache "
+                f"than {holder} holds ({capacity_tokens:,} tokens): use lengths whose tail fits "
+                "(a smaller sigma or mean, or uniform), or plan with a profile whose instances "
+                "hold more KV cache"
+            )
 
     def requests(self, count: int, rng: random.Random) -> Trace:
         """The concrete requests: a trace replayed as recorded (time-scaled; ``count`` is

@@ -119,7 +119,7 @@ class AggregatedPool:
             r = waiting[0]
             need = self.isls[r] + self.osls[r]
             if kv_cap is not None and self.kv_used[j] + need > kv_cap and running:
-                break  # waits for KV to free (a request alone always runs)
+                break  # waits for KV to free (every request fits alone: checked)
             waiting.popleft()
             running.append(r)
             self.kv_used[j] += need
@@ -189,7 +189,9 @@ def simulate_aggregated(
     >>> round(r.ttft_s.mean * 1e3, 2), round(r.tpot_s.mean * 1e3, 2)  # 2 x 15.24; 5.1
     (30.48, 5.1)
     """
+    workload.check_fits(profile.kv_capacity_tokens, "an aggregated instance")
     reqs = workload.requests(requests, random.Random(seed))
+    reqs.check_fits(profile.kv_capacity_tokens, "an aggregated instance")
     arrivals = list(reqs.arrival_s)
     isls, osls = list(reqs.isl_tokens), list(reqs.osl_tokens)
     keep = 1.0 - workload.prefix_hit_rate

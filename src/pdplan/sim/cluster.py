@@ -55,7 +55,10 @@ def simulate(
     (0.317, 12.8)
     """
     workload, cl = config.workload, config.cluster
+    kv_capacity = cl.kv_capacity_tokens or profile.decode.kv_capacity_tokens
+    workload.check_fits(kv_capacity, "a decode instance")
     requests = workload.requests(config.requests, random.Random(config.seed))
+    requests.check_fits(kv_capacity, "a decode instance")  # a rare long draw
     arrivals = list(requests.arrival_s)
     isls, osls = list(requests.isl_tokens), list(requests.osl_tokens)
     lengths = prefill_service(profile.prefill, workload.isl, workload.prefix_hit_rate)

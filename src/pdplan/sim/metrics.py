@@ -120,6 +120,18 @@ def _throughput(c: Columns, idx: range) -> tuple[Throughput, float | None]:
     return throughput, arrival_rps
 
 
+def _check_complete(c: Columns) -> None:
+    """Every request arrived, got its first token, then finished, in that order: a run that
+    left one behind (a request no instance could take) must not be summarized as if it had
+    finished at time 0 (negative TPOT, busy shares beyond 100 %)."""
+    for i, (a, f, d) in enumerate(zip(c.arrival_s, c.first_token_s, c.done_s, strict=True)):
+        if not a <= f <= d:
+            raise RuntimeError(
+                f"simulation left request {i} unfinished or out of order (arrival {a!r} s, "
+                f"first token {f!r} s, done {d!r} s)"
+            )
+
+
 def summarize_run(
     columns: Columns,
     *,
@@ -143,6 +155,7 @@ def summarize_run(
     (0.5, 0.1, 2)
     """
     c = columns
+    _check_complete(c)
     n = len(c.arrival_s)
     start = min(int(n * warmup_share), max(n - 1, 0))
     idx = range(start, n)
