@@ -20,6 +20,7 @@ from tests.fakes.openai_server import FakeEngine, FakeServer
 DATA = Path(__file__).parent / "data"
 PROFILE = yaml.safe_load((DATA / "small-profile.yaml").read_text())
 TRACE = str(DATA / "traces" / "pdplan.csv")
+IMPORTS = str(DATA / "imports" / "vllm-bench")
 
 
 def _profile(tmp: Path, name: str, edit: Any) -> str:
@@ -66,6 +67,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "bool_overhead": _profile(tmp, "bool.yaml", set_prefill("overhead_s", True)),
         "huge_tps": _profile(tmp, "huge.yaml", set_tpmax(1e308)),
         "decreasing": _profile(tmp, "decreasing.yaml", set_point("tpot_ms", 30, 0)),
+        "tpot_seconds": _profile(tmp, "tpot-seconds.yaml", set_point("tpot_ms", 0.015, 0)),
     }
 
 
@@ -96,6 +98,15 @@ CASES: list[tuple[list[str], int, str]] = [
       "--decode", "1"], EXIT_BAD_INPUT, "clip them with --max-context 100000"),
     (["capacity", "--profile", "{small}", "--trace", "{long_trace}"], EXIT_BAD_INPUT,
      "need more KV cache"),
+    # a value in the wrong unit, a setting that would change nothing, a count that disagrees
+    (["size", "--profile", "{tpot_seconds}"], EXIT_BAD_INPUT, "TPOT is in milliseconds"),
+    (["size", "--decode-table", "10:0.015,20:0.02"], EXIT_BAD_INPUT, "TPOT is in milliseconds"),
+    (["size", "--confidence", "0.9"], EXIT_BAD_INPUT, "records no measurement intervals"),
+    (["size", "--trace", TRACE, "--confidence", "0.9"], EXIT_BAD_INPUT, "no measurement interv"),
+    (["size", "--confidence", "nan"], EXIT_BAD_INPUT, "nan is not a confidence"),
+    (["size", "--confidence", "1"], EXIT_BAD_INPUT, "expected 0.5 to 0.999"),
+    (["import", IMPORTS + "/tpmax-c2.json", "--hardware", "8xH100", "--prefill-gpus", "4",
+      "--out", "{tmp}/o"], EXIT_BAD_INPUT, "says 8 GPUs per instance, --prefill-gpus 4"),
     # values out of any sane range
     (["simulate", "--prefill-scv", "1e300"], EXIT_BAD_INPUT, "'--prefill-scv'"),
     (["simulate", "--isl-dist", "lognormal:50"], EXIT_BAD_INPUT, "sigma"),
@@ -301,3 +312,26 @@ def test_a_simulation_that_leaves_a_request_unfinished_is_a_bug_not_a_number() -
             stuck, warmup_share=0.0, slo=None, prefill_busy_s=[1.0], decode_occupancy=[2.0],
             end_s=1.5, keep_records=False,
         )  # fmt: skip
+
+
+def test_the_hardware_count_is_the_gpus_per_instance(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    files = [
+        f"{IMPORTS}/{name}.json" for name in ("tpmax-c1", "tpmax-c4", "decode-c1", "decode-c4")
+    ]
+    code, _, err = run(capsys, "import", *files, "--hardware", "8xH100", "--out", str(tmp_path))
+    assert code == 0, err
+    profile = yaml.safe_load((tmp_path / "profile.yaml").read_text())
+    assert profile["prefill"]["gpus_per_instance"] == profile["decode"]["gpus_per_instance"] == 8
+    assert profile["metadata"]["hardware"] == "8xH100"
+
+
+def test_a_confidence_is_shown_with_its_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    profile = Path(__file__).parents[1] / "benchmarks/data/engine-bursts/single-pinned/profile.yaml"
+    code, out, err = run(
+        capsys, "size", "--profile", str(profile), "--isl", "512", "--osl", "64", "--rps", "10",
+        "--ttft", "200ms", "--tpot", "30ms", "--confidence", "0.999",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "99.9% intervals" in " ".join(out.split()) and "100% intervals" not in out

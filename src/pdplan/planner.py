@@ -36,7 +36,7 @@ from pdplan.schema.plan import (
 from pdplan.schema.profile import INTERVAL_CONFIDENCE, Profile
 from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 from pdplan.schema.workload import SLO, Workload, check_rate_rps
-from pdplan.uncertainty import End, bounded_profile, has_intervals
+from pdplan.uncertainty import End, bounded_profile, check_confidence, has_intervals
 from pdplan.units import tps_to_tpm
 
 __all__ = [
@@ -71,7 +71,8 @@ def size(
     :param decode_routing: ``least_loaded`` (the pool's batches balanced; they still
         fluctuate with the arrivals, except under ``paper``, which holds B*) or ``random``
     :param confidence: plan on the pessimistic end of the profile's measurement intervals at
-        this confidence (:mod:`pdplan.uncertainty`); None plans on the measured values. Either
+        this confidence (:mod:`pdplan.uncertainty`; refused for a profile without intervals,
+        :func:`~pdplan.uncertainty.check_confidence`); None plans on the measured values. Either
         way a profile with intervals gives the chosen allocation's capacity as a range
         (``capacity_low_tps``..``capacity_high_tps``)
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
@@ -86,11 +87,7 @@ def size(
     warnings: list[str] = []
     planned_on = profile
     if confidence is not None:
-        if not has_intervals(profile):
-            warnings.append(
-                "--confidence: the profile records no measurement intervals (profile it with "
-                "pdplan to get them); planned on the measured values"
-            )
+        check_confidence(profile, confidence)
         planned_on = bounded_profile(profile, "pessimistic", confidence)
     prefill, decode, prefill_rps, decode_rps = _phases(
         planned_on, workload, slo, warnings, model, prefill_routing, decode_routing

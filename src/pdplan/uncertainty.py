@@ -24,7 +24,17 @@ from typing import Literal
 from pdplan.schema.profile import INTERVAL_CONFIDENCE, DecodePoint, PrefillPoint, Profile
 from pdplan.variability import fit_engine_scv
 
-__all__ = ["End", "bounded_profile", "has_intervals"]
+__all__ = [
+    "MAX_CONFIDENCE",
+    "MIN_CONFIDENCE",
+    "End",
+    "bounded_profile",
+    "check_confidence",
+    "has_intervals",
+]
+
+#: The confidences a plan may take (below 0.5 the pessimistic end is the optimistic one).
+MIN_CONFIDENCE, MAX_CONFIDENCE = 0.5, 0.999
 
 End = Literal["pessimistic", "optimistic"]
 
@@ -43,6 +53,30 @@ def has_intervals(profile: Profile) -> bool:
         or any(x.tpot_high_ms is not None for c in d.curves for x in c.points)
         or p.overhead_high_s is not None
     )
+
+
+def check_confidence(profile: Profile, confidence: float, field: str = "--confidence") -> None:
+    """Refuse a confidence the profile cannot plan at: out of range (NaN included), or a
+    profile that records no interval (the plan would be the measured one, not the bound).
+
+    >>> from pdplan.io import default_profile
+    >>> check_confidence(default_profile(), 0.9)
+    Traceback (most recent call last):
+    pdplan.errors.ConfigError: --confidence: the profile records no measurement intervals, so...
+    """
+    from pdplan.errors import ConfigError
+
+    if not MIN_CONFIDENCE <= confidence <= MAX_CONFIDENCE:  # NaN fails too
+        raise ConfigError(
+            f"{field}: {confidence!r} is not a confidence pdplan plans at; expected "
+            f"{MIN_CONFIDENCE:g} to {MAX_CONFIDENCE:g}, e.g. 0.9"
+        )
+    if not has_intervals(profile):
+        raise ConfigError(
+            f"{field}: the profile records no measurement intervals, so there is no pessimistic "
+            "end to plan on (profiles measured with pdplan profile record 90% intervals); plan "
+            "without --confidence"
+        )
 
 
 def _scale(confidence: float) -> float:

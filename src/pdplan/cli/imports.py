@@ -50,27 +50,33 @@ def _runs(paths: tuple[str, ...]) -> list[BenchRun]:
     "--prefill-gpus",
     type=click.IntRange(min=1),
     default=1,
-    show_default=True,
-    help="GPUs of the benchmarked instance, as the prefill side's GPUs per instance.",
+    help="GPUs of the benchmarked instance, as the prefill side's GPUs per instance (default: "
+    "the count --hardware opens with, e.g. 8xH100; else 1).",
 )
 @click.option(
     "--decode-gpus",
     type=click.IntRange(min=1),
     default=1,
-    show_default=True,
-    help="GPUs of the benchmarked instance, as the decode side's GPUs per instance.",
+    help="GPUs of the benchmarked instance, as the decode side's GPUs per instance (default: "
+    "the count --hardware opens with; else 1).",
 )
-@click.option("--hardware", help="Hardware of one instance, e.g. 8xH100 (for the metadata).")
+@click.option(
+    "--hardware",
+    help="Hardware of one instance, e.g. 8xH100 (for the metadata; its count is the GPUs per "
+    "instance unless --prefill-gpus/--decode-gpus say otherwise).",
+)
 @click.option("--engine", help="Engine measured, e.g. vllm (for the metadata).")
 @json_option
 def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> None:
     """Turn other tools' benchmark results into pdplan profile parts (and a profile)."""
     from pdplan.bench import profiler
     from pdplan.bench.records import write_part
+    from pdplan.cli.inputs import gpus_per_instance
     from pdplan.io import check_out_dir
     from pdplan.measured.to_profile import parts_from_runs
     from pdplan.schema.parts import PartMeta
 
+    gpus = gpus_per_instance(kw)
     runs = _runs(files)
     check_out_dir(out, "--out")
     tools = sorted({_TOOL_NAMES[r.tool] for r in runs})
@@ -84,8 +90,8 @@ def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> N
     source = f"pdplan import of {', '.join(tools)} results: {', '.join(files)}"
     profile = profiler.write_profile(
         out,
-        prefill_gpus=kw["prefill_gpus"],
-        decode_gpus=kw["decode_gpus"],
+        prefill_gpus=gpus[0],
+        decode_gpus=gpus[1],
         hardware=kw["hardware"],
         engine=kw["engine"],
         source=source,

@@ -5,6 +5,7 @@ way), the SLO, the trace, the client's URL and timeouts, and lists of numbers.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
 __all__ = [
     "built",
     "check_url",
+    "gpus_per_instance",
     "length_dist",
     "load_profile_option",
     "maybe",
@@ -268,3 +270,40 @@ def number_list(
     if not values or not all(valid(v) for v in values):
         raise ConfigError(f"{field}: values must be {allowed}, got {text!r}")
     return values
+
+
+_HARDWARE_COUNT = re.compile(r"\s*(\d+)\s*[x\u00d7*]\s*\S", re.IGNORECASE)
+
+
+def gpus_per_instance(kw: dict[str, Any]) -> tuple[int, int]:
+    """GPUs per prefill and per decode instance: ``--prefill-gpus``/``--decode-gpus``, or the
+    count that ``--hardware`` opens with (``8xH100``: 8) for the ones not given. A count given
+    that differs from the hardware's is refused: every later GPU count and cost would be off.
+
+    >>> gpus_per_instance({"hardware": None, "prefill_gpus": 1, "decode_gpus": 1})
+    (1, 1)
+    """
+    hardware = kw.get("hardware")
+    found = _HARDWARE_COUNT.match(hardware) if hardware else None
+    if found is None:
+        return kw["prefill_gpus"], kw["decode_gpus"]
+    count = int(found.group(1))
+    if count < 1:
+        raise ConfigError(f"--hardware: {hardware!r} counts {count} GPUs; expected at least 1")
+    counts = []
+    for name, option in (("prefill_gpus", "--prefill-gpus"), ("decode_gpus", "--decode-gpus")):
+        if _given_safely(name) and kw[name] != count:
+            raise ConfigError(
+                f"--hardware {hardware!r} says {count} GPUs per instance, {option} "
+                f"{kw[name]}: give counts that agree (--hardware describes one instance; write it "
+                "without a count, e.g. H100, when the phases differ)"
+            )
+        counts.append(count)
+    return counts[0], counts[1]
+
+
+def _given_safely(name: str) -> bool:
+    """:func:`given`, False outside a click command (doctests)."""
+    import click
+
+    return click.get_current_context(silent=True) is not None and given(name)

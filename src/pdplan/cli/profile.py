@@ -107,14 +107,29 @@ common = [
         help="Served model id to request (default: the first in /v1/models).",
     ),
     prompt_mode_option(),
-    click.option("--prefill-gpus", type=click.IntRange(min=1), default=1, show_default=True),
-    click.option("--decode-gpus", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option(
+        "--prefill-gpus",
+        type=click.IntRange(min=1),
+        default=1,
+        help="GPUs per prefill instance (default: the count --hardware opens with, e.g. "
+        "8xH100; else 1).",
+    ),
+    click.option(
+        "--decode-gpus",
+        type=click.IntRange(min=1),
+        default=1,
+        help="GPUs per decode instance (default: the count --hardware opens with; else 1).",
+    ),
     click.option(
         "--kv-capacity-tokens",
         type=click.IntRange(min=1),
         help="KV-cache capacity of a decode instance, tokens (caps the batch).",
     ),
-    click.option("--hardware", help="Hardware of one instance, for the profile's metadata."),
+    click.option(
+        "--hardware",
+        help="Hardware of one instance, for the profile's metadata, e.g. 8xH100 (its count is "
+        "the GPUs per instance unless --prefill-gpus/--decode-gpus say otherwise).",
+    ),
     seed_option,
     click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
     *client_options,
@@ -232,7 +247,9 @@ def _decode_settings(kw: dict[str, Any]) -> Any:
 
 
 def _gpus(kw: dict[str, Any]) -> tuple[int, int]:
-    return kw["prefill_gpus"], kw["decode_gpus"]
+    from pdplan.cli.inputs import gpus_per_instance
+
+    return gpus_per_instance(kw)
 
 
 def _client(kw: dict[str, Any]) -> dict[str, Any]:

@@ -76,9 +76,9 @@ SIMULATED_REQUESTS = 4_000
 )
 @click.option(
     "--confidence",
-    type=click.FloatRange(0.5, 0.999),
+    type=float,
     help="Plan on the pessimistic end of the profile's measurement intervals at this "
-    "confidence, e.g. 0.9 (profiles measured by pdplan record 90 % intervals).",
+    "confidence, 0.5 to 0.999, e.g. 0.9 (profiles measured by pdplan record 90% intervals).",
 )
 @click.option(
     "--mode",
@@ -328,17 +328,14 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
 
     window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
     if kw.get("confidence") is not None:
-        from pdplan.uncertainty import bounded_profile, has_intervals
+        from pdplan.report.format import fmt_share
+        from pdplan.uncertainty import bounded_profile, check_confidence
 
-        if not has_intervals(profile):
-            raise ConfigError(
-                "--confidence: the profile records no measurement intervals (profile it with "
-                "pdplan to get them)"
-            )
+        check_confidence(profile, kw["confidence"])
         profile = bounded_profile(profile, "pessimistic", kw["confidence"])
         click.secho(
             f"note: planned and replayed on the pessimistic end of the profile's "
-            f"{kw['confidence']:.0%} intervals (--confidence)",
+            f"{fmt_share(kw['confidence'])} intervals (--confidence)",
             err=True,
         )
     with working("planning for the trace") as status:

@@ -182,4 +182,6 @@ def read_aiperf(obj: dict[str, Any], source: str, records: str | None = None) ->
         achieved_rps=completed / duration,
         ttft_s=ttft,
         tpot_s=None if osl <= 1.5 else tpot,
+        ttft_field=f"time_to_first_token{' (records)' if records is not None else ''}",
+        tpot_field=f"inter_token_latency{' (records)' if records is not None else ''}",
     )

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, Tool
+from pdplan.measured.runs import BenchRun, ReportedStats, Tool, check_plausible
 from pdplan.measured.vllm_bench import is_vllm_result, read_vllm_result
 
 __all__ = ["parse_bench_file"]
@@ -86,6 +86,8 @@ def _loadtest_runs(obj: dict[str, Any], source: str) -> list[BenchRun]:
                 achieved_rps=float(step.get("achieved_rps") or 0),
                 ttft_s=None if not ttft else ReportedStats(**ttft),
                 tpot_s=None if not tpot else ReportedStats(**tpot),
+                ttft_field="ttft_s",
+                tpot_field="tpot_s",
             )
         )
     return runs
@@ -103,6 +105,13 @@ def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[
     >>> run.tool, run.isl_tokens, run.concurrency, run.input_tps, run.ttft_s.mean
     ('vllm-bench', 512.0, 4, 5120.0, 0.12)
     """
+    runs = _parse(text, source, beside)
+    for run in runs:
+        check_plausible(run)
+    return runs
+
+
+def _parse(text: str, source: str, beside: str | None) -> list[BenchRun]:
     from pdplan.measured import aiperf, guidellm, inference_perf
 
     values = _json_objects(text, source)

@@ -127,6 +127,8 @@ def read_guidellm(obj: dict[str, Any], source: str) -> list[BenchRun]:
                 achieved_rps=ok / duration,
                 ttft_s=_stats(_successful(metrics, "time_to_first_token_ms", where), 1e-3),
                 tpot_s=None if osl <= 1.5 else tpot,
+                ttft_field="time_to_first_token_ms",
+                tpot_field="inter_token_latency_ms",
             )
         )
     if not runs:

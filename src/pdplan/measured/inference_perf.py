@@ -92,11 +92,11 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
     if not closed and not (isinstance(rate, int | float) and rate > 0):
         raise ConfigError(f"{source}: load_summary.requested_rate must be > 0, got {rate!r}")
     kind = load_type(config)
-    ttft = _stats(latency.get("time_to_first_token"))
-    where = source
+    ttft_name, where = "time_to_first_token", source
     if osl <= 1.5:  # its TTFT covers only the responses that came in two chunks or more
-        ttft = _stats(latency.get("request_latency"))
+        ttft_name = "request_latency"
         where = f"{source} (TTFT: the request latency of one-token responses)"
+    ttft = _stats(latency.get(ttft_name))
     failed = obj.get("failures") or {}
 
     def spread(d: dict[str, Any]) -> float:
@@ -123,4 +123,6 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
         achieved_rps=count / duration,
         ttft_s=ttft,
         tpot_s=None if osl <= 1.5 else _stats(latency.get("time_per_output_token")),
+        ttft_field=f"latency.{ttft_name} (s)",
+        tpot_field="latency.time_per_output_token (s)",
     )

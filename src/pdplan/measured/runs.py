@@ -17,8 +17,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution, Stat
+from pdplan.schema.profile import MIN_TPOT_MS
 
-__all__ = ["FIXED_SPREAD", "BenchRun", "ReportedStats", "Tool", "finite", "nearly_fixed"]
+__all__ = [
+    "FIXED_SPREAD",
+    "MIN_TPOT_S",
+    "BenchRun",
+    "ReportedStats",
+    "Tool",
+    "check_plausible",
+    "finite",
+    "nearly_fixed",
+]
 
 #: Lengths whose standard deviation is at most this share of their mean count as fixed: the
 #: tools' "fixed" random prompts re-tokenize to a token or two more (vLLM's random dataset at
@@ -114,6 +124,8 @@ class BenchRun(BaseModel):
     achieved_rps: float = Field(ge=0, description="successful requests/s over the run")
     ttft_s: ReportedStats | None = None
     tpot_s: ReportedStats | None = None
+    ttft_field: str = Field("TTFT", description="the file's field the TTFT came from, and its unit")
+    tpot_field: str = Field("TPOT", description="the file's field the TPOT came from, and its unit")
 
     @property
     def open_loop(self) -> bool:
@@ -123,3 +135,98 @@ class BenchRun(BaseModel):
     def prefill_only(self) -> bool:
         """One output token per request (at most 1.5 on average): the run measures prefill."""
         return self.osl_tokens <= 1.5
+
+
+#: The fastest TPOT pdplan takes for a measurement (:data:`pdplan.schema.profile.MIN_TPOT_MS`).
+MIN_TPOT_S = MIN_TPOT_MS / 1e3
+#: A value may exceed what the run allows by this factor before it is refused: clocks,
+#: ramp-up and rounding stay far inside it; a value in the wrong unit (ms read as s) lies
+#: a thousand times outside.
+_SLACK = 2.0
+#: A closed loop keeps its requests in flight; a mean latency that keeps fewer than this
+#: share of the concurrency busy (Little's law) is a latency in the wrong unit.
+_MIN_BUSY = 0.02
+
+
+def check_plausible(run: BenchRun) -> None:
+    """Refuse a run whose latencies cannot be what the run measured (a value in the wrong
+    unit, or a corrupt file): a TTFT or a request's decode longer than the whole run, a
+    closed loop whose latencies put more requests in flight than its concurrency (Little's
+    law) or leave it nearly idle, a TPOT faster than the run's own output tok/s allows.
+
+    :raises ConfigError: naming the run, the field, the value and the bound
+
+    >>> r = BenchRun(tool="vllm-bench", source="c4.json", isl_tokens=512, osl_tokens=1,
+    ...              concurrency=4, duration_s=5, requests=100, input_tps=10240,
+    ...              output_tps=20, achieved_rps=20, ttft_s=ReportedStats(mean=287.0),
+    ...              ttft_field="ttfts (s)")
+    >>> check_plausible(r)
+    Traceback (most recent call last):
+    pdplan.errors.ConfigError: c4.json: ttfts (s): a mean TTFT of 287 s is longer than the ...
+    """
+    from pdplan.errors import ConfigError
+
+    def refuse(field: str, what: str) -> ConfigError:
+        return ConfigError(
+            f"{run.source}: {field}: {what}: the values are not in the unit the format uses "
+            "(ms read as s, or s as ms?) or the file is corrupt"
+        )
+
+    ttft, tpot = run.ttft_s, run.tpot_s
+    if ttft is not None:
+        stat, worst = _largest(ttft)
+        if worst > _SLACK * run.duration_s:
+            raise refuse(
+                run.ttft_field,
+                f"a {stat} TTFT of {worst:.4g} s is longer than the whole run "
+                f"({run.duration_s:.4g} s)",
+            )
+    if tpot is not None and 0 < tpot.mean < MIN_TPOT_S:
+        raise refuse(
+            run.tpot_field,
+            f"a mean TPOT of {tpot.mean * 1e3:.3g} ms is {1 / tpot.mean:,.0f} tok/s per "
+            f"sequence, faster than any engine generates (TPOT >= {MIN_TPOT_S * 1e3:g} ms)",
+        )
+    if tpot is not None:
+        stat, worst = _largest(tpot)
+        tokens = max(run.osl_tokens - 1, 1)
+        if worst * tokens > _SLACK * run.duration_s:
+            raise refuse(
+                run.tpot_field,
+                f"a {stat} TPOT of {worst * 1e3:.4g} ms over {tokens:.0f} tokens is "
+                f"{worst * tokens:.4g} s of decode, longer than the whole run "
+                f"({run.duration_s:.4g} s)",
+            )
+    if run.concurrency is None or run.achieved_rps <= 0:
+        return
+    latency = (ttft.mean if ttft else 0.0) + (
+        tpot.mean * max(run.osl_tokens - 1, 0) if tpot else 0.0
+    )
+    in_flight = run.achieved_rps * latency  # Little's law
+    field = run.ttft_field if ttft else run.tpot_field
+    if in_flight > _SLACK * run.concurrency + 1:
+        raise refuse(
+            field,
+            f"{run.achieved_rps:.4g} req/s at a mean latency of {latency:.4g} s keep "
+            f"{in_flight:,.4g} requests in flight, at concurrency {run.concurrency}",
+        )
+    if (ttft or tpot) and in_flight < _MIN_BUSY * run.concurrency:
+        raise refuse(
+            field,
+            f"{run.achieved_rps:.4g} req/s at a mean latency of {latency:.4g} s keep "
+            f"{in_flight:.3g} requests in flight, at concurrency {run.concurrency}",
+        )
+    if tpot and tpot.mean > 0 and run.output_tps > 0:
+        ceiling = run.concurrency / tpot.mean  # every sequence one token per TPOT
+        if ceiling > run.output_tps * 10 * _SLACK:
+            raise refuse(
+                run.tpot_field,
+                f"a mean TPOT of {tpot.mean * 1e3:.4g} ms lets {run.concurrency} sequences "
+                f"generate {ceiling:,.0f} tok/s, but the run measured {run.output_tps:,.0f}",
+            )
+
+
+def _largest(stats: ReportedStats) -> tuple[str, float]:
+    """The largest statistic reported, and its name."""
+    known = [(n, getattr(stats, n)) for n in ("p99", "p90", "p50", "mean")]
+    return max(((n, v) for n, v in known if v is not None), key=lambda nv: nv[1])

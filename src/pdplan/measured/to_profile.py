@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from pdplan.errors import ConfigError
 from pdplan.measured.runs import BenchRun
 from pdplan.schema.parts import DecodePart, PartMeta, PrefillPart
 from pdplan.schema.profile import (
@@ -107,7 +108,30 @@ def _tpmax(runs: list[BenchRun], out: Imported) -> list[PrefillPoint]:
     return points
 
 
-def _sweep(runs: list[BenchRun], isls: set[int], out: Imported) -> list[TtftRatePoint]:
+#: A loaded run's mean TTFT below this share of the prompt's own compute (ISL / TPmax) or
+#: of the idle TTFT at its ISL is refused: a queue never makes a prompt faster, and a value
+#: in the wrong unit lies a thousand times below.
+_FASTEST_SHARE = 1 / 3
+
+
+def _check_not_faster(run: BenchRun, point: PrefillPoint) -> None:
+    """Refuse a TTFT shorter than the prompt's compute or than the idle TTFT at its ISL."""
+    assert run.ttft_s is not None
+    floor, what = point.isl_tokens / point.max_tps, "the prompt's compute at TPmax"
+    if point.idle_ttft_s is not None and point.idle_ttft_s > floor:
+        floor, what = point.idle_ttft_s, "the idle TTFT (concurrency 1)"
+    if run.ttft_s.mean < _FASTEST_SHARE * floor:
+        raise ConfigError(
+            f"{run.source}: {run.ttft_field}: a mean TTFT of {run.ttft_s.mean * 1e3:.4g} ms at "
+            f"ISL {point.isl_tokens} is shorter than {what} of the same import "
+            f"({floor * 1e3:.4g} ms): the values are not in the unit the format uses (s "
+            "written in an _ms field?) or the file is corrupt"
+        )
+
+
+def _sweep(
+    runs: list[BenchRun], tpmax: dict[int, PrefillPoint], out: Imported
+) -> list[TtftRatePoint]:
     points = []
     for run in runs:
         isl = _isl(run)
@@ -116,9 +140,11 @@ def _sweep(runs: list[BenchRun], isls: set[int], out: Imported) -> list[TtftRate
                 f"{run.source}: not a fixed-length Poisson run: not a TTFT-vs-rate point"
             )
             continue
-        if isl not in isls:
+        if isl not in tpmax:
             out.notes.append(f"{run.source}: no TPmax at ISL {isl}: its TTFT point is not used")
             continue
+        if run.ttft_s is not None:
+            _check_not_faster(run, tpmax[isl])
         assert run.rate_rps is not None
         held = run.achieved_rps / run.rate_rps
         if abs(held - 1) > RATE_HELD:
@@ -217,7 +243,11 @@ def parts_from_runs(runs: list[BenchRun], meta: PartMeta | None = None) -> Impor
                 f"{r.source}: {r.failed} failed request(s) (the summary excludes them)"
             )
     tpmax = _tpmax(prefill_closed, out)
-    sweep = _sweep(prefill_open, {p.isl_tokens for p in tpmax}, out)
+    for run in prefill_closed:  # a loaded closed loop is no faster than its ISL's floor
+        point = next((p for p in tpmax if p.isl_tokens == _isl(run)), None)
+        if point is not None and run.ttft_s is not None and (run.concurrency or 2) >= 2:
+            _check_not_faster(run, point)
+    sweep = _sweep(prefill_open, {p.isl_tokens: p for p in tpmax}, out)
     if tpmax:
         out.prefill = PrefillPart(max_throughput=tpmax, ttft_vs_rate=sweep, meta=meta)
         if not sweep:

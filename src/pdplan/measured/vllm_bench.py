@@ -108,6 +108,8 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
     # responses here) and averages them in; the per-request values are read without them.
     zeros = sum(1 for t in obj.get("ttfts") or [] if t == 0) if detailed else 0
     ttft, tpot = detailed if detailed else (None, None)
+    ttft_field = "ttfts (s)" if ttft else "mean_ttft_ms and its percentiles"
+    tpot_field = "latencies, ttfts (s)" if tpot else "mean_tpot_ms and its percentiles"
     ttft = ttft or _reported(obj, "ttft", completed)
     tpot = tpot or _reported(obj, "tpot", completed)
     if tpot is not None and total_out / completed <= 1.5:
@@ -135,4 +137,6 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
         achieved_rps=completed / duration,
         ttft_s=ttft,
         tpot_s=tpot,
+        ttft_field=ttft_field,
+        tpot_field=tpot_field,
     )

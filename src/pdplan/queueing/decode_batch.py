@@ -18,8 +18,9 @@ TPOT statistic within the SLO. Pure functions on floats.
   q)``: about ``D - 1`` more others. Smoother than Poisson (``D < 1``) keeps the Poisson
   (conservative). Random thinning to one of ``n`` instances leaves ``1 + (D - 1) / n``.
 - a percentile of TPOT uses the same distribution (conservative: a request's TPOT averages
-  over its life). Loads where the batch exceeds the cap with probability > 1 % are refused
-  (requests would queue).
+  over its life). An arrival that finds every slot of the pool taken waits for one: its TPOT
+  is stretched by the queue ahead of it (:func:`_tpot_atoms`); the mean number in decode is
+  searched up to every slot taken, never past it.
 
 Checked against the simulator (README, "Planning for real traffic"), capacity error on 1-9
 instances: Poisson +2 % (one instance) to -1.3 %; gamma arrivals of SCV 4 and 9 within
@@ -108,24 +109,26 @@ def _found_pmf(mean: float, dispersion: float) -> tuple[int, list[float]]:
 
 def _tpot_atoms(
     mean_others: float, table: list[float], dispersion: float, instances: int
-) -> list[tuple[float, float]] | None:
-    """``(TPOT, probability)`` seen by an arrival when ``mean_others`` are in decode; None
-    when the batch cap is exceeded with probability > 1 %."""
+) -> list[tuple[float, float]]:
+    """``(TPOT, probability)`` seen by an arrival when ``mean_others`` are in decode.
+
+    An arrival that finds every slot of the pool taken (``k + 1 > instances * cap``) waits
+    for ``k + 1 - instances * cap`` completions, which come ``instances * cap`` at a time per
+    residence ``(OSL - 1) TPOT(cap)``: its TPOT is ``TPOT(cap) (k + 1) / (instances * cap)``.
+    """
     first, pmf = _found_pmf(mean_others, dispersion)
     total = sum(pmf)
     cap = len(table)
+    slots = cap * instances
     atoms: dict[int, float] = {}
-    over = 0.0
+    over: list[tuple[float, float]] = []
     for k, p in enumerate(pmf, start=first):
-        batch = -(-(k + 1) // instances)  # ceil: the least-loaded instance it joins, plus it
-        if batch > cap:
-            over += p
+        if k + 1 > slots:
+            over.append((table[-1] * (k + 1) / slots, p / total))
         else:
+            batch = -(-(k + 1) // instances)  # ceil: the least-loaded instance it joins
             atoms[batch] = atoms.get(batch, 0.0) + p
-    if over > 0.01 * total:
-        return None
-    kept = total - over
-    return [(table[b - 1], p / kept) for b, p in sorted(atoms.items())]
+    return [(table[b - 1], p / total) for b, p in sorted(atoms.items())] + over
 
 
 def _stat(atoms: list[tuple[float, float]], stat: Stat) -> float:
@@ -141,45 +144,45 @@ def _stat(atoms: list[tuple[float, float]], stat: Stat) -> float:
 
 def _at_mean_others(
     mean_others: float, table: list[float], osl: float, stat: Stat, dispersion: float, n: int
-) -> tuple[float, float] | None:
+) -> tuple[float, float]:
     """(pool rate by Little's law, TPOT statistic) when ``mean_others`` are in decode."""
     atoms = _tpot_atoms(mean_others, table, dispersion, n)
-    if atoms is None:
-        return None
     mean_tpot = sum(t * p for t, p in atoms)
     return mean_others / (max(osl - 1, 1) * mean_tpot), _stat(atoms, stat)
+
+
+#: Past this many times the pool's slots in decode (running plus waiting for a slot), the
+#: pool counts as overloaded: TPOT is then at least this many times TPOT(cap).
+_OVERLOAD_SLOTS = 4.0
 
 
 def _mean_others_at_rate(
     rate_rps: float, table: list[float], osl: float, dispersion: float, n: int
 ) -> float | None:
-    """The mean number in decode at a pool rate (Little), None past the batch cap."""
+    """The mean number in decode at a pool rate (Little), None when the pool is overloaded
+    (more than :data:`_OVERLOAD_SLOTS` times its slots in decode, most of them waiting)."""
     if rate_rps <= 0:
         return 0.0
-    lo, hi = 0.0, 1.0
-    while True:
-        got = _at_mean_others(hi, table, osl, "mean", dispersion, n)
-        if got is None:
-            break
-        if got[0] >= rate_rps:
-            break
-        lo, hi = hi, hi * 2
+    limit = _OVERLOAD_SLOTS * n * len(table)
+    lo, hi = 0.0, min(1.0, limit)
+    while _at_mean_others(hi, table, osl, "mean", dispersion, n)[0] < rate_rps:
+        if hi >= limit:  # the rate is never reached (Little's rate peaks where b / TPOT(b) does)
+            return None
+        lo, hi = hi, min(hi * 2, limit)
     while hi - lo > _BISECT_REL * hi:
         mid = (lo + hi) / 2
-        got = _at_mean_others(mid, table, osl, "mean", dispersion, n)
-        if got is not None and got[0] < rate_rps:
+        if _at_mean_others(mid, table, osl, "mean", dispersion, n)[0] < rate_rps:
             lo = mid
         else:
             hi = mid
-    final = _at_mean_others(hi, table, osl, "mean", dispersion, n)
-    return None if final is None else hi
+    return hi
 
 
 def batch_tpot_atoms(
     rate_rps: float, table: list[float], osl: float, dispersion: float = 1.0, instances: int = 1
 ) -> list[tuple[float, float]] | None:
     """The TPOT a request sees at pool rate ``rate_rps``, as ``(TPOT s, probability)``
-    atoms; None when the batch cap is exceeded with probability > 1 % (requests would queue).
+    atoms (those past the batch cap waited for a slot); None when the pool is overloaded.
 
     >>> atoms = batch_tpot_atoms(1.0, [0.01, 0.02], 11)
     >>> round(sum(p for _, p in atoms), 6), atoms[0][0]
@@ -200,7 +203,8 @@ def fluctuating_tpot_stat_s(
     dispersion: float = 1.0,
     instances: int = 1,
 ) -> float:
-    """TPOT statistic at pool rate ``rate_rps`` with a fluctuating batch (inf past the cap).
+    """TPOT statistic at pool rate ``rate_rps`` with a fluctuating batch (inf when the pool
+    is overloaded).
 
     >>> round(fluctuating_tpot_stat_s(0.0, lambda b: 0.01 * b, 8, 100, "mean"), 6)
     0.01
@@ -224,8 +228,12 @@ def fluctuating_max_rate_rps(
     Bisection on the mean number in decode: the statistic grows with it, and the rate follows
     from Little's law.
 
-    >>> round(fluctuating_max_rate_rps(lambda b: 0.01, 64, 101, 0.01, "mean"), 1)  # flat TPOT
-    45.7
+    A flat TPOT of 10 ms and a 11 ms SLO: the pool runs up to its 64 slots taken on average
+    (arrivals that find them all taken wait for one), short of the 64 req/s of every slot
+    always taken:
+
+    >>> round(fluctuating_max_rate_rps(lambda b: 0.01, 64, 101, 0.011, "mean"), 1)
+    60.5
     """
     table = [tpot_s(b) for b in range(1, max_batch + 1)]
     if _stat([(table[0], 1.0)], stat) > tpot_slo_s:
@@ -235,7 +243,7 @@ def fluctuating_max_rate_rps(
     while hi - lo > _BISECT_REL * hi:
         mid = (lo + hi) / 2
         got = _at_mean_others(mid, table, osl, stat, dispersion, instances)
-        if got is not None and got[1] <= tpot_slo_s:
+        if got[1] <= tpot_slo_s:
             lo, best = mid, got[0]
         else:
             hi = mid

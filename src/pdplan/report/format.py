@@ -6,7 +6,24 @@ from typing import Any
 
 from pdplan.units import fmt_seconds, tps_to_tpm
 
-__all__ = ["fmt_arrivals", "fmt_duration", "fmt_lengths", "fmt_tpm", "fmt_tps", "fmt_workload"]
+__all__ = [
+    "fmt_arrivals",
+    "fmt_duration",
+    "fmt_lengths",
+    "fmt_share",
+    "fmt_tpm",
+    "fmt_tps",
+    "fmt_workload",
+]
+
+
+def fmt_share(share: float) -> str:
+    """A share (a confidence) as a percentage with the digits it has, never rounded to 100.
+
+    >>> fmt_share(0.9), fmt_share(0.999), fmt_share(0.9995)
+    ('90%', '99.9%', '99.95%')
+    """
+    return f"{share * 100:.4g}%"
 
 
 def fmt_tps(tokens_per_s: float) -> str:

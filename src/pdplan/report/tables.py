@@ -7,9 +7,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pdplan.report.format import fmt_arrivals, fmt_duration, fmt_lengths, fmt_tpm, fmt_tps
+from pdplan.report.format import (
+    fmt_arrivals,
+    fmt_duration,
+    fmt_lengths,
+    fmt_share,
+    fmt_tpm,
+    fmt_tps,
+)
 from pdplan.schema.plan import Allocation, Plan
-from pdplan.schema.profile import ProfileMetadata
+from pdplan.schema.profile import INTERVAL_CONFIDENCE, ProfileMetadata
 
 __all__ = ["render_plan"]
 
@@ -117,7 +124,7 @@ def _verdict(plan: Plan) -> Text:
         f"{a.binding} binds."
     )
     if plan.capacity_low_tps is not None and plan.capacity_high_tps is not None:
-        conf = f"{plan.confidence or 0.9:.0%}"
+        conf = fmt_share(plan.confidence or INTERVAL_CONFIDENCE)
         text.append(
             f"\nWith the profile's {conf} measurement intervals it sustains "
             f"{fmt_tpm(plan.capacity_low_tps)} to {fmt_tpm(plan.capacity_high_tps)} "
@@ -126,7 +133,7 @@ def _verdict(plan: Plan) -> Text:
         )
     if plan.confidence is not None:
         text.append(
-            f"\nPlanned on the pessimistic end of the {plan.confidence:.0%} intervals "
+            f"\nPlanned on the pessimistic end of the {fmt_share(plan.confidence)} intervals "
             "(--confidence): every measured value at its unlucky bound."
         )
     cheaper = [alt for alt in plan.alternatives if (alt.gpus or 0) < (a.gpus or 0)]
