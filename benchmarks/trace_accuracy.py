@@ -274,6 +274,7 @@ def draws_report(
         profile = all_profiles[r.profile]
         workload, slo, plan = planned[(r.trace, r.profile, r.load, r.slo)]
         a = plan.analytic_allocation
+        assert a.predicted_tpot_s is not None  # every scenario decodes
         replay_plan = plan.mean_rate_plan.model_copy(update={"workload": workload})
         got = [
             replay(profile, replay_plan, a.prefill_instances, a.decode_instances, seed=seed)

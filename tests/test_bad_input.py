@@ -335,3 +335,21 @@ def test_a_confidence_is_shown_with_its_digits(capsys: pytest.CaptureFixture[str
     )  # fmt: skip
     assert code == 0, err
     assert "99.9% intervals" in " ".join(out.split()) and "100% intervals" not in out
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--trace-osl", "1"], ["--max-context", "2"], ["--trace-osl", "1", "--routing", "pooled"],
+     ["--trace-osl", "1", "--decode-routing", "random"]],
+    ids=lambda e: " ".join(e),
+)  # fmt: skip
+def test_a_prefill_only_trace_is_planned_without_a_tpot(
+    capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    code, out, err = run(capsys, "size", "--trace", TRACE, "--time-scale", "50", *extra, "--json")
+    assert code == 0, err
+    data = _strict_json(out)
+    assert data["analytic_allocation"]["predicted_tpot_s"] is None
+    assert data["allocation"]["tpot_s"] is None
+    code, out, err = run(capsys, "size", "--trace", TRACE, "--time-scale", "50", *extra)
+    assert code == 0 and "no request decodes" in " ".join(out.split()), err

@@ -150,8 +150,12 @@ def _replays_table(plan: TracePlan) -> Table:
     a = plan.analytic_allocation
     table.caption = (
         f"analytic (burst-aware; {_methods(a)}) predicts "
-        f"{a.allocation}: {slo.ttft_stat} TTFT {fmt_duration(a.predicted_ttft_s)}, "
-        f"{slo.tpot_stat} TPOT {fmt_duration(a.predicted_tpot_s)}"
+        f"{a.allocation}: {slo.ttft_stat} TTFT {fmt_duration(a.predicted_ttft_s)}"
+        + (
+            f", {slo.tpot_stat} TPOT {fmt_duration(a.predicted_tpot_s)}"
+            if a.predicted_tpot_s is not None
+            else " (no request decodes: no TPOT)"
+        )
     )
     table.caption_justify = "left"
     return table
@@ -194,9 +198,12 @@ def _verdict(plan: TracePlan) -> Text:
     gpus = f" ({chosen.gpus} GPUs)" if chosen.gpus is not None else ""
     verdict.append(f"Recommendation: {chosen.allocation}{gpus}", style="bold green")
     ttft, tpot = _stat(chosen.ttft_s, slo.ttft_stat), _stat(chosen.tpot_s, slo.tpot_stat)
+    tpot_text = (
+        f"{tpot} {slo.tpot_stat} TPOT" if chosen.tpot_s is not None else "no request decodes"
+    )
     verdict.append(
         f", the smallest allocation whose replay meets the SLOs ({ttft} {slo.ttft_stat} TTFT, "
-        f"{tpot} {slo.tpot_stat} TPOT)."
+        f"{tpot_text})."
     )
     gap = (
         a.prefill_instances - chosen.prefill_instances,

@@ -56,7 +56,9 @@ class AnalyticAllocation(BaseModel):
     decode_instances: int
     gpus: int | None
     predicted_ttft_s: float = Field(description="the SLO's TTFT statistic over the replay")
-    predicted_tpot_s: float = Field(description="the SLO's TPOT statistic over the replay")
+    predicted_tpot_s: float | None = Field(
+        description="the SLO's TPOT statistic over the replay (None: no request has two tokens)"
+    )
     prefill_method: Literal["transient", "windows"] = Field(
         description="transient: each server's wait distribution followed over the trace's own "
         "arrivals (random routing); windows: a stationary GI/G/c queue per window (pooled "
@@ -336,7 +338,10 @@ def _fluid(random: bool, a: _Analytic) -> bool:
 
 
 def _decode_stat(a: _Analytic, n: int, stat: str, random: bool) -> dict[int, float]:
-    """Per SLO window: the TPOT statistic with n decode instances."""
+    """Per SLO window: the TPOT statistic with n decode instances (none when no request has
+    a second token)."""
+    if max(a.osl_tokens) < 2:
+        return {}
     if _fluid(random, a):
         return _fluid_stat(a, n, stat)
     return _windows_decode_stat(a, n, stat, random)
@@ -497,7 +502,7 @@ def analytic_allocation(
         decode_instances=n,
         gpus=gpus(m, n),
         predicted_ttft_s=max(ttft[m].values()),
-        predicted_tpot_s=max(tpot[n].values()),
+        predicted_tpot_s=max(tpot[n].values(), default=None),
         prefill_method="transient" if _transient(pooled, a) else "windows",
         decode_method="fluid" if _fluid(random, a) else "windows",
         window_s=a.window_s,
