@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from pdplan.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_USAGE
+from pdplan.io import WRITTEN_BY
 from tests.cli_helpers import run
 from tests.fakes.openai_server import FakeEngine, FakeServer
 
@@ -39,8 +40,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     latin = tmp / "latin1.csv"
     latin.write_bytes("arrival_s,isl_tokens,osl_tokens\n0,100,10\n# caf\xe9\n".encode("latin-1"))
     whole = (DATA / "small-profile.yaml").read_text()
+    written = f"{WRITTEN_BY} (schema version 1)\n{whole}"  # as pdplan writes profiles
     truncated = tmp / "truncated.yaml"  # cut at a line boundary: the last decode point lost
-    truncated.write_text("".join(whole.splitlines(keepends=True)[:-2]))
+    truncated.write_text("".join(written.splitlines(keepends=True)[:-2]))
+    duplicate = tmp / "duplicate.yaml"  # a key written twice: YAML would keep the last
+    duplicate.write_text(
+        whole.replace("  overhead_s: 0.05\n", "  overhead_s: 0.05\n  overhead_s: 5\n")
+    )
 
     def points(data: dict[str, Any]) -> list[dict[str, Any]]:
         return data["decode"]["curves"][0]["points"]  # type: ignore[no-any-return]
@@ -62,6 +68,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "binary": str(binary),
         "latin1": str(latin),
         "truncated": str(truncated),
+        "duplicate": str(duplicate),
         "output_tps": _profile(tmp, "output.yaml", set_point("output_tps", 1e-9)),
         "string_tps": _profile(tmp, "string.yaml", set_tpmax("28309")),
         "bool_overhead": _profile(tmp, "bool.yaml", set_prefill("overhead_s", True)),
@@ -131,7 +138,9 @@ CASES: list[tuple[list[str], int, str]] = [
     (["size", "--profile", "{string_tps}"], EXIT_BAD_INPUT, "valid number (got '28309')"),
     (["size", "--profile", "{bool_overhead}"], EXIT_BAD_INPUT, "overhead_s: Input should be"),
     (["size", "--profile", "{huge_tps}"], EXIT_BAD_INPUT, "less than or equal to 100000000"),
-    (["size", "--profile", "{truncated}"], EXIT_BAD_INPUT, "may be cut short"),
+    (["size", "--profile", "{truncated}"], EXIT_BAD_INPUT, "the file was cut short"),
+    (["size", "--profile", "{duplicate}"], EXIT_BAD_INPUT,
+     "duplicate.yaml: line 9: the key 'overhead_s' is written twice (lines 8 and 9)"),
     # files that are not text
     (["size", "--profile", "{binary}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
     (["simulate", "--trace", "{binary}"], EXIT_BAD_INPUT, "not a UTF-8 text file"),
@@ -353,3 +362,23 @@ def test_a_prefill_only_trace_is_planned_without_a_tpot(
     assert data["allocation"]["tpot_s"] is None
     code, out, err = run(capsys, "size", "--trace", TRACE, "--time-scale", "50", *extra)
     assert code == 0 and "no request decodes" in " ".join(out.split()), err
+
+
+def test_a_profile_written_by_hand_needs_no_end_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = (DATA / "small-profile.yaml").read_text()
+    path = tmp_path / "mine.yaml"
+    path.write_text(text.replace("...\n", ""))  # as a user copies and edits one
+    code, _, err = run(capsys, "size", "--profile", str(path), "--isl", "2000", "--osl", "250")
+    assert code == 0, err
+
+
+def test_a_profile_pdplan_writes_says_so_and_reads_back(tmp_path: Path) -> None:
+    from pdplan.io import default_profile, load_profile, save_profile
+
+    path = tmp_path / "p.yaml"
+    save_profile(default_profile(), path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith(WRITTEN_BY) and lines[-1] == "..."
+    assert load_profile(path) == default_profile()

@@ -22,6 +22,7 @@ from pdplan.errors import ConfigError
 from pdplan.measured.runs import BenchRun
 from pdplan.schema.profile import Profile
 from pdplan.schema.trace import Trace
+from pdplan.strict import DuplicateKeyError, strict_json
 from pdplan.trace_formats import parse_trace
 
 __all__ = [
@@ -39,8 +40,12 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE_NAME = "paper-deepseek-v3.1-sglang-8xh200.yaml"
-#: The YAML end-of-document marker every YAML profile ends with (a completeness check).
+#: The YAML end-of-document marker every YAML profile pdplan writes ends with.
 YAML_END = "..."
+#: The first line of every YAML profile pdplan writes: such a file must end with
+#: :data:`YAML_END` (a copy cut short at a line boundary is still valid YAML, and would lose its
+#: last points silently). A profile written by hand has no such line and no such check.
+WRITTEN_BY = "# pdplan profile"
 
 
 class _Loader(yaml.SafeLoader):
@@ -57,6 +62,32 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+
+
+class _DuplicateYamlKey(yaml.constructor.ConstructorError):
+    """A key written twice in one YAML mapping."""
+
+
+def _no_duplicate_keys(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """A mapping whose keys are unique: a key written twice is refused (YAML would keep the
+    last one silently)."""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise _DuplicateYamlKey(
+                None,
+                None,
+                f"the key {key!r} is written twice (lines {seen[key]} and {line}); a value given "
+                "twice is a mistake pdplan does not guess at: keep one",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)
 
 
 def _yaml_load(text: str) -> Any:
@@ -105,24 +136,31 @@ def load_profile(path: str | Path) -> Profile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else _yaml_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
+        data = strict_json(text) if path.suffix == ".json" else _yaml_load(text)
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, yaml.MarkedYAMLError) and exc.problem and exc.problem_mark:
+            first_line = f"line {exc.problem_mark.line + 1}: {exc.problem}"
+        if isinstance(exc, DuplicateKeyError | _DuplicateYamlKey):
+            raise ConfigError(f"{path}: {first_line}") from None
         raise ConfigError(f"{path}: not valid YAML/JSON: {first_line}") from None
     if path.suffix != ".json" and isinstance(data, dict):
         _check_complete(text, path)
     return parse_profile(data, str(path))
 
 
-def _check_complete(text: str, path: Path) -> None:
-    """A YAML profile ends with the end-of-document line ``...``: a file cut short at a line
-    boundary is still valid YAML, and would silently lose its last decode points."""
+def _check_complete(text: str, path: Path, *, always: bool = False) -> None:
+    """A YAML profile that pdplan wrote (its first line :data:`WRITTEN_BY`) ends with the
+    end-of-document line ``...``: a copy cut short at a line boundary is still valid YAML, and
+    would silently lose its last decode points. A profile written by hand is taken as whole."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not (always or (lines and lines[0].startswith(WRITTEN_BY))):
+        return
     if not lines or lines[-1] != YAML_END:
         raise ConfigError(
-            f"{path}: the profile does not end with the YAML end-of-document line "
-            f"{YAML_END!r}: it may be cut short (points lost). pdplan writes that line; add it "
-            "as the last line of a profile written by hand once you checked it is whole"
+            f"{path}: pdplan wrote this profile and ended it with the YAML end-of-document line "
+            f"{YAML_END!r}, which is missing: the file was cut short (points lost). Restore the "
+            f"file, or, once you checked it is whole, remove its first line {WRITTEN_BY!r}"
         )
 
 
@@ -130,16 +168,21 @@ def default_profile() -> Profile:
     """The embedded default: the paper's worked example (DeepSeek-V3.1 on 8xH200, SGLang)."""
     text = resources.files("pdplan.data").joinpath(DEFAULT_PROFILE_NAME).read_text("utf-8")
     source = f"<embedded {DEFAULT_PROFILE_NAME}>"
-    _check_complete(text, Path(source))
+    _check_complete(text, Path(source), always=True)
     return parse_profile(_yaml_load(text), source)
 
 
 def save_profile(profile: Profile, path: str | Path) -> None:
-    """Write a profile as YAML (``.yaml``/``.yml``) or JSON (any other suffix)."""
+    """Write a profile as YAML (``.yaml``/``.yml``, opening with :data:`WRITTEN_BY` and ending
+    with ``...``) or JSON (any other suffix)."""
     path = Path(path)
     data = profile.model_dump(mode="json", exclude_none=True)
     if path.suffix in (".yaml", ".yml"):
-        text = yaml.safe_dump(data, sort_keys=False, explicit_end=True)
+        header = (
+            f"{WRITTEN_BY} (schema version {profile.schema_version}); its last line "
+            f"'{YAML_END}' marks it whole\n"
+        )
+        text = header + yaml.safe_dump(data, sort_keys=False, explicit_end=True)
     else:
         text = json.dumps(data, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pdplan.errors import ConfigError
 from pdplan.schema.lengths import MAX_TOKENS
 from pdplan.schema.trace import Trace
+from pdplan.strict import DuplicateKeyError, strict_json
 
 __all__ = ["FORMATS", "TraceFormat", "detect_format", "parse_trace"]
 
@@ -132,7 +133,7 @@ def detect_format(first_line: str, source: str) -> TraceFormat:
     stripped = first_line.strip().lstrip("\ufeff")
     if stripped.startswith(("{", "[")):
         try:
-            item = json.loads(stripped)
+            item = strict_json(stripped)
         except json.JSONDecodeError:
             return "vllm-bench"  # a JSON document over several lines
         if isinstance(item, dict) and {"timestamp", "input_length", "output_length"} <= set(item):
@@ -235,7 +236,7 @@ def _mooncake(lines: Iterator[str], rows: _Rows) -> Trace:
             continue
         where = f"{rows.source}:{line}"
         try:
-            item = json.loads(text)
+            item = strict_json(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{where}: not a JSON object ({exc.msg})") from None
         if not isinstance(item, dict):
@@ -262,7 +263,9 @@ def _mooncake(lines: Iterator[str], rows: _Rows) -> Trace:
 def _vllm_bench(text: str, rows: _Rows) -> Trace:
     source = rows.source
     try:
-        doc = json.loads(text)
+        doc = strict_json(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{source}: {exc.msg}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{source}:{exc.lineno}: not JSON ({exc.msg}); expected {_ALLOWED}"

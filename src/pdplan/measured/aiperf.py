@@ -21,6 +21,7 @@ from typing import Any
 
 from pdplan.errors import ConfigError
 from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
+from pdplan.strict import strict_json
 
 __all__ = ["is_aiperf", "read_aiperf", "request_records"]
 
@@ -117,7 +118,7 @@ def request_records(text: str, where: str) -> tuple[list[float], list[float]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = strict_json(line)
             meta, metrics = record.get("metadata") or {}, record.get("metrics") or {}
         except (json.JSONDecodeError, AttributeError):
             raise ConfigError(f"{where}: line {number} is not an aiperf record") from None

@@ -19,6 +19,7 @@ from typing import Any
 from pdplan.errors import ConfigError
 from pdplan.measured.runs import BenchRun, ReportedStats, Tool, check_plausible
 from pdplan.measured.vllm_bench import is_vllm_result, read_vllm_result
+from pdplan.strict import DuplicateKeyError, strict_json
 
 __all__ = ["parse_bench_file"]
 
@@ -26,7 +27,9 @@ __all__ = ["parse_bench_file"]
 def _json_objects(text: str, source: str) -> list[Any]:
     """The file as one JSON value, or as JSON lines."""
     try:
-        return [json.loads(text)]
+        return [strict_json(text)]
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{source}: {exc.msg}") from None
     except json.JSONDecodeError:
         pass
     values = []
@@ -34,7 +37,7 @@ def _json_objects(text: str, source: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            values.append(json.loads(line))
+            values.append(strict_json(line))
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{source}: line {number} is not JSON ({exc.msg}): expected a benchmark result "

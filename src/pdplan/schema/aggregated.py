@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["AggregatedProfile", "AggregatedRatePoint", "StepTimeModel"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 _MAX_TOKENS = 10_000_000
 Coefficient = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+#: The shortest step of any engine (one token through the model takes far longer).
+MIN_STEP_S = 1e-5
 
 
 class StepTimeModel(BaseModel):
@@ -48,6 +50,20 @@ class StepTimeModel(BaseModel):
         None, ge=0, le=100, description="relative RMS error of the fit over its points"
     )
     fitted_from: str | None = Field(None, description="what was measured to fit it")
+
+    @model_validator(mode="after")
+    def _takes_time(self) -> StepTimeModel:
+        # the lightest step carries one prompt token or one decode; a step of no duration
+        # would run forever in a simulation and divide by zero in the fluid model
+        lightest = min(self.step_s(1, 0, 0), self.step_s(0, 1, 0))
+        if lightest < MIN_STEP_S:
+            raise ValueError(
+                f"a step carrying one token takes {lightest * 1e6:.3g} us (base_ms "
+                f"{self.base_ms:g}, prefill_token_us {self.prefill_token_us:g}, decode_seq_us "
+                f"{self.decode_seq_us:g}); an engine step takes at least {MIN_STEP_S * 1e6:g} us: "
+                "check the fit or the units"
+            )
+        return self
 
     def step_s(self, prefill_tokens: float, decodes: float, context_tokens: float) -> float:
         """Seconds of one step carrying this much work."""
