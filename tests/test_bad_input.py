@@ -165,6 +165,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["capacity", "--sweep-allocations", ""], EXIT_BAD_INPUT, "--sweep-allocations: cannot"),
     (["capacity", "--tpm", "1k"], EXIT_BAD_INPUT, "--tpm does not apply to capacity"),
     (["capacity", "--plot", "p.png"], EXIT_BAD_INPUT, "--plot draws the sweep"),
+    (["trace", TRACE, "--plot", "t.txt"], EXIT_BAD_INPUT,
+     "--plot: 't.txt': a plot is written as png, svg, pdf, jpg, jpeg"),
     (["loadtest", "--url", "{url}", "--trace", TRACE, "--isl-dist", "exponential",
       "--out", "{tmp}/o"], EXIT_BAD_INPUT, "--isl-dist and --trace"),
     (["loadtest", "--url", "{url}", "--prefill", "3", "--decode", "4", "--out", "{tmp}/o"],
@@ -382,3 +384,22 @@ def test_a_profile_pdplan_writes_says_so_and_reads_back(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     assert lines[0].startswith(WRITTEN_BY) and lines[-1] == "..."
     assert load_profile(path) == default_profile()
+
+
+def test_a_plot_without_an_extension_is_a_png_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "trace", TRACE, "--plot", "t")
+    assert code == 0, err
+    assert "plot written to t.png" in err and (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_a_profile_plot_draws_both_figures_in_one_file(tmp_path: Path) -> None:
+    from pdplan.io import load_profile
+    from pdplan.report.plots import plot_profile
+
+    measured = Path(__file__).parents[1] / "benchmarks/data/engine-bursts/single-pinned"
+    path = plot_profile(load_profile(measured / "profile.yaml"), tmp_path / "p.svg")
+    text = path.read_text()
+    assert "TTFT vs rate" in text and "Decode" in text

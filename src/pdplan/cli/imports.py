@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pdplan.cli.inputs import load_profile_option, slo_from
-from pdplan.cli.options import json_option, options, plan_model_option, slo_options
+from pdplan.cli.options import json_option, options, plan_model_option, plot_option, slo_options
 from pdplan.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> N
     show_default=True,
     help="Simulated requests per step.",
 )
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the steps.")
+@plot_option("the measured steps beside the predictions")
 @json_option
 def compare_cmd(as_json: bool, plot_path: str | None, **kw: Any) -> None:
     """Measured steps beside pdplan's predicted TTFT/TPOT and verdict, with the errors."""
@@ -160,10 +160,6 @@ def compare_cmd(as_json: bool, plot_path: str | None, **kw: Any) -> None:
     profile = load_profile_option(kw["profile_path"])
     slo = slo_from(kw)
     runs = _runs(kw["measured"])
-    if plot_path:
-        from pdplan.io import check_writable
-
-        check_writable(plot_path, "--plot")
     from rich.console import Console
 
     from pdplan.report.progress import RichReporter

@@ -23,6 +23,7 @@ from pdplan.cli.options import (
     json_option,
     options,
     plan_model_option,
+    plot_option,
     prompt_mode_option,
     slo_options,
     workload_options,
@@ -101,7 +102,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
 )
 @plan_model_option("Planning model for the planner's prediction.", dest="plan_model")
 @prompt_mode_option()
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG of the sweep.")
+@plot_option("the steps' TTFT and TPOT against load, beside the predictions")
 @options(client_options)
 @json_option
 def loadtest(**kw: Any) -> None:
@@ -137,13 +138,11 @@ def loadtest(**kw: Any) -> None:
         workers=workers,
         max_send_lag_s=maybe_duration(kw["max_send_lag"], "--max-send-lag"),
     )
-    from pdplan.io import check_out_dir, check_writable
+    from pdplan.io import check_out_dir
 
     check_url(kw["url"], "--url")
     timeouts = timeouts_from(kw)
     check_out_dir(kw["out"], "--out")
-    if kw["plot_path"]:
-        check_writable(kw["plot_path"], "--plot")
     predictions = _predictions(kw, workload, slo, settings)
 
     pool = _pool(kw["ray_address"], workers)

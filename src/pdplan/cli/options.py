@@ -18,6 +18,7 @@ __all__ = [
     "json_option",
     "options",
     "plan_model_option",
+    "plot_option",
     "prompt_mode_option",
     "seed_option",
     "slo_options",
@@ -204,4 +205,46 @@ def prompt_mode_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         help="text: prompts the server tokenizes, sized by its /tokenize (as production clients "
         "send them); chat: the same as a chat message to /v1/chat/completions; ids: token-id "
         "prompts. [default: text, ids where the engine has no /tokenize]",
+    )
+
+
+#: The image formats a plot is written in, chosen by the file name's extension.
+PLOT_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def _plot_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--plot FILE``, checked before any work: a known image extension (``.png`` added when
+    there is none), matplotlib installed, the file writable."""
+    if value is None:
+        return None
+    from pathlib import Path
+
+    from pdplan.errors import ConfigError
+    from pdplan.io import check_writable
+
+    path = Path(value)
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise ConfigError(
+            f"--plot: {value!r}: a plot is written as {', '.join(f[1:] for f in PLOT_FORMATS)} "
+            f"(the extension chooses), e.g. {path.with_suffix('.png')}"
+        )
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConfigError("--plot: plots need matplotlib: pip install 'pdplan[plot]'") from None
+    return check_writable(path, "--plot")
+
+
+def plot_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--plot FILE`` (into ``plot_path``): an image of ``what``, its format chosen by the
+    extension (PNG without one)."""
+    return click.option(
+        "--plot",
+        "plot_path",
+        type=click.Path(dir_okay=False),
+        callback=_plot_path,
+        help=f"Draw {what} into FILE (PNG, SVG, PDF or JPEG by its extension; .png added "
+        "when there is none).",
     )

@@ -10,7 +10,13 @@ from typing import Any, TypeVar
 import click
 
 from pdplan.cli.inputs import check_url, maybe, number_list, timeouts_from
-from pdplan.cli.options import client_options, options, prompt_mode_option, seed_option
+from pdplan.cli.options import (
+    client_options,
+    options,
+    plot_option,
+    prompt_mode_option,
+    seed_option,
+)
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s, parse_share
 
@@ -46,19 +52,8 @@ def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(make(reporter))
 
 
-def _plots(out: Path, profile: Any, console: Any) -> None:
-    from pdplan.report import plots
-
-    for path in (
-        plots.plot_prefill_ttft(profile, out / "prefill_ttft.png"),
-        plots.plot_decode(profile, out / "decode.png"),
-    ):
-        if path is not None:
-            console.print(f"plot written to {path}")
-
-
 def _finish(
-    out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | None, plot: bool
+    out: Path, gpus: tuple[int, int], kv: int | None, hardware: str | None, plot: Path | None
 ) -> None:
     from rich.console import Console
 
@@ -89,8 +84,10 @@ def _finish(
         console.print(
             f"profile written to [bold]{written[0]}[/] (raw samples: {out}/records.jsonl)"
         )
-        if plot:
-            _plots(out, written[1], console)
+        if plot is not None:
+            from pdplan.report.plots import plot_profile
+
+            console.print(f"plot written to {plot_profile(written[1], plot)}")
 
 
 common = [
@@ -131,7 +128,7 @@ common = [
         "the GPUs per instance unless --prefill-gpus/--decode-gpus say otherwise).",
     ),
     seed_option,
-    click.option("--plot", is_flag=True, help="Also draw the TTFT and decode plots (PNG)."),
+    plot_option("the profile (TTFT against rate, TPOT against batch) once it is whole"),
     *client_options,
     click.option(
         "--min-duration",
@@ -271,7 +268,7 @@ def prefill_cmd(url: str, **kw: Any) -> None:
     check_url(url, "--url")
     settings, client = _prefill_settings(kw), _client(kw)
     _run(lambda r: profiler.run_prefill(url, kw["out"], settings, reporter=r, **client))
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot_path"])
 
 
 @profile.command("decode")
@@ -289,7 +286,7 @@ def decode_cmd(url: str, **kw: Any) -> None:
             url, kw["out"], settings, seed=kw["seed"], reporter=r, **client
         )
     )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot_path"])
 
 
 @profile.command("overhead")
@@ -318,7 +315,7 @@ def overhead_cmd(
             pd_url, prefill_url, kw["out"], settings, reporter=r, **client
         )
     )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot_path"])
 
 
 @profile.command("all")
@@ -366,4 +363,4 @@ def all_cmd(
                 pd_url, p_url, kw["out"], settings, reporter=r, **client
             )
         )
-    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot"])
+    _finish(kw["out"], _gpus(kw), kw["kv_capacity_tokens"], kw["hardware"], kw["plot_path"])

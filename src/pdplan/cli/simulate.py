@@ -12,6 +12,7 @@ from pdplan.cli.options import (
     given,
     json_option,
     options,
+    plot_option,
     seed_option,
     slo_options,
     workload_options,
@@ -144,16 +145,10 @@ def simulate_cmd(records: str | None, **kw: Any) -> None:
     "sweep_allocs",
     help="Also sweep load for these allocations, e.g. 3P4D,3P3D (the paper's Fig. 3).",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    help="PNG for the sweep (default capacity_sweep.png with --sweep).",
-)
+@plot_option("the sweep of --sweep-allocations (TTFT and TPOT against load)")
 def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None:
     """The largest load of the workload an allocation sustains with the SLOs met (bisection
     on its mean rate: more arrivals, or the trace replayed faster)."""
-    from pdplan.io import check_writable
     from pdplan.report.progress import working
     from pdplan.report.sim_tables import render_capacity
     from pdplan.sim.capacity import max_rate
@@ -172,7 +167,6 @@ def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None
         from pdplan.sim.sweep import parse_allocations
 
         allocations = parse_allocations(sweep_allocs)
-        check_writable(plot_path or "capacity_sweep.png", "--plot")
     elif plot_path:
         raise ConfigError("--plot draws the sweep: give --sweep-allocations, e.g. 3P4D,3P3D")
     from pdplan.parallel import process_map
@@ -208,8 +202,7 @@ def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None
         click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
         render_capacity(result, slo)
-    if sweep is not None:
+    if sweep is not None and plot_path is not None:
         from pdplan.report.plots import plot_capacity_sweep
 
-        path = plot_capacity_sweep(sweep, slo, plot_path or "capacity_sweep.png")
-        click.echo(f"plot written to {path}", err=True)
+        click.echo(f"plot written to {plot_capacity_sweep(sweep, slo, plot_path)}", err=True)

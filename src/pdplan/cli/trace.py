@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pdplan.cli.options import json_option
+from pdplan.cli.options import json_option, plot_option
 
 __all__ = ["trace_cmd"]
 
@@ -27,7 +27,7 @@ __all__ = ["trace_cmd"]
 @click.option(
     "--trace-osl", type=click.IntRange(min=1), help="Every request generates this many tokens."
 )
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="PNG: rate and lengths.")
+@plot_option("the rate over time and the length histograms")
 @json_option
 def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> None:
     """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
@@ -35,10 +35,6 @@ def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> Non
     from pdplan.report.trace_tables import render_trace_summary
     from pdplan.traffic import summarize_trace
 
-    if plot_path:
-        from pdplan.io import check_writable
-
-        check_writable(plot_path, "--plot")
     workload = workload_from({**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0})
     trace, scale = workload.trace, workload.time_scale
     summary = summarize_trace(trace, scale)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pdplan.schema.workload import SLO
     from pdplan.verify import Prediction
 
-__all__ = ["plot_capacity_sweep", "plot_decode", "plot_loadtest", "plot_prefill_ttft", "plot_trace"]
+__all__ = ["plot_capacity_sweep", "plot_comparison", "plot_loadtest", "plot_profile", "plot_trace"]
 
 
 def _pyplot() -> Any:
@@ -34,17 +34,26 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
-    """TTFT against arrival rate, measured beside M/M/1 and M/D/1 (Figure 1). None if no sweep.
-
-    Predictions are :func:`pdplan.capacity.prefill.mean_ttft_curves`; measured points are
-    the mean and p90 of the Poisson sweep.
-    """
-    sweep = profile.prefill.ttft_vs_rate
-    if not sweep:
-        return None
+def plot_profile(profile: Profile, path: str | Path) -> Path:
+    """One figure of a profile: TTFT against arrival rate, measured beside M/M/1 and M/D/1
+    (the paper's Figure 1; when the profile has a Poisson sweep), and TPOT and output tok/s
+    against the decode batch (Figure 2)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sweep = bool(profile.prefill.ttft_vs_rate)
+    fig, axes = plt.subplots(1, 2 if sweep else 1, figsize=(13 if sweep else 7, 4.5))
+    if sweep:
+        _draw_prefill_ttft(axes[0], profile)
+    _draw_decode(axes[1] if sweep else axes, profile)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def _draw_prefill_ttft(ax: Any, profile: Profile) -> None:
+    """TTFT against arrival rate per ISL: predictions are
+    :func:`pdplan.capacity.prefill.mean_ttft_curves`, measured points the sweep's mean and p90."""
+    sweep = profile.prefill.ttft_vs_rate
     for color, point in zip(
         ("C0", "C1", "C2", "C3", "C4"), profile.prefill.max_throughput, strict=False
     ):
@@ -81,16 +90,10 @@ def plot_prefill_ttft(profile: Profile, path: Path) -> Path | None:
     ax.set_ylim(bottom=0)
     ax.set_title(f"TTFT vs rate: {profile.metadata.model or 'engine'} (vertical: mu = TPmax/ISL)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
-def plot_decode(profile: Profile, path: Path) -> Path:
-    """TPOT and output tokens/s against decode batch size, per curve (Figure 2)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def _draw_decode(ax: Any, profile: Profile) -> None:
+    """TPOT and output tokens/s against decode batch size, per curve."""
     ax2 = ax.twinx()
     for color, curve in zip(("C0", "C1", "C2", "C3"), profile.decode.curves, strict=False):
         shape = f"ISL {curve.isl_tokens}/OSL {curve.osl_tokens}"
@@ -132,10 +135,6 @@ def plot_decode(profile: Profile, path: Path) -> Path:
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="upper left")
     ax.set_title(f"Decode: {profile.metadata.model or 'engine'}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def _nan(value: float | None) -> float:
