@@ -62,7 +62,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
     long_trace = tmp / "long.csv"  # one request longer than the profile's KV cache (100,000)
     long_trace.write_text("arrival_s,isl_tokens,osl_tokens\n0,100,10\n1,150000,10\n2,200,20\n")
+    twice = tmp / "twice.csv"  # a column twice in the header
+    twice.write_text("arrival_s,isl_tokens,osl_tokens,isl_tokens\n0,100,10,5\n1,200,20,6\n")
+    hashes = tmp / "hashes.jsonl"  # 2 block ids for 2,000 input tokens (4 blocks)
+    hashes.write_text(
+        '{"timestamp": 0, "input_length": 100, "output_length": 10, "hash_ids": [1]}\n'
+        '{"timestamp": 3000, "input_length": 2000, "output_length": 10, "hash_ids": [1, 2]}\n'
+    )
     return {
+        "twice": str(twice),
+        "hashes": str(hashes),
         "long_trace": str(long_trace),
         "small": str(DATA / "small-profile.yaml"),
         "binary": str(binary),
@@ -114,6 +123,13 @@ CASES: list[tuple[list[str], int, str]] = [
     (["size", "--confidence", "1"], EXIT_BAD_INPUT, "expected 0.5 to 0.999"),
     (["import", IMPORTS + "/tpmax-c2.json", "--hardware", "8xH100", "--prefill-gpus", "4",
       "--out", "{tmp}/o"], EXIT_BAD_INPUT, "says 8 GPUs per instance, --prefill-gpus 4"),
+    # limits checked before the work, files whose fields disagree
+    (["size", "--trace", TRACE, "--slo-window", "1s"], EXIT_BAD_INPUT,
+     "--slo-window: '1s' is shorter than 10 s"),
+    (["capacity", "--sweep-allocations", "2000P1D"], EXIT_BAD_INPUT,
+     "at most 1,000 instances per phase"),
+    (["trace", "{twice}"], EXIT_BAD_INPUT, "the column 'isl_tokens' appears 2 times"),
+    (["trace", "{hashes}"], EXIT_BAD_INPUT, "hash_ids: 2 id(s) do not cover an input_length of 2,000"),
     # values out of any sane range
     (["simulate", "--prefill-scv", "1e300"], EXIT_BAD_INPUT, "'--prefill-scv'"),
     (["simulate", "--isl-dist", "lognormal:50"], EXIT_BAD_INPUT, "sigma"),
@@ -403,3 +419,30 @@ def test_a_profile_plot_draws_both_figures_in_one_file(tmp_path: Path) -> None:
     path = plot_profile(load_profile(measured / "profile.yaml"), tmp_path / "p.svg")
     text = path.read_text()
     assert "TTFT vs rate" in text and "Decode" in text
+
+
+def test_a_trace_past_the_replay_limit_is_refused_while_it_is_read() -> None:
+    from pdplan.errors import ConfigError
+    from pdplan.trace_formats import parse_trace
+
+    lines = ["arrival_s,isl_tokens,osl_tokens", *(f"{i},10,2" for i in range(100))]
+    with pytest.raises(ConfigError, match=r"t.csv:12: the trace holds more than 10 requests"):
+        parse_trace(iter(lines), "t.csv", max_requests=10)
+    assert len(parse_trace(lines, "t.csv", slice_s=(0, 10), max_requests=10)) == 10
+
+
+def test_mooncake_timestamps_in_seconds_are_warned_of(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(
+        "".join(
+            f'{{"timestamp": {i * 0.3:.1f}, "input_length": 100, "output_length": 10}}\n'
+            for i in range(50)
+        )
+    )
+    code, out, err = run(capsys, "trace", str(path), "--json")
+    assert code == 0, err
+    assert "warning: " in err and "look like seconds" in err and "multiply them by 1000" in err
+    code, _, err = run(capsys, "trace", str(DATA / "traces" / "mooncake.jsonl"), "--json")
+    assert code == 0 and "warning" not in err

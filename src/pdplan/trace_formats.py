@@ -26,10 +26,20 @@ from typing import Any, Literal
 
 from pdplan.errors import ConfigError
 from pdplan.schema.lengths import MAX_TOKENS
-from pdplan.schema.trace import Trace
+from pdplan.schema.trace import MAX_TRACE_REQUESTS, Trace
 from pdplan.strict import DuplicateKeyError, strict_json
 
-__all__ = ["FORMATS", "TraceFormat", "detect_format", "parse_trace"]
+__all__ = [
+    "FORMATS",
+    "MAX_TRACE_REQUESTS",
+    "TraceFormat",
+    "detect_format",
+    "parse_trace",
+    "unit_warning",
+]
+
+#: Mooncake's prompts are hashed in blocks of this many tokens, one hash id each.
+MOONCAKE_BLOCK_TOKENS = 512
 
 TraceFormat = Literal["pdplan", "azure", "mooncake", "vllm-bench"]
 FORMATS: tuple[str, ...] = ("pdplan", "azure", "mooncake", "vllm-bench")
@@ -45,9 +55,10 @@ _AZURE = ("timestamp", "contexttokens", "generatedtokens")
 class _Rows:
     """Accumulates requests, keeping those inside the slice."""
 
-    def __init__(self, source: str, slice_s: tuple[float, float] | None) -> None:
+    def __init__(self, source: str, slice_s: tuple[float, float] | None, max_requests: int) -> None:
         self.source = source
         self.slice_s = slice_s
+        self.max_requests = max_requests
         self.t0: float | None = None
         self.times: list[float] = []
         self.isl: list[int] = []
@@ -68,6 +79,11 @@ class _Rows:
             self.t0 = t
         if self.slice_s is not None and not self.slice_s[0] <= t - self.t0 < self.slice_s[1]:
             return
+        if len(self.times) >= self.max_requests:
+            raise ConfigError(
+                f"{where}: the trace holds more than {self.max_requests:,} requests, the most "
+                "pdplan replays: take a part of it with --trace-slice START:END (seconds)"
+            )
         self.times.append(t)
         self.isl.append(isl)
         self.osl.append(osl)
@@ -151,28 +167,35 @@ def detect_format(first_line: str, source: str) -> TraceFormat:
 
 
 def parse_trace(
-    lines: Iterable[str], source: str, *, slice_s: tuple[float, float] | None = None
+    lines: Iterable[str],
+    source: str,
+    *,
+    slice_s: tuple[float, float] | None = None,
+    max_requests: int = MAX_TRACE_REQUESTS,
 ) -> Trace:
-    """Detect the format from the first non-empty line and read the whole trace.
+    """Detect the format from the first non-empty line and read the whole trace (refused,
+    as soon as it is seen, past ``max_requests`` kept requests).
 
     >>> t = parse_trace(["arrival_s,isl_tokens,osl_tokens", "0,100,10", "0.5,200,20"], "t.csv")
     >>> t.fmt, len(t), t.arrival_s
     ('pdplan', 2, (0.0, 0.5))
     """
     try:
-        return _parse(iter(lines), source, slice_s)
+        return _parse(iter(lines), source, slice_s, max_requests)
     except csv.Error as exc:
         raise ConfigError(f"{source}: not a readable CSV file ({exc})") from None
 
 
-def _parse(it: Iterator[str], source: str, slice_s: tuple[float, float] | None) -> Trace:
+def _parse(
+    it: Iterator[str], source: str, slice_s: tuple[float, float] | None, max_requests: int
+) -> Trace:
     for first in it:
         if first.strip():
             break
     else:
         raise ConfigError(f"{source}: the trace is empty")
     fmt = detect_format(first, source)
-    rows = _Rows(source, slice_s)
+    rows = _Rows(source, slice_s, max_requests)
     all_lines = chain([first], it)
     if fmt == "pdplan":
         return _csv(all_lines, rows, _PDPLAN, _pdplan_row, "pdplan")
@@ -186,6 +209,12 @@ def _parse(it: Iterator[str], source: str, slice_s: tuple[float, float] | None) 
 def _csv(lines: Iterator[str], rows: _Rows, needed: tuple[str, ...], row: Any, fmt: Any) -> Trace:
     reader = csv.reader(lines)
     header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
+    for name in needed:
+        if header.count(name) > 1:
+            raise ConfigError(
+                f"{rows.source}:1: the column {name!r} appears {header.count(name)} times in the "
+                "header; which one holds the values is a guess pdplan does not make: keep one"
+            )
     col = {name: header.index(name) for name in needed}
     width = max(col.values()) + 1
     for values in reader:
@@ -250,10 +279,18 @@ def _mooncake(lines: Iterator[str], rows: _Rows) -> Trace:
         ):
             raise ConfigError(f"{where}: hash_ids: expected a list of integers")
         any_hashes = any_hashes or "hash_ids" in item
+        isl = _tokens(where, "input_length", item["input_length"])
+        blocks = -(-isl // MOONCAKE_BLOCK_TOKENS)
+        if "hash_ids" in item and len(hashes) < blocks:
+            raise ConfigError(
+                f"{where}: hash_ids: {len(hashes)} id(s) do not cover an input_length of "
+                f"{isl:,} tokens, which takes {blocks} (one per {MOONCAKE_BLOCK_TOKENS}-token "
+                "block): the prefix reuse read from them would be wrong"
+            )
         rows.add(
             where,
             _number(where, "timestamp", item["timestamp"]) / 1000.0,  # milliseconds
-            _tokens(where, "input_length", item["input_length"]),
+            isl,
             _tokens(where, "output_length", item["output_length"]),
             tuple(hashes),
         )
@@ -296,3 +333,31 @@ def _vllm_bench(text: str, rows: _Rows) -> Trace:
     for i, (t, isl, osl) in enumerate(kept):
         rows.add(f"{source}: request {i}", t, isl, osl)
     return rows.trace("vllm-bench")
+
+
+#: A Mooncake trace faster than this on average was most likely written in seconds.
+_MOONCAKE_FAST_RPS = 1000.0
+
+
+def unit_warning(trace: Trace) -> str | None:
+    """A warning when a trace's times look written in another unit than its format's: a
+    Mooncake trace (milliseconds) whose stamps have fractions of a millisecond or whose mean
+    rate is beyond any one deployment, as seconds would be; None when nothing looks off.
+
+    >>> seconds = Trace((0.0, 0.0015, 0.003), (5, 5, 5), (1, 1, 1), None, "m.jsonl", "mooncake")
+    >>> unit_warning(seconds)[:60]
+    'm.jsonl: timestamp is in milliseconds in the Mooncake format'
+    >>> unit_warning(Trace((0.0, 3.0, 6.0), (5, 5, 5), (1, 1, 1), None, "m.jsonl", "mooncake"))
+    """
+    if trace.fmt != "mooncake" or len(trace) < 2:
+        return None
+    fractional = any(abs(t * 1000 - round(t * 1000)) > 1e-6 for t in trace.arrival_s)
+    rate = (len(trace) - 1) / trace.span_s if trace.span_s > 0 else math.inf
+    if not fractional and rate <= _MOONCAKE_FAST_RPS:
+        return None
+    why = "stamps with fractions of a millisecond" if fractional else "a mean rate that fast"
+    return (
+        f"{trace.source}: timestamp is in milliseconds in the Mooncake format, but these look "
+        f"like seconds ({why}: read as ms, the trace runs at {rate:,.4g} req/s over "
+        f"{trace.span_s:.4g} s); if they are seconds, multiply them by 1000"
+    )

@@ -41,11 +41,24 @@ _DURATION_UNITS_S = {
     "ms": 1e-3,
     "s": 1.0,
     "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "m": 60.0,
     "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
     "h": 3600.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
 }
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
-_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zµ]*)\s*$")
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Zµ]*)\s*$")
 _COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]?)\s*$")
 
 
@@ -105,8 +118,9 @@ def _positive_finite(value: float, field: str, text: str, allowed: str) -> float
 def parse_duration_s(text: str, field: str = "duration", *, allow_zero: bool = False) -> float:
     """Parse a duration with an explicit unit into seconds.
 
-    Allowed units: ``us``, ``ms``, ``s``, ``min``, ``h``. A bare number is refused: is
-    ``2`` seconds or milliseconds? The value must be > 0 (>= 0 with ``allow_zero``).
+    Allowed units: ``us``, ``ms``, ``s``, ``m``/``min``, ``h``, ``d`` (and their words, any
+    case). A bare number is refused: is ``2`` seconds or milliseconds? The value must be > 0
+    (>= 0 with ``allow_zero``).
 
     :param text: for example ``"2s"``, ``"2000ms"``, ``"1.5 min"``
     :param field: the option or field name used in error messages
@@ -115,14 +129,17 @@ def parse_duration_s(text: str, field: str = "duration", *, allow_zero: bool = F
 
     >>> parse_duration_s("2s"), parse_duration_s("20ms"), parse_duration_s("1.5min")
     (2.0, 0.02, 90.0)
+    >>> parse_duration_s("10m"), parse_duration_s("1h"), parse_duration_s("2 Hours")
+    (600.0, 3600.0, 7200.0)
     """
-    allowed = "a number with a unit: us, ms, s, min or h, e.g. 2s or 20ms"
+    allowed = "a number with a unit: us, ms, s, m (or min), h or d, e.g. 2s, 20ms or 10m"
     match = _DURATION_RE.match(text)
     if match is None:
         raise ConfigError(f"{field}: cannot read {text!r} as a duration; expected {allowed}")
     number, unit = match.groups()
     if unit == "":
         raise ConfigError(f"{field}: {text!r} has no unit; expected {allowed}")
+    unit = unit if unit == "µs" else unit.lower()
     if unit not in _DURATION_UNITS_S:
         raise ConfigError(f"{field}: unknown unit {unit!r} in {text!r}; expected {allowed}")
     value = float(number) * _DURATION_UNITS_S[unit]

@@ -31,7 +31,7 @@ def test_durations(text: str, seconds: float) -> None:
         ("fast", "cannot read"),
         ("0ms", "must be > 0"),
         ("-1s", "must be > 0"),
-        ("2m", "unknown unit"),
+        ("2mo", "unknown unit"),
     ],
 )
 def test_bad_durations_name_field_and_value(text: str, needle: str) -> None:

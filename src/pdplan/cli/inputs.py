@@ -111,10 +111,16 @@ def trace_from(kw: dict[str, Any]) -> Any:
             if kw.get(name) is not None:
                 raise ConfigError(f"{option} applies to a trace: give --trace FILE")
         return None
+    import click
+
     from pdplan.io import load_trace
+    from pdplan.trace_formats import unit_warning
 
     slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
     trace = load_trace(kw["trace_path"], slice_s=slice_s)
+    warning = unit_warning(trace)
+    if warning is not None:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     if kw.get("trace_osl"):
         trace = trace.with_osl(kw["trace_osl"])
     if kw.get("max_context"):

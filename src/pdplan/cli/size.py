@@ -23,6 +23,8 @@ from pdplan.units import parse_duration_s, parse_tps
 
 __all__ = ["size", "size_trace"]
 
+#: The shortest SLO window: a statistic over fewer seconds holds too few requests.
+MIN_SLO_WINDOW_S = 10.0
 #: Requests per simulation when --mode compare checks the aggregated count.
 SIMULATED_REQUESTS = 4_000
 
@@ -61,7 +63,7 @@ SIMULATED_REQUESTS = 4_000
 @click.option(
     "--slo-window",
     help="With --trace: the SLO statistic must hold in every window of this length (e.g. "
-    "5min), not only over the whole replay.",
+    "5m; at least 10s), not only over the whole replay.",
 )
 @click.option(
     "--export",
@@ -326,7 +328,15 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
         )
     from pdplan.report.progress import working
 
-    window = parse_duration_s(kw["slo_window"], "--slo-window") if kw["slo_window"] else None
+    window = None
+    if kw["slo_window"]:
+        window = parse_duration_s(kw["slo_window"], "--slo-window")
+        if window < MIN_SLO_WINDOW_S:
+            raise ConfigError(
+                f"--slo-window: {kw['slo_window']!r} is shorter than {MIN_SLO_WINDOW_S:g} s; a "
+                "statistic over a shorter window holds too few requests to judge (and the "
+                "replay's work grows with the number of windows)"
+            )
     if kw.get("confidence") is not None:
         from pdplan.report.format import fmt_share
         from pdplan.uncertainty import bounded_profile, check_confidence

@@ -14,7 +14,10 @@ from itertools import pairwise
 from pdplan.errors import ConfigError
 from pdplan.schema.lengths import MAX_TOKENS
 
-__all__ = ["Trace"]
+__all__ = ["MAX_TRACE_REQUESTS", "Trace"]
+
+#: The most requests one trace may hold (a simulation replays at most this many).
+MAX_TRACE_REQUESTS = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pdplan.schema.routing import DecodeRouting, PrefillRouting
+from pdplan.schema.trace import MAX_TRACE_REQUESTS
 from pdplan.schema.workload import Workload
 
 __all__ = [
@@ -17,8 +18,9 @@ __all__ = [
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 #: Largest instance count per phase one simulation takes (routing scans the instances).
 MAX_SIM_INSTANCES = 1000
-#: Largest number of generated requests one simulation takes (~10 s per million here).
-MAX_SIM_REQUESTS = 5_000_000
+#: Largest number of generated requests one simulation takes (~10 s per million here); a
+#: replayed trace holds at most as many (:data:`pdplan.schema.trace.MAX_TRACE_REQUESTS`).
+MAX_SIM_REQUESTS = MAX_TRACE_REQUESTS
 
 
 class ClusterConfig(BaseModel):

@@ -11,7 +11,7 @@ from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import upper_bound_rps
 from pdplan.sim.cluster import simulate
-from pdplan.sim.config import ClusterConfig, SimConfig
+from pdplan.sim.config import MAX_SIM_INSTANCES, ClusterConfig, SimConfig
 
 __all__ = ["SweepPoint", "parse_allocations", "sweep_load", "sweep_rates"]
 
@@ -32,6 +32,10 @@ class SweepPoint(BaseModel):
     meets_slo: bool | None = None  # the one verdict (pdplan.verdict.judge); None without SLOs
 
 
+#: The most allocations one sweep simulates (each is 12 simulations; a plot holds a few).
+MAX_SWEEP_ALLOCATIONS = 12
+
+
 def parse_allocations(text: str) -> list[tuple[int, int]]:
     """``3P4D,3P3D`` -> [(3, 4), (3, 3)].
 
@@ -45,7 +49,18 @@ def parse_allocations(text: str) -> list[tuple[int, int]]:
             raise ConfigError(
                 f"--sweep-allocations: cannot read {item.strip()!r}; expected e.g. 3P4D,3P3D"
             )
-        out.append((int(match.group(1)), int(match.group(2))))
+        m, n = int(match.group(1)), int(match.group(2))
+        if max(m, n) > MAX_SIM_INSTANCES:
+            raise ConfigError(
+                f"--sweep-allocations: {item.strip()!r}: a simulation takes at most "
+                f"{MAX_SIM_INSTANCES:,} instances per phase"
+            )
+        out.append((m, n))
+    if len(out) > MAX_SWEEP_ALLOCATIONS:
+        raise ConfigError(
+            f"--sweep-allocations: {len(out)} allocations; a sweep draws at most "
+            f"{MAX_SWEEP_ALLOCATIONS}"
+        )
     return out
 
 
