@@ -129,7 +129,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["capacity", "--sweep-allocations", "2000P1D"], EXIT_BAD_INPUT,
      "at most 1,000 instances per phase"),
     (["trace", "{twice}"], EXIT_BAD_INPUT, "the column 'isl_tokens' appears 2 times"),
-    (["trace", "{hashes}"], EXIT_BAD_INPUT, "hash_ids: 2 id(s) do not cover an input_length of 2,000"),
+    (["trace", "{hashes}"], EXIT_BAD_INPUT, "2 id(s) do not cover an input_length of 2,000"),
     # values out of any sane range
     (["simulate", "--prefill-scv", "1e300"], EXIT_BAD_INPUT, "'--prefill-scv'"),
     (["simulate", "--isl-dist", "lognormal:50"], EXIT_BAD_INPUT, "sigma"),
@@ -441,7 +441,7 @@ def test_mooncake_timestamps_in_seconds_are_warned_of(
             for i in range(50)
         )
     )
-    code, out, err = run(capsys, "trace", str(path), "--json")
+    code, _, err = run(capsys, "trace", str(path), "--json")
     assert code == 0, err
     assert "warning: " in err and "look like seconds" in err and "multiply them by 1000" in err
     code, _, err = run(capsys, "trace", str(DATA / "traces" / "mooncake.jsonl"), "--json")
