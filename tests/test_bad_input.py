@@ -123,6 +123,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["size", "--confidence", "1"], EXIT_BAD_INPUT, "expected 0.5 to 0.999"),
     (["import", IMPORTS + "/tpmax-c2.json", "--hardware", "8xH100", "--prefill-gpus", "4",
       "--out", "{tmp}/o"], EXIT_BAD_INPUT, "says 8 GPUs per instance, --prefill-gpus 4"),
+    (["size", "--isl", "500", "--isl-dist", "file:" + TRACE], EXIT_BAD_INPUT,
+     "--isl and --isl-dist file:...: the file gives the lengths"),
     # limits checked before the work, files whose fields disagree
     (["size", "--trace", TRACE, "--slo-window", "1s"], EXIT_BAD_INPUT,
      "--slo-window: '1s' is shorter than 10 s"),

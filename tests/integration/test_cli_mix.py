@@ -55,6 +55,9 @@ def test_the_cheapest_pair_with_prices_by_file_name_and_hardware_word(
         (["--gpu-cost", "h200"], "--gpu-cost: cannot read 'h200'"),
         (["--gpu-cost", "h200=-1"], "--gpu-cost: cannot read 'h200=-1'"),
         (["--gpu-cost", "h200=3,mi300=2"], "mi300 matches no profile"),
+        (["--gpu-cost", "h200=3,b200=5,h200=4"], "'h200' is priced twice (3 and 4)"),
+        (["--gpu-cost", "h20=3,b200=5"], "h20 matches no profile"),  # not a part of h200
+        (["--mode", "aggregated"], "--mode and a hardware choice do not go together"),
         (["--trace", "x.csv"], "--trace and a hardware choice do not go together"),
         (["--verify"], "--verify and a hardware choice do not go together"),
         (["--gpu-budget", "1"], "no mix meeting the SLOs fits the budget"),

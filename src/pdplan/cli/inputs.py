@@ -168,6 +168,12 @@ def workload_from(kw: dict[str, Any]) -> Any:
         return workload
     if isinstance(arrivals, Replay):
         raise ConfigError("--arrivals trace replays a trace: give --trace FILE")
+    for name in ("isl", "osl"):
+        if (kw.get(f"{name}_dist") or "").startswith("file:") and given(name):
+            raise ConfigError(
+                f"--{name} and --{name}-dist file:...: the file gives the lengths (and their "
+                f"mean); give one of them"
+            )
     isl = length_dist(kw.get("isl_dist") or "fixed", kw["isl"], "--isl-dist")
     osl = length_dist(kw.get("osl_dist") or "fixed", kw["osl"], "--osl-dist")
     return target(isl, osl, kw.get("tpm"), kw.get("total_tps"), kw.get("rps"), hit, arrivals)

@@ -4,6 +4,7 @@ hardware per phase (:mod:`pdplan.hardware`)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +38,9 @@ mix_options = [
     ),
     click.option(
         "--gpu-cost",
-        help="Price of one GPU-hour per option, NAME=PRICE,... (NAME: a word of the profile's "
-        "metadata.hardware or its file name), e.g. h100=2.5,h200=3.4; overrides the profile's "
-        "metadata.cost_per_gpu_hour.",
+        help="Price of one GPU-hour per option, NAME=PRICE,... (NAME: a whole word of the "
+        "profile's metadata.hardware or of its file name), e.g. h100=2.5,h200=3.4; overrides the "
+        "profile's metadata.cost_per_gpu_hour.",
     ),
     click.option(
         "--gpu-budget", type=click.IntRange(min=1), help="Hardware choice: at most this many GPUs."
@@ -60,6 +61,7 @@ _NOT_WITH_MIX = (
     ("prefill_tps", "--prefill-tps", "what-ifs apply to one profile"),
     ("decode_tps", "--decode-tps", "what-ifs apply to one profile"),
     ("prefill_gpus", "--prefill-gpus", "each profile states its GPUs per instance"),
+    ("mode", "--mode", "a hardware choice plans disaggregated serving"),
     ("decode_gpus", "--decode-gpus", "each profile states its GPUs per instance"),
 )
 
@@ -98,8 +100,33 @@ def _prices(text: str | None) -> dict[str, float]:
                 f"--gpu-cost: cannot read {item!r}; expected NAME=PRICE with a price > 0, e.g. "
                 "h100=2.5,h200=3.4"
             )
-        prices[name.strip().lower()] = price
+        key = name.strip().lower()
+        if key in prices:
+            raise ConfigError(
+                f"--gpu-cost: {name.strip()!r} is priced twice ({prices[key]:g} and {price:g}); "
+                "give each name one price"
+            )
+        prices[key] = price
     return prices
+
+
+def _words(*texts: str) -> set[str]:
+    """The words a price's NAME may match: whole words of the file name and the hardware
+    (``8xH200`` is also ``h200``), and each text whole, so that ``h20`` does not price an
+    H200.
+
+    >>> sorted(_words("h200-sglang", "8xH200"))
+    ['8xh200', 'h200', 'h200-sglang', 'sglang']
+    """
+    out: set[str] = set()
+    for text in texts:
+        lowered = text.lower().strip()
+        if lowered:
+            out.add(lowered)
+        for word in re.findall(r"[a-z0-9]+", lowered):
+            out.add(word)
+            out.add(re.sub(r"^\d+x(?=[a-z])", "", word))
+    return out
 
 
 def _options(
@@ -114,7 +141,7 @@ def _options(
         name = Path(path).stem  # short; the hardware is matched too, and shown by --json
         if any(o.name == name for o in out):
             name = f"{name} ({Path(path).stem})"
-        words = f"{name} {profile.metadata.hardware or ''}".lower()
+        words = _words(name, profile.metadata.hardware or "")
         matches = [key for key in prices if key in words]
         if len(matches) > 1:
             raise ConfigError(f"--gpu-cost: {', '.join(matches)} all match {name!r}; use one")
