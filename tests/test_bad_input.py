@@ -195,6 +195,8 @@ CASES: list[tuple[list[str], int, str]] = [
      EXIT_BAD_INPUT, "--url and --prefill-url do not go together"),
     (["size", "--export", "vllm", "--served-model", "m; touch PWNED"], EXIT_BAD_INPUT,
      "--served-model: 'm; touch PWNED' is not a model id"),
+    (["size", "--export", "vllm", "--served-model", "m\n"], EXIT_BAD_INPUT,
+     "--served-model: 'm\\n' is not a model id"),
     (["size", "--osl-dist", "uniform:5-1"], EXIT_BAD_INPUT, "high_tokens 1 < low_tokens 5"),
     (["size", "--decode-table", "10:1e308"], EXIT_BAD_INPUT, "--decode-table: '10:1e308'"),
     (["size", "--prefill-max-tps", "1e308"], EXIT_BAD_INPUT, "--prefill-max-tps: max_tps"),

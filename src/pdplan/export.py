@@ -42,7 +42,7 @@ Engine = Literal["vllm", "sglang"]
 #: the next multiple of 100 above them; KV side channels (NIXL) and bootstrap ports (SGLang)
 #: in their own ranges, so that nothing collides at any plan size (<= 10,000 per phase).
 ROUTER_PORT, PREFILL_PORT, SIDE_PORT, BOOTSTRAP_PORT = 8000, 8100, 30000, 52000
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9._/~:@+=][A-Za-z0-9._/~:@+=-]*$")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9._/~:@+=][A-Za-z0-9._/~:@+=-]*")
 
 
 def check_model_name(name: str, field: str = "--served-model") -> str:
@@ -52,7 +52,7 @@ def check_model_name(name: str, field: str = "--served-model") -> str:
     >>> check_model_name("deepseek-ai/DeepSeek-V3.1-Terminus")
     'deepseek-ai/DeepSeek-V3.1-Terminus'
     """
-    if not _MODEL_NAME.match(name) or len(name) > 1024:
+    if not _MODEL_NAME.fullmatch(name) or len(name) > 1024:
         raise ConfigError(
             f"{field}: {name!r} is not a model id or path an engine accepts: use letters, "
             "digits and . _ - / ~ : @ + = (no spaces or shell characters, not starting with -)"

@@ -17,7 +17,7 @@ from pdplan.schema.workload import Workload
 
 __all__ = ["override_profile", "parse_decode_table"]
 
-_PAIR = re.compile(r"^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*(ms)?\s*$")
+_PAIR = re.compile(r"\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*(ms)?\s*")
 
 
 def parse_decode_table(text: str, field: str = "--decode-table") -> list[DecodePoint]:
@@ -29,7 +29,7 @@ def parse_decode_table(text: str, field: str = "--decode-table") -> list[DecodeP
     allowed = "comma-separated batch:TPOT-in-ms pairs, e.g. 10:12.8,20:16.4"
     points = []
     for item in text.split(","):
-        match = _PAIR.match(item)
+        match = _PAIR.fullmatch(item)
         if match is None:
             raise ConfigError(f"{field}: cannot read {item.strip()!r}; expected {allowed}")
         batch, tpot = int(match.group(1)), float(match.group(2))

@@ -58,8 +58,8 @@ _DURATION_UNITS_S = {
     "days": 86400.0,
 }
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
-_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Zµ]*)\s*$")
-_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]?)\s*$")
+_DURATION_RE = re.compile(rf"\s*({_NUMBER})\s*([a-zA-Zµ]*)\s*")
+_COUNT_RE = re.compile(rf"\s*({_NUMBER})\s*([a-zA-Z]?)\s*")
 
 
 def ms_to_s(value_ms: float) -> float:
@@ -133,7 +133,7 @@ def parse_duration_s(text: str, field: str = "duration", *, allow_zero: bool = F
     (600.0, 3600.0, 7200.0)
     """
     allowed = "a number with a unit: us, ms, s, m (or min), h or d, e.g. 2s, 20ms or 10m"
-    match = _DURATION_RE.match(text)
+    match = _DURATION_RE.fullmatch(text)
     if match is None:
         raise ConfigError(f"{field}: cannot read {text!r} as a duration; expected {allowed}")
     number, unit = match.groups()
@@ -160,7 +160,7 @@ def parse_count(text: str, field: str = "value") -> float:
     (5000000.0, 500000.0, 83333.0)
     """
     allowed = "a positive number, optionally with k, M or G, e.g. 5M or 500k"
-    match = _COUNT_RE.match(text)
+    match = _COUNT_RE.fullmatch(text)
     if match is None or match.group(2) not in _MULTIPLIERS:
         raise ConfigError(f"{field}: cannot read {text!r}; expected {allowed}")
     number, suffix = match.groups()

@@ -15,7 +15,7 @@ from pdplan.sim.config import MAX_SIM_INSTANCES, ClusterConfig, SimConfig
 
 __all__ = ["SweepPoint", "parse_allocations", "sweep_load", "sweep_rates"]
 
-_ALLOC = re.compile(r"^\s*(\d+)\s*P\s*(\d+)\s*D\s*$", re.IGNORECASE)
+_ALLOC = re.compile(r"\s*(\d+)\s*P\s*(\d+)\s*D\s*", re.IGNORECASE)
 
 
 class SweepPoint(BaseModel):
@@ -44,7 +44,7 @@ def parse_allocations(text: str) -> list[tuple[int, int]]:
     """
     out = []
     for item in text.split(","):
-        match = _ALLOC.match(item)
+        match = _ALLOC.fullmatch(item)
         if match is None or min(int(match.group(1)), int(match.group(2))) < 1:
             raise ConfigError(
                 f"--sweep-allocations: cannot read {item.strip()!r}; expected e.g. 3P4D,3P3D"
