@@ -450,3 +450,16 @@ def test_mooncake_timestamps_in_seconds_are_warned_of(
     assert "warning: " in err and "look like seconds" in err and "multiply them by 1000" in err
     code, _, err = run(capsys, "trace", str(DATA / "traces" / "mooncake.jsonl"), "--json")
     assert code == 0 and "warning" not in err
+
+
+def test_a_proxy_error_page_is_one_line_with_its_title(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with FakeServer(FakeEngine(fault="html_502")) as proxy:
+        code, _, err = run(
+            capsys, "loadtest", "--url", proxy.url, "--rps", "4", "--duration", "1s",
+            "--isl", "10", "--osl", "4", "--out", str(tmp_path / "o"),
+        )  # fmt: skip
+    assert code == EXIT_BAD_INPUT
+    last = err.strip().splitlines()[-1]
+    assert "HTTP 502: 502 Bad Gateway" in last and "<" not in last and len(last) < 400, err

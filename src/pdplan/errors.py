@@ -25,6 +25,7 @@ __all__ = [
     "ServerHTTPError",
     "StreamParseError",
     "UnstableQueueError",
+    "one_line",
 ]
 
 
@@ -66,7 +67,8 @@ class ServerHTTPError(BenchmarkError):
     """
 
     def __init__(self, url: str, status: int, body: str = "") -> None:
-        detail = f": {body[:200]}" if body else ""
+        shown = one_line(body)
+        detail = f": {shown}" if shown else ""
         super().__init__(f"{url}: HTTP {status}{detail}")
         self.url = url
         self.status = status
@@ -82,3 +84,23 @@ class StreamParseError(BenchmarkError):
     def __init__(self, message: str, line: str = "") -> None:
         super().__init__(message)
         self.line = line
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """A server's answer shown in one line: an HTML page by its title (or its text without
+    tags), whitespace collapsed, cut at ``limit`` characters.
+
+    >>> one_line("<html><head><title>502 Bad Gateway</title></head>\\n<body>...</body></html>")
+    '502 Bad Gateway'
+    >>> one_line("line one\\n  line two")
+    'line one line two'
+    """
+    import re
+
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title is not None:
+        text = title.group(1)
+    elif re.search(r"<(html|body|head|!doctype)\b", text, re.IGNORECASE):
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -125,6 +125,14 @@ class FakeEngine:
         if self.fault == "5xx_burst" and self.completions <= self.burst:
             await self._send(writer, 503, {"error": "overloaded, try later"})
             return
+        if self.fault == "html_502":  # a proxy's error page, over many lines
+            page = (
+                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+                "</body>\r\n</html>\r\n" + "<!-- padding -->\r\n" * 6
+            )
+            await self._send(writer, 502, page)
+            return
         if self.fault == "html":
             head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n"
             writer.write((head + "<html><body>Bad gateway</body></html>").encode())

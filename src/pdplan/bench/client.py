@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 
 from pdplan.bench.records import RequestRecord
-from pdplan.errors import BenchmarkError, ServerHTTPError, StreamParseError
+from pdplan.errors import BenchmarkError, ServerHTTPError, StreamParseError, one_line
 
 __all__ = [
     "API_KEY_ENV",
@@ -227,7 +227,7 @@ class EngineClient:
                 record.http_status = response.status
                 if response.status != 200:
                     text = await response.text(errors="replace")
-                    record.error = f"HTTP {response.status}: {text[:200]}"
+                    record.error = f"HTTP {response.status}: {one_line(text)}"
                     return record
                 kind = response.content_type
                 if kind in _NOT_STREAMS:

@@ -42,7 +42,8 @@ def too_many(phase: str, rate: float, one_rps: float) -> ConfigError:
     return ConfigError(
         f"the target of {rate:.6g} req/s needs more than {MAX_PLAN_INSTANCES:,} {phase} "
         f"instances (one sustains {one_rps:.6g} req/s with the SLO met): check the target "
-        f"(--tpm/--rps) and the profile's {phase} throughput; pdplan plans at most "
+        f"rate (--tpm/--rps, or --time-scale/--trace-rps for a trace) and the profile's {phase} "
+        "throughput; pdplan plans at most "
         f"{MAX_PLAN_INSTANCES:,} instances per phase"
     )
 

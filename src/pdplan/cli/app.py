@@ -64,7 +64,8 @@ _register()
 
 
 def _fail(kind: str, message: str, code: int) -> NoReturn:
-    click.echo(f"{kind}: {message}", err=True)
+    """One line on stderr, whatever the message holds (a server's page, a multi-line text)."""
+    click.echo(f"{kind}: {' '.join(message.split())}", err=True)
     sys.exit(code)
 
 

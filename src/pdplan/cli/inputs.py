@@ -137,7 +137,7 @@ def workload_from(kw: dict[str, Any]) -> Any:
     trace options are refused.
     """
     from pdplan.schema.arrivals import Replay, parse_arrivals_spec
-    from pdplan.schema.workload import Workload, check_rate_rps
+    from pdplan.schema.workload import MAX_RATE_RPS, MIN_RATE_RPS, Workload, check_rate_rps
 
     arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
     trace = trace_from(kw)
@@ -164,7 +164,16 @@ def workload_from(kw: dict[str, Any]) -> Any:
         workload = Workload.from_trace(
             trace, time_scale=scale, rate_rps=rate, arrivals=arrivals, prefix_hit_rate=hit
         )
-        check_rate_rps(workload.rate_rps, "--trace-rps" if rate else "--time-scale")
+        if kw.get("summary_only"):  # pdplan trace describes any trace; plans need a range
+            return workload
+        if rate or kw.get("time_scale"):
+            check_rate_rps(workload.rate_rps, "--trace-rps" if rate else "--time-scale")
+        elif not MIN_RATE_RPS <= workload.rate_rps <= MAX_RATE_RPS:
+            raise ConfigError(
+                f"{trace.source}: the trace's mean rate is {workload.rate_rps:.6g} req/s as "
+                f"recorded; pdplan plans for {MIN_RATE_RPS:g} to {MAX_RATE_RPS:g} req/s: replay "
+                "it faster or slower with --time-scale or --trace-rps (or check its time unit)"
+            )
         return workload
     if isinstance(arrivals, Replay):
         raise ConfigError("--arrivals trace replays a trace: give --trace FILE")

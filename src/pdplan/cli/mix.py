@@ -88,7 +88,7 @@ def wants_mix(kw: dict[str, Any]) -> bool:
 def _prices(text: str | None) -> dict[str, float]:
     if not text:
         return {}
-    prices = {}
+    prices: dict[str, float] = {}
     for item in text.split(","):
         name, sep, value = item.partition("=")
         try:

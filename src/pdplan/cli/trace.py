@@ -35,7 +35,9 @@ def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> Non
     from pdplan.report.trace_tables import render_trace_summary
     from pdplan.traffic import summarize_trace
 
-    workload = workload_from({**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0})
+    workload = workload_from(
+        {**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0, "summary_only": True}
+    )
     trace, scale = workload.trace, workload.time_scale
     summary = summarize_trace(trace, scale)
     if as_json:

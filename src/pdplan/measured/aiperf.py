@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed, reading
 from pdplan.strict import strict_json
 
 __all__ = ["is_aiperf", "read_aiperf", "request_records"]
@@ -68,13 +68,14 @@ def _stats(obj: dict[str, Any], name: str, where: str) -> ReportedStats | None:
         return None if v is None else v * scale
 
     count = metric.get("count")
-    return ReportedStats(
-        count=int(count) if isinstance(count, int) and count > 0 else None,
-        mean=float(metric["avg"]) * scale,
-        p50=value("p50"),
-        p90=value("p90"),
-        p99=value("p99"),
-    )
+    with reading(where, name):
+        return ReportedStats(
+            count=int(count) if isinstance(count, int) and count > 0 else None,
+            mean=float(metric["avg"]) * scale,
+            p50=value("p50"),
+            p90=value("p90"),
+            p99=value("p99"),
+        )
 
 
 def _avg(obj: dict[str, Any], name: str, where: str) -> float:
@@ -162,7 +163,8 @@ def read_aiperf(obj: dict[str, Any], source: str, records: str | None = None) ->
     )
     if records is not None:
         ttfts, tpots = request_records(records, f"{source} records")
-        ttft, tpot = ReportedStats.of(ttfts) or ttft, ReportedStats.of(tpots) or tpot
+        with reading(f"{source} records", "time_to_first_token, inter_token_latency"):
+            ttft, tpot = ReportedStats.of(ttfts) or ttft, ReportedStats.of(tpots) or tpot
     models = ((obj.get("input_config") or {}).get("models") or {}).get("items") or []
     model = models[0].get("name") if models and isinstance(models[0], dict) else None
     return BenchRun(

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, Tool, check_plausible
+from pdplan.measured.runs import BenchRun, ReportedStats, Tool, check_plausible, reading
 from pdplan.measured.vllm_bench import is_vllm_result, read_vllm_result
 from pdplan.strict import DuplicateKeyError, strict_json
 
@@ -87,13 +87,20 @@ def _loadtest_runs(obj: dict[str, Any], source: str) -> list[BenchRun]:
                 input_tps=total_tps * isl / (isl + osl),
                 output_tps=total_tps * osl / (isl + osl),
                 achieved_rps=float(step.get("achieved_rps") or 0),
-                ttft_s=None if not ttft else ReportedStats(**ttft),
-                tpot_s=None if not tpot else ReportedStats(**tpot),
+                ttft_s=_stats(ttft, where, "ttft_s"),
+                tpot_s=_stats(tpot, where, "tpot_s"),
                 ttft_field="ttft_s",
                 tpot_field="tpot_s",
             )
         )
     return runs
+
+
+def _stats(value: Any, where: str, field: str) -> ReportedStats | None:
+    if not value:
+        return None
+    with reading(where, field):
+        return ReportedStats(**value)
 
 
 def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[BenchRun]:
@@ -108,7 +115,8 @@ def parse_bench_file(text: str, source: str, beside: str | None = None) -> list[
     >>> run.tool, run.isl_tokens, run.concurrency, run.input_tps, run.ttft_s.mean
     ('vllm-bench', 512.0, 4, 5120.0, 0.12)
     """
-    runs = _parse(text, source, beside)
+    with reading(source, "the run"):  # a value no reader expected: the file named
+        runs = _parse(text, source, beside)
     for run in runs:
         check_plausible(run)
     return runs

@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed, reading
 
 __all__ = ["is_guidellm", "read_guidellm"]
 
@@ -43,8 +43,15 @@ def _successful(metrics: dict[str, Any], name: str, where: str) -> dict[str, Any
     return ok
 
 
-def _stats(summary: dict[str, Any] | None, scale: float) -> ReportedStats | None:
-    """A distribution summary (in the metric's unit) in seconds; None when empty."""
+def _stats(
+    metrics: dict[str, Any], name: str, where: str, scale: float = 1e-3
+) -> ReportedStats | None:
+    """A metric's successful-request summary (in its unit, ms) in seconds; None when empty."""
+    with reading(where, f"metrics.{name}.successful"):
+        return _summary(_successful(metrics, name, where), scale)
+
+
+def _summary(summary: dict[str, Any] | None, scale: float) -> ReportedStats | None:
     if not summary or not summary.get("count"):
         return None
     pct = summary.get("percentiles") or {}
@@ -105,7 +112,7 @@ def read_guidellm(obj: dict[str, Any], source: str) -> list[BenchRun]:
         if not 0 < duration < math.inf:
             raise ConfigError(f"{where}: duration must be > 0 s, got {bench['duration']!r}")
         isl, osl = float(prompt["mean"]), float(output["mean"])
-        tpot = _stats(_successful(metrics, "inter_token_latency_ms", where), 1e-3)
+        tpot = _stats(metrics, "inter_token_latency_ms", where)
         runs.append(
             BenchRun(
                 tool="guidellm",
@@ -125,7 +132,7 @@ def read_guidellm(obj: dict[str, Any], source: str) -> list[BenchRun]:
                 input_tps=float(prompt.get("total_sum", isl * ok)) / duration,
                 output_tps=float(output.get("total_sum", osl * ok)) / duration,
                 achieved_rps=ok / duration,
-                ttft_s=_stats(_successful(metrics, "time_to_first_token_ms", where), 1e-3),
+                ttft_s=_stats(metrics, "time_to_first_token_ms", where),
                 tpot_s=None if osl <= 1.5 else tpot,
                 ttft_field="time_to_first_token_ms",
                 tpot_field="inter_token_latency_ms",

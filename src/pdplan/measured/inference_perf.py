@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, finite, nearly_fixed, reading
 
 __all__ = ["is_inference_perf", "load_type", "read_inference_perf"]
 
@@ -50,16 +50,17 @@ def load_type(config_text: str | None) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _stats(summary: Any) -> ReportedStats | None:
+def _stats(latency: dict[str, Any], name: str, where: str) -> ReportedStats | None:
+    summary = latency.get(name)
     if not isinstance(summary, dict) or not isinstance(summary.get("mean"), int | float):
         return None
-
-    return ReportedStats(
-        mean=float(summary["mean"]),
-        p50=finite(summary.get("median")),
-        p90=finite(summary.get("p90")),
-        p99=finite(summary.get("p99")),
-    )
+    with reading(where, f"successes.latency.{name}"):
+        return ReportedStats(
+            mean=float(summary["mean"]),
+            p50=finite(summary.get("median")),
+            p90=finite(summary.get("p90")),
+            p99=finite(summary.get("p99")),
+        )
 
 
 def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = None) -> BenchRun:
@@ -96,7 +97,7 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
     if osl <= 1.5:  # its TTFT covers only the responses that came in two chunks or more
         ttft_name = "request_latency"
         where = f"{source} (TTFT: the request latency of one-token responses)"
-    ttft = _stats(latency.get(ttft_name))
+    ttft = _stats(latency, ttft_name, source)
     failed = obj.get("failures") or {}
 
     def spread(d: dict[str, Any]) -> float:
@@ -122,7 +123,7 @@ def read_inference_perf(obj: dict[str, Any], source: str, config: str | None = N
         output_tps=float(throughput.get("output_tokens_per_sec", osl * count / duration)),
         achieved_rps=count / duration,
         ttft_s=ttft,
-        tpot_s=None if osl <= 1.5 else _stats(latency.get("time_per_output_token")),
+        tpot_s=None if osl <= 1.5 else _stats(latency, "time_per_output_token", source),
         ttft_field=f"latency.{ttft_name} (s)",
         tpot_field="latency.time_per_output_token (s)",
     )

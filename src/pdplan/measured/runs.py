@@ -12,9 +12,11 @@ tokens after the first, ``(latency - TTFT) / (output tokens - 1)``: vLLM's and S
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pdplan.quantiles import Distribution, Stat
 from pdplan.schema.profile import MIN_TPOT_MS
@@ -28,6 +30,7 @@ __all__ = [
     "check_plausible",
     "finite",
     "nearly_fixed",
+    "reading",
 ]
 
 #: Lengths whose standard deviation is at most this share of their mean count as fixed: the
@@ -55,6 +58,33 @@ def nearly_fixed(mean: float, std: float) -> bool:
     (True, False)
     """
     return std <= FIXED_SPREAD * mean
+
+
+@contextmanager
+def reading(where: str, field: str) -> Iterator[None]:
+    """Values read from ``field`` of the file ``where``: a value pdplan refuses (a negative
+    latency, a count that is not a number) is one line naming both.
+
+    >>> with reading("r.json", "mean_ttft_ms"):
+    ...     ReportedStats(mean=-3.0)
+    Traceback (most recent call last):
+    pdplan.errors.ConfigError: r.json: mean_ttft_ms: mean: Input should be greater than or ...
+    """
+    from pdplan.errors import ConfigError, PdplanError
+
+    try:
+        yield
+    except PdplanError:
+        raise
+    except ValidationError as exc:
+        item = exc.errors()[0]
+        stat = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        raise ConfigError(
+            f"{where}: {field}: {stat + ': ' if stat else ''}{message} (got {item.get('input')!r})"
+        ) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ConfigError(f"{where}: {field}: not the value the format holds ({exc})") from None
 
 
 Tool = Literal["vllm-bench", "sglang-bench", "guidellm", "aiperf", "inference-perf", "pdplan"]

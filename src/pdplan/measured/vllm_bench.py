@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from pdplan.errors import ConfigError
-from pdplan.measured.runs import BenchRun, ReportedStats, Tool, nearly_fixed
+from pdplan.measured.runs import BenchRun, ReportedStats, Tool, nearly_fixed, reading
 
 __all__ = ["is_vllm_result", "read_vllm_result"]
 
@@ -40,7 +40,15 @@ def _number(obj: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
-def _reported(obj: dict[str, Any], name: str, count: int) -> ReportedStats | None:
+def _count(obj: dict[str, Any], key: str, source: str) -> int:
+    """A count the file may leave out (0), else a whole number >= 0."""
+    value = obj.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{source}: {key} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _reported(obj: dict[str, Any], name: str, count: int, source: str) -> ReportedStats | None:
     mean = obj.get(f"mean_{name}_ms")
     if not isinstance(mean, int | float) or isinstance(mean, bool):
         return None
@@ -49,10 +57,13 @@ def _reported(obj: dict[str, Any], name: str, count: int) -> ReportedStats | Non
         value = obj.get(f"{key}_{name}_ms")
         if isinstance(value, int | float) and not isinstance(value, bool):
             percentiles[field] = value / 1000
-    return ReportedStats(count=count or None, mean=mean / 1000, **percentiles)
+    with reading(source, f"mean_{name}_ms and its percentiles"):
+        return ReportedStats(count=count or None, mean=mean / 1000, **percentiles)
 
 
-def _detailed(obj: dict[str, Any]) -> tuple[ReportedStats | None, ReportedStats | None] | None:
+def _detailed(
+    obj: dict[str, Any], source: str
+) -> tuple[ReportedStats | None, ReportedStats | None] | None:
     """TTFT and TPOT from the per-request lists of ``--save-detailed`` / ``--output-details``
     (successful requests: an empty ``error``)."""
     ttfts, lat, outs = obj.get("ttfts"), obj.get("latencies"), obj.get("output_lens")
@@ -60,16 +71,18 @@ def _detailed(obj: dict[str, Any]) -> tuple[ReportedStats | None, ReportedStats 
         return None
     errors = obj.get("errors") or [""] * len(ttfts)
     ok = [i for i in range(len(ttfts)) if not errors[i] and isinstance(ttfts[i], int | float)]
-    ttft = ReportedStats.of([float(ttfts[i]) for i in ok if ttfts[i] > 0])
+    with reading(source, "ttfts (s)"):
+        ttft = ReportedStats.of([float(ttfts[i]) for i in ok if ttfts[i] > 0])
     tpot = None
     if isinstance(lat, list) and len(lat) == len(ttfts):
-        tpot = ReportedStats.of(
-            [
-                (lat[i] - ttfts[i]) / (outs[i] - 1)
-                for i in ok
-                if isinstance(outs[i], int) and outs[i] > 1
-            ]
-        )
+        with reading(source, "latencies, ttfts (s)"):
+            tpot = ReportedStats.of(
+                [
+                    (lat[i] - ttfts[i]) / (outs[i] - 1)
+                    for i in ok
+                    if isinstance(outs[i], int) and outs[i] > 1
+                ]
+            )
     return ttft, tpot
 
 
@@ -103,15 +116,15 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
     fixed = None
     if isinstance(ins, list) and isinstance(outs, list) and ins and outs:
         fixed = all(nearly_fixed(*_mean_std(v)) for v in (ins, outs))
-    detailed = _detailed(obj)
+    detailed = _detailed(obj, source)
     # SGLang records TTFT 0 for a response whose first chunk had no text (2 of 16 one-token
     # responses here) and averages them in; the per-request values are read without them.
     zeros = sum(1 for t in obj.get("ttfts") or [] if t == 0) if detailed else 0
     ttft, tpot = detailed if detailed else (None, None)
     ttft_field = "ttfts (s)" if ttft else "mean_ttft_ms and its percentiles"
     tpot_field = "latencies, ttfts (s)" if tpot else "mean_tpot_ms and its percentiles"
-    ttft = ttft or _reported(obj, "ttft", completed)
-    tpot = tpot or _reported(obj, "tpot", completed)
+    ttft = ttft or _reported(obj, "ttft", completed, source)
+    tpot = tpot or _reported(obj, "tpot", completed, source)
     if tpot is not None and total_out / completed <= 1.5:
         tpot = None  # one output token: no time between tokens (the tools print 0)
     open_loop = math.isfinite(rate) and rate > 0
@@ -131,7 +144,7 @@ def read_vllm_result(obj: dict[str, Any], source: str, tool: Tool = "vllm-bench"
         concurrency=int(concurrency) if isinstance(concurrency, int) and concurrency > 0 else None,
         duration_s=duration,
         requests=completed,
-        failed=int(obj.get("failed") or 0),
+        failed=_count(obj, "failed", source),
         input_tps=total_in / duration,
         output_tps=total_out / duration,
         achieved_rps=completed / duration,

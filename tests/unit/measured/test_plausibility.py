@@ -90,3 +90,21 @@ def test_a_one_token_rate_sweep_in_seconds_is_refused_beside_its_idle_run() -> N
     tpmax = [r for p in sorted(VLLM.glob("tpmax-*.json")) for r in _runs(p)]
     with pytest.raises(ConfigError, match="shorter than the idle TTFT"):
         parts_from_runs([*sweep, *tpmax])
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        ({"total_input_tokens": -5}, "tpmax-c2.json: the run: isl_tokens"),
+        ({"mean_ttft_ms": -3}, "tpmax-c2.json: mean_ttft_ms and its percentiles: mean"),
+        ({"failed": "many"}, "tpmax-c2.json: failed must be a whole number >= 0, got 'many'"),
+        ({"duration": "5s"}, "tpmax-c2.json: duration must be a number, got '5s'"),
+    ],
+)
+def test_a_value_no_benchmark_writes_names_the_file_and_field(
+    edit: dict[str, Any], needle: str
+) -> None:
+    raw = {**json.loads((VLLM / "tpmax-c2.json").read_text(encoding="utf-8")), **edit}
+    with pytest.raises(ConfigError) as info:
+        parse_bench_file(json.dumps(raw), "tpmax-c2.json")
+    assert needle in str(info.value), info.value
