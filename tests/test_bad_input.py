@@ -210,6 +210,11 @@ CASES: list[tuple[list[str], int, str]] = [
     (["size", "--trace", TRACE, "--verify"], EXIT_BAD_INPUT, "--verify and --trace"),
     (["loadtest", "--url", "{url}", "--trace", TRACE, "--duration", "10s", "--out", "{tmp}/o"],
      EXIT_BAD_INPUT, "--duration and --trace"),
+    # a dead server: refused, and the run leaves no output directory behind
+    (["loadtest", "--url", "http://127.0.0.1:9", "--rps", "1", "--duration", "1s", "--out",
+      "{tmp}/o"], EXIT_BAD_INPUT, "http://127.0.0.1:9: cannot reach the server"),
+    (["profile", "prefill", "--url", "http://127.0.0.1:9", "--out", "{tmp}/o"], EXIT_BAD_INPUT,
+     "cannot reach the server"),
     # a command line that cannot be parsed
     (["size", "--bogus"], EXIT_USAGE, "No such option '--bogus'"),
     (["loadtest"], EXIT_USAGE, "Missing option '--url'"),

@@ -101,9 +101,11 @@ def tps_to_tpm(tokens_per_second: float) -> float:
 def fmt_seconds(seconds: float) -> str:
     """A duration for people: seconds, in ms below one second.
 
-    >>> fmt_seconds(2.0), fmt_seconds(0.01992)
-    ('2 s', '19.92 ms')
+    >>> fmt_seconds(2.0), fmt_seconds(0.01992), fmt_seconds(float("inf"))
+    ('2 s', '19.92 ms', 'unbounded')
     """
+    if math.isinf(seconds):  # a queue that grows without bound
+        return "unbounded"
     if seconds >= 1.0:
         return f"{seconds:.4g} s"
     return f"{s_to_ms(seconds):.4g} ms"

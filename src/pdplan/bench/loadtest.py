@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.session import Session
-from pdplan.bench.workers import WorkerInfo
+from pdplan.bench.workers import CPU_PER_REQUEST_S, WorkerInfo
 from pdplan.errors import ConfigError
 from pdplan.quantiles import Distribution
 from pdplan.schema.parts import LoadtestStep, WorkerLoad
@@ -40,8 +40,10 @@ __all__ = [
 
 #: The generator is the bottleneck when its send lag p99 exceeds this (or 1 % of the TTFT SLO).
 LAG_LIMIT_S = 0.010
-#: What one load-generator worker can send: a streamed request costs it ~1-5 ms of CPU
-#: (docs/measuring.md, "Measurement quality"), so beyond ~1,000 req/s it measures itself.
+#: The most one load-generator worker is asked to send: a streamed request costs it about
+#: :data:`pdplan.bench.workers.CPU_PER_REQUEST_S` of CPU (docs/measuring.md, "Measurement
+#: quality"; one worker kept up to a median 283 req/s here), so beyond this it measures
+#: itself; below it, a step whose sends lag behind the schedule fails (--max-send-lag).
 MAX_RATE_RPS = 1_000.0
 #: Longest step and most requests per step (the schedule is drawn up front).
 MAX_STEP_S = 86_400.0
@@ -63,9 +65,10 @@ class LoadtestSettings:
         if top > MAX_RATE_RPS * self.workers:
             raise ConfigError(
                 f"the busiest step offers {top:.6g} req/s; {self.workers} worker(s) send at "
-                f"most {MAX_RATE_RPS * self.workers:,.0f} req/s (each streamed request costs a "
-                "worker ~1-5 ms of CPU): lower the rate or the --sweep, or add --workers (on "
-                "this machine) or --ray (a cluster)"
+                f"most {MAX_RATE_RPS * self.workers:,.0f} req/s ({MAX_RATE_RPS:,.0f} each: a "
+                f"streamed request costs a worker ~{CPU_PER_REQUEST_S * 1e3:.2g} ms of CPU): "
+                "lower the rate or the --sweep, or add --workers (on this machine, 1..4096) or "
+                "--ray (a cluster)"
             )
         if not self.workload.replays_trace:
             if self.duration_s > MAX_STEP_S:

@@ -112,9 +112,18 @@ class Session:
         self._steps: JsonlWriter | None = None
         self._done: dict[str, dict[str, Any]] = {}
         self._stack = AsyncExitStack()
+        self._made_dir = False
 
     async def __aenter__(self) -> Session:
+        self._made_dir = not self.out_dir.exists()
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return await self._open()
+        except BaseException:
+            self._tidy()
+            raise
+
+    async def _open(self) -> Session:
         self._done = {row["step"]: row for row in read_jsonl(self.out_dir / "steps.jsonl")}
         async with AsyncExitStack() as stack:
             self._client = await stack.enter_async_context(
@@ -129,6 +138,18 @@ class Session:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """A run that measured nothing leaves nothing: the empty files it opened go, and the
+        output directory too when this run made it (a failed first probe, a dead server)."""
+        if not self._made_dir or not self.out_dir.is_dir():
+            return
+        children = list(self.out_dir.iterdir())
+        if all(c.is_file() and c.stat().st_size == 0 for c in children):
+            for child in children:
+                child.unlink()
+            self.out_dir.rmdir()
 
     @property
     def client(self) -> EngineClient:

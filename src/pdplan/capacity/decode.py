@@ -275,7 +275,7 @@ def plan_decode(
     if cap_tps < held_tps:
         warnings.append(
             f"measured decode throughput at batch {chosen.batch} is {cap_tps:,.0f} tok/s, below "
-            f"the TPOT-based {held_tps:,.0f} tok/s; planning with the measured"
+            f"the TPOT-based {held_tps:,.0f} tok/s; planning with the measured throughput"
         )
     plan = DecodePlan(
         batch=chosen.batch,

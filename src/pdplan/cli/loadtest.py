@@ -86,8 +86,9 @@ def _multipliers(text: str) -> tuple[float, ...]:
     default="auto",
     show_default=True,
     help="Load-generator processes sending each step's schedule (request i goes to worker "
-    "i mod N); auto: enough for the busiest step at ~4.6 ms of CPU per request, at most one "
-    "per CPU. With --ray: actors on the cluster.",
+    "i mod N), 1..4096; auto: enough for the busiest step with each at most half busy at ~4.6 "
+    "ms of CPU per streamed request (~100 req/s each), at most one per CPU. With --ray: actors "
+    "on the cluster.",
 )
 @click.option(
     "--ray",

@@ -48,15 +48,19 @@ class RichReporter:
         self._task: TaskID | None = None
         self._name = ""
         self._failed = 0
+        self._started = False
 
     def __enter__(self) -> RichReporter:
-        self.progress.start()
-        return self
+        return self  # the bars start with the first step: a run that fails first draws none
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self._started:
+            self.progress.stop()
 
     def step_started(self, name: str, total: int) -> None:
+        if not self._started:
+            self.progress.start()
+            self._started = True
         self._name, self._failed = name, 0
         self._task = self.progress.add_task(name, total=total)
 
