@@ -53,6 +53,9 @@ class MixCandidate(BaseModel):
     max_total_tps: float = Field(description="total tok/s the allocation sustains, SLOs met")
     meets_target: bool
     overhead_s: float = Field(description="the TTFT overhead planned (the slower side's)")
+    over_budget: bool = Field(
+        False, description="beyond --gpu-budget or --max-cost-per-hour (not a choice)"
+    )
 
 
 class MixPlan(BaseModel):
@@ -196,7 +199,7 @@ def plan_mix(
         objective="cost" if priced else "gpus",
         chosen=chosen,
         plan=plans[(chosen.prefill, chosen.decode)],
-        pairs=sorted(pairs, key=key),
+        pairs=sorted((c.model_copy(update={"over_budget": not within(c)}) for c in pairs), key=key),
         pareto=_pareto([c for c in front if c.meets_target and within(c)], priced),
         infeasible=infeasible,
         warnings=warnings,

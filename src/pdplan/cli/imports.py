@@ -130,7 +130,13 @@ def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> N
 
 
 @click.command("compare")
-@click.option("--profile", "profile_path", type=click.Path(dir_okay=False), required=True)
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The profile whose predictions the measurements are set beside.",
+)
 @click.option(
     "--measured",
     "measured",
@@ -140,8 +146,22 @@ def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> N
     help="A measured result file (pdplan loadtest --json or any format pdplan import reads); "
     "repeat for more.",
 )
-@click.option("--prefill", "prefill_n", type=click.IntRange(min=1, max=1000), default=1)
-@click.option("--decode", "decode_n", type=click.IntRange(min=1, max=1000), default=1)
+@click.option(
+    "--prefill",
+    "prefill_n",
+    type=click.IntRange(min=1, max=1000),
+    default=1,
+    show_default=True,
+    help="Prefill instances of the measured deployment.",
+)
+@click.option(
+    "--decode",
+    "decode_n",
+    type=click.IntRange(min=1, max=1000),
+    default=1,
+    show_default=True,
+    help="Decode instances of the measured deployment.",
+)
 @plan_model_option("Planning model whose assumptions the prediction uses.")
 @options(slo_options)
 @click.option(

@@ -74,6 +74,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("pdplan-loadtest"),
     show_default=True,
+    help="Directory for the records and steps (a re-run resumes the steps already measured).",
 )
 @click.option(
     "--served-model",

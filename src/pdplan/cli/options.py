@@ -176,7 +176,14 @@ client_options = [
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object instead of tables."
 )
-seed_option = click.option("--seed", type=int, default=42, show_default=True)
+seed_option = click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seed of the random draws (arrival schedules and lengths; in a simulation also routing "
+    "and service noise): the same seed gives the same numbers.",
+)
 
 
 def plan_model_option(

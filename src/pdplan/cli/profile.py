@@ -177,8 +177,8 @@ prefill_options = [
     ),
     click.option(
         "--precision",
-        help="Run each sweep point on, --sweep-requests at a time, until its mean TTFT's 90 %% "
-        "interval is within this share of the mean, e.g. 10%%.",
+        help="Run each sweep point on, --sweep-requests at a time, until its mean TTFT's 90% "
+        "interval is within this share of the mean, e.g. 10%.",
     ),
     click.option(
         "--point-budget",
@@ -190,9 +190,20 @@ prefill_options = [
 ]
 decode_options = [
     click.option(
-        "--decode-isl", type=click.IntRange(min=1, max=MAX_ISL), default=1024, show_default=True
+        "--decode-isl",
+        type=click.IntRange(min=1, max=MAX_ISL),
+        default=1024,
+        show_default=True,
+        help="Input tokens of every decode request (the workload's ISL: TPOT depends on the "
+        "context).",
     ),
-    click.option("--osl", type=click.IntRange(min=2, max=MAX_ISL), default=128, show_default=True),
+    click.option(
+        "--osl",
+        type=click.IntRange(min=2, max=MAX_ISL),
+        default=128,
+        show_default=True,
+        help="Output tokens of every decode request (ignore_eos).",
+    ),
     click.option(
         "--batch",
         "batch_text",
@@ -293,10 +304,18 @@ def decode_cmd(url: str, **kw: Any) -> None:
 @click.option("--pd-url", required=True, help="Base URL of the P/D path (the router).")
 @click.option("--prefill-url", required=True, help="Base URL of a prefill instance.")
 @click.option(
-    "--overhead-isl", type=click.IntRange(min=1, max=MAX_ISL), default=1024, show_default=True
+    "--overhead-isl",
+    type=click.IntRange(min=1, max=MAX_ISL),
+    default=1024,
+    show_default=True,
+    help="Input tokens of the requests sent through both paths.",
 )
 @click.option(
-    "--overhead-requests", type=click.IntRange(min=2, max=100_000), default=20, show_default=True
+    "--overhead-requests",
+    type=click.IntRange(min=2, max=100_000),
+    default=20,
+    show_default=True,
+    help="Requests through each path, one at a time (zero load).",
 )
 @options(common)
 def overhead_cmd(

@@ -48,7 +48,7 @@ MAX_BUDGET = 10_000_000
     help="Rate sweep at these shares of the fitted model's stable rate; none: skip.",
 )
 @click.option("--sweep-requests", type=click.IntRange(10, 1_000_000), default=200,
-              show_default=True)  # fmt: skip
+              show_default=True, help="Requests per point of the rate sweep.")  # fmt: skip
 @click.option("--min-duration", default="5s", show_default=True,
               help="Per decode batch, at least.")  # fmt: skip
 @click.option(

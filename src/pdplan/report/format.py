@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pdplan.units import fmt_seconds, tps_to_tpm
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = [
     "fmt_arrivals",
@@ -14,6 +17,7 @@ __all__ = [
     "fmt_tpm",
     "fmt_tps",
     "fmt_workload",
+    "new_table",
 ]
 
 
@@ -94,3 +98,37 @@ def fmt_workload(workload: Any) -> str:
         f"{lengths}{cached}; {fmt_arrivals(workload)} at {workload.rate_rps:.4g} req/s mean "
         f"({fmt_tpm(workload.total_tps)})"
     )
+
+
+def new_table(title: str, *columns: str, caption: str | None = None) -> Table:
+    """A report table that reads at 80 columns: a rule under the header and no vertical lines
+    (two spaces between columns, none at the edges), its title and caption on the left.
+    ``columns``: names, the first left-aligned and the rest numbers (right-aligned, never
+    wrapped); a name ending in ``<`` is left-aligned text that may wrap (the ``<`` is
+    dropped). Headers may hold a line break (``"TTFT\\nmean"``).
+
+    >>> t = new_table("Steps", "step", "TTFT\\nmean", "note<")
+    >>> [(c.header, c.justify, c.no_wrap) for c in t.columns]
+    [('step', 'left', True), ('TTFT\\nmean', 'right', True), ('note', 'left', False)]
+    """
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=caption,
+        caption_justify="left",
+    )
+    for i, name in enumerate(columns):
+        text = name.endswith("<")
+        table.add_column(
+            name.removesuffix("<"),
+            justify="left" if i == 0 or text else "right",
+            no_wrap=not text,
+        )
+    return table

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
 from pdplan.quantiles import Distribution, Stat
-from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload, new_table
 from pdplan.schema.parts import LoadtestStep, WorkerLoad
 from pdplan.schema.workload import SLO, Workload
 from pdplan.verify import Prediction
@@ -36,44 +35,38 @@ def render_loadtest(
 ) -> None:
     console = Console()
     console.print(f"Target: {fmt_workload(workload)}")
-    table = Table(title="Load test", title_justify="left")
-    for name in (
+    table = new_table(
+        "Load test",
         "step",
         "offered",
-        "achieved",
-        f"TTFT {slo.ttft_stat}",
-        "TTFT p90",
-        f"TPOT {slo.tpot_stat}",
-        "TPOT p90",
-        "SLO met by",
-        "errors",
-        "meets",
-    ):
-        table.add_column(name, justify="right")
+        "served",
+        f"TTFT\n{slo.ttft_stat}",
+        "TTFT\np90",
+        f"TPOT\n{slo.tpot_stat}",
+        "TPOT\np90",
+        "failed",
+        "meets\n(met by)",
+    )
     behind = []
     for s in steps:
-        # the multiple of the target actually offered (the schedule's own draw, and any lag)
-        offered = s.offered_rps
-        actual = offered / workload.rate_rps if workload.rate_rps else 0.0
         if s.generator_behind:
             behind.append(f"x{s.multiplier:g}")
         table.add_row(
             f"x{s.multiplier:g}",
-            f"{actual:.2f}x, {offered:.3g} req/s",
-            fmt_tpm(s.achieved_total_tps),
+            f"{s.offered_rps:.3g}/s",
+            f"{s.achieved_rps:.3g}/s",
             _cell(s.ttft_s, slo.ttft_stat),
             _cell(s.ttft_s, "p90"),
             _cell(s.tpot_s, slo.tpot_stat),
             _cell(s.tpot_s, "p90"),
-            f"{s.slo_attainment:.0%}",
             str(s.failed),
-            "yes" if s.meets_slo else "no",
+            f"{'yes' if s.meets_slo else 'no'} {s.slo_attainment:.0%}",
         )
     table.caption = (
-        "step: the multiple of the target scheduled; offered: the multiple and rate actually "
-        "sent (the schedule's own draw, and any lag of the generator)"
+        f"step: the multiple of the target ({workload.rate_rps:.3g} req/s) scheduled; offered: "
+        "the rate actually sent (the schedule's own draw, and any lag of the generator); "
+        "served: requests completed per second; met by: the share of requests meeting both SLOs"
     )
-    table.caption_justify = "left"
     console.print(table)
     for s in steps:
         if s.workers:

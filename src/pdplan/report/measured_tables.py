@@ -7,7 +7,7 @@ from rich.table import Table
 
 from pdplan.measured.compare import Comparison
 from pdplan.measured.runs import BenchRun, ReportedStats
-from pdplan.report.format import fmt_duration
+from pdplan.report.format import fmt_duration, new_table
 
 __all__ = ["render_comparison", "runs_table"]
 
@@ -24,15 +24,22 @@ def _stat(stats: ReportedStats | None, name: str) -> str:
 
 def runs_table(runs: list[BenchRun]) -> Table:
     """One row per imported run: how it loaded the engine and what it measured."""
-    table = Table(title="Imported runs", title_justify="left")
-    for name in ("source", "tool", "load", "ISL", "OSL", "in tok/s", "TTFT mean", "TTFT p90"):
-        table.add_column(name, justify="left" if name in ("source", "tool") else "right")
-    table.add_column("TPOT mean", justify="right")
+    table = new_table(
+        "Imported runs",
+        "file<",
+        "load",
+        "ISL",
+        "OSL",
+        "in tok/s",
+        "TTFT\nmean",
+        "TTFT\np90",
+        "TPOT\nmean",
+    )
+    tools = sorted({r.tool for r in runs})
     for r in runs:
-        load = f"{r.rate_rps:.4g} req/s" if r.rate_rps else f"conc. {r.concurrency or 'all'}"
+        load = f"{r.rate_rps:.4g}/s" if r.rate_rps else f"c {r.concurrency or 'all'}"
         table.add_row(
             _name(r.source),
-            r.tool,
             load,
             f"{r.isl_tokens:,.0f}",
             f"{r.osl_tokens:,.0f}",
@@ -41,53 +48,68 @@ def runs_table(runs: list[BenchRun]) -> Table:
             _stat(r.ttft_s, "p90"),
             _stat(r.tpot_s, "mean"),
         )
+    table.caption = (
+        f"written by {', '.join(tools)}; load: open-loop rate (req/s) or closed-loop "
+        "concurrency (c)"
+    )
     return table
 
 
-def _pair(measured: float | None, predicted: float | None, error: float | None) -> str:
-    if measured is None and predicted is None:
-        return "-"
-    m = "-" if measured is None else fmt_duration(measured)
-    p = "-" if predicted is None else fmt_duration(predicted)
-    e = "" if error is None else f" ({error:+.0%})"
-    return f"{m} / {p}{e}"
+def _error(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0%}"
 
 
 def _verdict(value: bool | None) -> str:
     return "?" if value is None else ("yes" if value else "no")
 
 
+_METRICS = (
+    ("TTFT mean", "ttft_mean"),
+    ("TTFT p90", "ttft_p90"),
+    ("TPOT mean", "tpot_mean"),
+    ("TPOT p90", "tpot_p90"),
+)
+
+
 def render_comparison(c: Comparison, console: Console) -> None:
-    """Per step: measured / predicted (error) per metric and the verdicts; then the summary."""
-    table = Table(
-        title=f"Measured against pdplan ({c.allocation}, plan model {c.plan_model})",
-        title_justify="left",
+    """Per step and metric: measured, predicted and the error; per step the three verdicts;
+    then the summary."""
+    table = new_table(
+        f"Measured against pdplan ({c.allocation}, plan model {c.plan_model})",
+        "step<",
+        "rate",
+        "metric",
+        "measured",
+        "pdplan",
+        "error",
+        "meets:\nm / s / p",
     )
-    for name in ("step", "rate", "TTFT mean", "TTFT p90", "TPOT mean", "TPOT p90"):
-        table.add_column(name, justify="left" if name == "step" else "right")
-    table.add_column("meets: measured / sim / planner", justify="right")
     for s in c.steps:
-        table.add_row(
-            _name(s.source),
-            f"{s.rate_rps:.4g} req/s",
-            _pair(s.measured_ttft_mean_s, s.predicted_ttft_mean_s, s.errors.get("ttft_mean")),
-            _pair(s.measured_ttft_p90_s, s.predicted_ttft_p90_s, s.errors.get("ttft_p90")),
-            _pair(s.measured_tpot_mean_s, s.predicted_tpot_mean_s, s.errors.get("tpot_mean")),
-            _pair(s.measured_tpot_p90_s, s.predicted_tpot_p90_s, s.errors.get("tpot_p90")),
-            " / ".join(
-                _verdict(v)
-                for v in (s.measured_meets_slo, s.simulator_meets_slo, s.planner_meets_slo)
-            ),
+        verdicts = " / ".join(
+            _verdict(v) for v in (s.measured_meets_slo, s.simulator_meets_slo, s.planner_meets_slo)
         )
+        for i, (name, key) in enumerate(_METRICS):
+            measured = getattr(s, f"measured_{key}_s")
+            predicted = getattr(s, f"predicted_{key}_s")
+            if measured is None and predicted is None:
+                continue
+            table.add_row(
+                _name(s.source) if i == 0 else "",
+                f"{s.rate_rps:.4g}/s" if i == 0 else "",
+                name,
+                "-" if measured is None else fmt_duration(measured),
+                "-" if predicted is None else fmt_duration(predicted),
+                _error(s.errors.get(key)),
+                verdicts if i == 0 else "",
+                end_section=i == len(_METRICS) - 1,
+            )
     table.caption = (
-        "measured / predicted (predicted / measured - 1; +: pdplan predicts slower); the "
-        "prediction is the simulator under the plan model's assumptions at the step's rate"
+        "error: predicted / measured - 1 (+: pdplan predicts slower); pdplan: the simulator "
+        "under the plan model's assumptions at the step's rate (req/s); meets: the SLO verdict "
+        "measured / simulated / planned"
     )
-    table.caption_justify = "left"
     console.print(table)
-    summary = Table(title="Errors", title_justify="left")
-    for name in ("metric", "steps", "median |error|", "worst", "bias"):
-        summary.add_column(name, justify="left" if name == "metric" else "right")
+    summary = new_table("Errors", "metric", "steps", "median\n|error|", "worst", "bias")
     for e in c.summary:
         summary.add_row(
             e.metric.replace("_", " "),

@@ -6,18 +6,23 @@ from rich.console import Console
 from rich.table import Table
 
 from pdplan.hardware import MixCandidate, MixPlan
-from pdplan.report.format import fmt_duration, fmt_tpm
+from pdplan.report.format import fmt_duration, fmt_tpm, new_table
 
 __all__ = ["render_mix"]
 
 
 def _table(title: str, rows: list[MixCandidate], chosen: MixCandidate | None) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in ("prefill", "decode", "alloc", "GPUs", "cost/hour", "sustains", "overhead"):
-        if name in ("prefill", "decode"):  # option names: folded, never cut
-            table.add_column(name, justify="left", overflow="fold")
-        else:
-            table.add_column(name, justify="right", no_wrap=True)
+    over = any(c.over_budget for c in rows)
+    table = new_table(
+        title,
+        "prefill / decode<",
+        "alloc",
+        "GPUs",
+        "cost/hour",
+        "sustains",
+        "overhead",
+        *(["budget<"] if over else []),
+    )
     for c in rows:
         is_chosen = chosen is not None and (c.prefill, c.decode, c.allocation) == (
             chosen.prefill,
@@ -25,15 +30,17 @@ def _table(title: str, rows: list[MixCandidate], chosen: MixCandidate | None) ->
             chosen.allocation,
         )
         table.add_row(
-            c.prefill,
-            c.decode,
+            f"{c.prefill} / {c.decode}",  # two names: wrapped at the slash, never cut
             c.allocation,
             str(c.gpus),
             "-" if c.cost_per_hour is None else f"{c.cost_per_hour:,.2f}",
             fmt_tpm(c.max_total_tps),
             fmt_duration(c.overhead_s),
-            style="bold green" if is_chosen else None,
+            *(["over" if c.over_budget else "within"] if over else []),
+            style="bold green" if is_chosen else ("dim" if c.over_budget else None),
         )
+    if over:
+        table.caption = "over: beyond --gpu-budget or --max-cost-per-hour, so not a choice"
     return table
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from pdplan.aggregation import ModeComparison, SweepGap
 from pdplan.capacity.aggregated import AggregatedPlan
-from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload
+from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload, new_table
 from pdplan.schema.parts import AggregatedPart
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
@@ -58,9 +58,15 @@ def render_modes(
     console.print(f"Workload  {fmt_workload(workload)}")
     console.print(f"SLO       {_slo(slo)}")
     console.print(f"Aggregated instance  {_step(profile)}")
-    table = Table(title="Aggregated or disaggregated?", title_justify="left")
-    for name in ("serving", "allocation", "GPUs", "cost/h", "sustains", "binds"):
-        table.add_column(name, justify="right")
+    table = new_table(
+        "Aggregated or disaggregated?",
+        "serving",
+        "allocation",
+        "GPUs",
+        "cost/h",
+        "sustains",
+        "binds",
+    )
     a, d, sim = c.aggregated, c.disaggregated, c.aggregated_simulated
     if sim is not None:
         table.add_row(
@@ -134,9 +140,7 @@ def aggregated_part_table(part: AggregatedPart, gaps: list[SweepGap] | None = No
     """What ``pdplan profile aggregated`` measured: the fitted step model, its points, the
     rate sweep (with ``gaps``: each point against the simulator)."""
     agg, step = part.aggregated, part.aggregated.step
-    table = Table(title="Aggregated engine", title_justify="left")
-    table.add_column("measured", justify="left")
-    table.add_column("value", justify="right")
+    table = new_table("Aggregated engine", "measured", "value<")
     table.add_row("step base", f"{step.base_ms:.3g} ms")
     table.add_row("per prompt token", f"{step.prefill_token_us:.3g} us")
     table.add_row("per decode", f"{step.decode_seq_us:.3g} us")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from pdplan.report.format import fmt_duration, fmt_tps
+from pdplan.report.format import fmt_duration, fmt_tps, new_table
 from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.units import ms_to_s
 from pdplan.variability import ServiceScvFit, fit_engine_scv
@@ -20,9 +20,9 @@ def _pm(value: float, low: float | None, high: float | None) -> str:
 
 
 def prefill_table(part: PrefillPart) -> Table:
-    table = Table(title="Prefill", title_justify="left")
-    for name in ("ISL", "TPmax (90 % interval)", "at concurrency", "idle TTFT", "ISL / TPmax"):
-        table.add_column(name, justify="right")
+    table = new_table(
+        "Prefill", "ISL", "TPmax\n(90% interval)", "at\nconcurrency", "idle\nTTFT", "ISL /\nTPmax"
+    )
     for p in part.max_throughput:
         table.add_row(
             f"{p.isl_tokens:,}",
@@ -39,7 +39,6 @@ def prefill_table(part: PrefillPart) -> Table:
             if abs(drift) > 0.1
             else ""
         )
-        table.caption_justify = "left"
     return table
 
 
@@ -49,9 +48,17 @@ def sweep_table(part: PrefillPart) -> Table | None:
     if not rows:
         return None
     tpmax = {p.isl_tokens: p.max_tps for p in part.max_throughput}
-    table = Table(title="Prefill TTFT under Poisson arrivals", title_justify="left")
-    for name in ("ISL", "rate", "utilization", "mean", "p50", "p90", "p99", "requests"):
-        table.add_column(name, justify="right")
+    table = new_table(
+        "Prefill TTFT under Poisson arrivals",
+        "ISL",
+        "rate",
+        "busy",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "requests",
+    )
     for r in rows:
         table.add_row(
             f"{r.isl_tokens:,}",
@@ -76,7 +83,6 @@ def sweep_table(part: PrefillPart) -> Table | None:
                 "exponential service (measure with --precision for a usable fit)"
             )
         table.caption = f"mean: +- half its 90 % interval (batch means); {scv}"
-        table.caption_justify = "left"
     return table
 
 
@@ -88,9 +94,16 @@ def _engine_fit(part: PrefillPart) -> ServiceScvFit | None:
 
 
 def decode_table(part: DecodePart) -> Table:
-    table = Table(title="Decode", title_justify="left")
-    for name in ("ISL/OSL", "batch", "TPOT mean", "p90", "p99", "output tok/s", "batch/TPOT"):
-        table.add_column(name, justify="right")
+    table = new_table(
+        "Decode",
+        "ISL/OSL",
+        "batch",
+        "TPOT\nmean",
+        "p90",
+        "p99",
+        "output\ntok/s",
+        "batch /\nTPOT",
+    )
 
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f} ms"
@@ -110,9 +123,9 @@ def decode_table(part: DecodePart) -> Table:
 
 
 def overhead_table(part: OverheadPart) -> Table:
-    table = Table(title="Overhead (zero load)", title_justify="left")
-    for name in ("ISL", "P/D TTFT", "prefill-only TTFT", "P->D transfer"):
-        table.add_column(name, justify="right")
+    table = new_table(
+        "Overhead (zero load)", "ISL", "P/D TTFT", "prefill-only\nTTFT", "P->D\ntransfer"
+    )
     transfer = part.pd_transfer_s
     table.add_row(
         f"{part.isl_tokens:,}",

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pdplan.quantiles import Distribution
-from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload
+from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload, new_table
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
@@ -32,9 +32,7 @@ def _share(value: float | None) -> str:
 
 
 def latency_table(result: SimResult, slo: SLO | None, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in ("", "mean", "p50", "p90", "p99", "SLO", "met by"):
-        table.add_column(name, justify="right")
+    table = new_table(title, "", "mean", "p50", "p90", "p99", "SLO", "met by")
     table.add_row(
         "TTFT",
         *_cells(result.ttft_s),
@@ -43,7 +41,6 @@ def latency_table(result: SimResult, slo: SLO | None, title: str) -> Table:
     )
     if result.tpot_s is None:
         table.caption = "TPOT: no request generates two tokens (no time between tokens)"
-        table.caption_justify = "left"
     table.add_row(
         "TPOT",
         *_cells(result.tpot_s),
@@ -146,14 +143,17 @@ def render_capacity(result: CapacityResult, slo: SLO, workload: Workload | None 
 
 
 def render_verify(rows: list[VerifyRow], console: Console, slo: SLO) -> None:
-    table = Table(
-        title=f"Planned against simulated capacity ({slo.ttft_stat} TTFT, {slo.tpot_stat} TPOT;"
-        " the same workload, routing and service variability)",
-        title_justify="left",
+    table = new_table(
+        f"Planned against simulated capacity ({slo.ttft_stat} TTFT, {slo.tpot_stat} TPOT; the "
+        "same workload, routing and service variability)",
+        "",
+        "GPUs",
+        "planned",
+        "simulated\n(90%)",
+        "plan\nerror",
+        "binds",
+        "meets",
     )
-    for name in ("", "GPUs", "planned", "simulated (90%)", "plan error", "binds"):
-        table.add_column(name, justify="right")
-    table.add_column("meets")
 
     def m(tps: float) -> str:
         return f"{tps_to_tpm(tps) / 1e6:.2f}"
@@ -172,5 +172,4 @@ def render_verify(rows: list[VerifyRow], console: Console, slo: SLO) -> None:
         "M TPM; simulated: mean over 5 seeds; plan error: planned / simulated - 1 (positive: "
         "the plan promises more); meets: the simulated capacity reaches the target"
     )
-    table.caption_justify = "left"
     console.print(table)

@@ -14,6 +14,7 @@ from pdplan.report.format import (
     fmt_share,
     fmt_tpm,
     fmt_tps,
+    new_table,
 )
 from pdplan.schema.plan import Allocation, Plan
 from pdplan.schema.profile import INTERVAL_CONFIDENCE, ProfileMetadata
@@ -47,11 +48,13 @@ def _header(plan: Plan, meta: ProfileMetadata | None) -> Text:
 
 
 def _phase_table(plan: Plan) -> Table:
-    table = Table(title=f"Per instance (model: {plan.model})", title_justify="left")
-    table.add_column("phase")
-    table.add_column("SLO-limited", justify="right", no_wrap=True)
-    table.add_column("operating point")
-    table.add_column("instances", justify="right")
+    table = new_table(
+        f"Per instance (model: {plan.model})",
+        "phase",
+        "SLO-limited",
+        "operating point<",
+        "instances",
+    )
     p, d = plan.prefill, plan.decode
     if p.max_tps is not None and plan.slo is not None and p.overhead_s is not None:
         how_p = (
@@ -80,22 +83,13 @@ def _phase_table(plan: Plan) -> Table:
         f"prefill tok/s are input tokens, decode tok/s output tokens; "
         f"P:D ratio {plan.pd_ratio:.2f} : 1"
     )
-    table.caption_justify = "left"
     return table
 
 
 def _allocation_table(plan: Plan) -> Table:
-    table = Table(title="Whole-instance allocations", title_justify="left")
-    for name, justify in [
-        ("", "left"),
-        ("GPUs", "right"),
-        ("sustains", "right"),
-        ("tok/s", "right"),
-        ("target", "right"),
-        ("binding", "left"),
-        ("meets", "left"),
-    ]:
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table = new_table(
+        "Whole-instance allocations", "", "GPUs", "sustains", "tok/s", "target", "binding", "meets"
+    )
     rows: list[Allocation] = sorted(
         [*plan.alternatives, plan.allocation], key=lambda a: (a.gpus or 0, -a.max_total_tps)
     )

@@ -8,8 +8,9 @@ from rich.table import Table
 from rich.text import Text
 
 from pdplan.quantiles import Distribution
-from pdplan.report.format import fmt_duration, fmt_tpm
+from pdplan.report.format import fmt_duration, fmt_tpm, new_table
 from pdplan.schema.profile import ProfileMetadata
+from pdplan.schema.workload import SLO
 from pdplan.trace_plan import AnalyticAllocation, ReplayResult, TracePlan
 from pdplan.traffic import TraceSummary
 
@@ -32,9 +33,15 @@ def render_trace_summary(s: TraceSummary, console: Console | None = None) -> Non
         f"{s.span_s:,.1f} s, mean {s.mean_rate_rps:.4g} req/s = {fmt_tpm(s.total_tps)}; "
         f"inter-arrival SCV {s.interarrival_scv:.3g} (Poisson: 1)"
     )
-    rates = Table(title="Rate over time (full windows)", title_justify="left")
-    for name in ("window", "windows", "mean", "peak", "peak / mean", "dispersion Var N / E N"):
-        rates.add_column(name, justify="right")
+    rates = new_table(
+        "Rate over time (full windows)",
+        "window",
+        "windows",
+        "mean",
+        "peak",
+        "peak /\nmean",
+        "dispersion\nVar N / E N",
+    )
     for r in s.rates:
         ratio = r.peak_rps / r.mean_rps if r.peak_rps and r.mean_rps else None
         rates.add_row(
@@ -46,11 +53,8 @@ def render_trace_summary(s: TraceSummary, console: Console | None = None) -> Non
             _num(r.index_of_dispersion),
         )
     rates.caption = "dispersion 1 at every window: Poisson; growing with the window: the rate moves"
-    rates.caption_justify = "left"
     console.print(rates)
-    lengths = Table(title="Lengths (tokens)", title_justify="left")
-    for name in ("", "mean", "p50", "p90", "p99", "max", "SCV"):
-        lengths.add_column(name, justify="right")
+    lengths = new_table("Lengths (tokens)", "", "mean", "p50", "p90", "p99", "max", "SCV")
     for name, ls in (("ISL", s.isl_tokens), ("OSL", s.osl_tokens)):
         lengths.add_row(
             name,
@@ -73,15 +77,21 @@ def _stat(dist: Distribution | None, name: str) -> str:
     return "-" if dist is None else fmt_duration(dist.stat(name))  # type: ignore[arg-type]
 
 
-def _replay_row(table: Table, label: str, r: ReplayResult, ttft: str, tpot: str) -> None:
+def _replay_row(table: Table, label: str, r: ReplayResult, slo: SLO, windowed: bool) -> None:
+    w = r.windows
+    if windowed and w is not None:  # the statistic that decided: the worst window's
+        ttft_2 = "-" if w.worst_ttft_s is None else fmt_duration(w.worst_ttft_s)
+        tpot_2 = "-" if w.worst_tpot_s is None else fmt_duration(w.worst_tpot_s)
+    else:
+        ttft_2, tpot_2 = _stat(r.ttft_s, "p90"), _stat(r.tpot_s, "p90")
     table.add_row(
         label,
         r.allocation,
         "-" if r.gpus is None else str(r.gpus),
-        _stat(r.ttft_s, ttft),
-        _stat(r.ttft_s, "p90"),
-        _stat(r.tpot_s, tpot),
-        _stat(r.tpot_s, "p90"),
+        _stat(r.ttft_s, slo.ttft_stat),
+        ttft_2,
+        _stat(r.tpot_s, slo.tpot_stat),
+        tpot_2,
         "-" if r.slo_attainment is None else f"{r.slo_attainment:.0%}",
         "yes" if r.meets_slo else "no",
         style="bold green" if label == "recommended" else None,
@@ -127,28 +137,36 @@ def _header(plan: TracePlan, meta: ProfileMetadata | None) -> Panel:
 
 
 def _replays_table(plan: TracePlan) -> Table:
-    slo = plan.slo
-    table = Table(title="Allocations replayed on the trace", title_justify="left")
-    table.add_column("", no_wrap=True)
-    for name in (
+    slo, windowed = plan.slo, plan.slo_window_s is not None
+    second = "worst\nwindow" if windowed else "p90"
+    table = new_table(
+        "Allocations replayed on the trace",
+        "",
         "alloc",
         "GPUs",
-        f"TTFT {slo.ttft_stat}",
-        "TTFT p90",
-        f"TPOT {slo.tpot_stat}",
-        "TPOT p90",
-        "SLO met by",
+        f"TTFT\n{slo.ttft_stat}",
+        f"TTFT\n{second}",
+        f"TPOT\n{slo.tpot_stat}",
+        f"TPOT\n{second}",
+        "SLO\nmet by",
         "meets",
-    ):
-        table.add_column(name, justify="right", no_wrap=name != "SLO met by")
+    )
     labels: dict[str, str] = {}
     labels[plan.mean_rate_allocation.allocation] = "mean rate"
     labels[plan.analytic_allocation.allocation] = "analytic"
     labels[plan.allocation.allocation] = "recommended"
     for r in sorted(plan.searched, key=lambda r: (r.gpus or 0, r.allocation)):
-        _replay_row(table, labels.get(r.allocation, "searched"), r, slo.ttft_stat, slo.tpot_stat)
+        _replay_row(table, labels.get(r.allocation, "searched"), r, slo, windowed)
     a = plan.analytic_allocation
-    table.caption = (
+    window = ""
+    if windowed and plan.allocation.windows is not None:
+        w = plan.allocation.windows
+        window = (
+            f"worst window: the {slo.ttft_stat} TTFT and {slo.tpot_stat} TPOT of the worst "
+            f"{_window(plan.slo_window_s or 0)} window ({w.windows} windows; the recommended "
+            f"allocation misses in {w.failed}); "
+        )
+    table.caption = window + (
         f"analytic (burst-aware; {_methods(a)}) predicts "
         f"{a.allocation}: {slo.ttft_stat} TTFT {fmt_duration(a.predicted_ttft_s)}"
         + (
@@ -157,7 +175,6 @@ def _replays_table(plan: TracePlan) -> Table:
             else " (no request decodes: no TPOT)"
         )
     )
-    table.caption_justify = "left"
     return table
 
 
