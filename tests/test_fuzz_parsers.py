@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -177,3 +178,104 @@ def test_jsonl_traces_with_any_rows_parse_or_refuse(rows: list[dict[str, Any]]) 
     text = "\n".join(json.dumps(r, default=str) for r in rows)
     with contextlib.suppress(PdplanError):
         parse_trace(io.StringIO(text), "fuzz.jsonl")
+
+
+IMPORTS = DATA / "imports"
+IMPORT_FILES = sorted(
+    [
+        *IMPORTS.glob("vllm-bench/*.json"),
+        *IMPORTS.glob("guidellm/*.json"),
+        *IMPORTS.glob("aiperf/*/profile_export_aiperf.json"),
+        *IMPORTS.glob("inference-perf/*/stage_*_lifecycle_metrics.json"),
+    ]
+)
+IMPORT_DOCS = {p: json.loads(p.read_text(encoding="utf-8")) for p in IMPORT_FILES}
+IMPORT_PATHS = [(p, path) for p in IMPORT_FILES for path in _paths(IMPORT_DOCS[p])[1:]]
+
+
+def _replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    data = copy.deepcopy(doc)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(IMPORT_PATHS), document)
+def test_a_benchmark_file_with_any_field_replaced_imports_or_refuses_cleanly(
+    where: tuple[Path, tuple[Any, ...]], value: Any
+) -> None:
+    """Every importer, on files the real tools wrote with one field replaced by anything: a
+    PdplanError naming the file, or runs whose latencies and rates are finite and >= 0, and
+    profile parts built from them."""
+    from pdplan.measured.formats import parse_bench_file
+    from pdplan.measured.to_profile import parts_from_runs
+
+    source, path = where
+    text = json.dumps(_replaced(IMPORT_DOCS[source], path, value), default=str)
+    beside = source.with_name("profile_export.jsonl")
+    companion = beside.read_text(encoding="utf-8") if beside.is_file() else None
+    try:
+        runs = parse_bench_file(text, source.name, companion)
+        parts_from_runs(runs)
+    except PdplanError as exc:
+        assert source.name in str(exc) or "benchmark" in str(exc), exc
+        return
+    for run in runs:
+        numbers = [run.duration_s, run.input_tps, run.output_tps, run.achieved_rps]
+        for stats in (run.ttft_s, run.tpot_s):
+            if stats is not None:
+                numbers += [
+                    v for v in (stats.mean, stats.p50, stats.p90, stats.p99) if v is not None
+                ]
+        assert all(math.isfinite(v) and v >= 0 for v in numbers), run
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.sampled_from([p for p in IMPORT_PATHS if p[0].parent.name == "vllm-bench"]), document)
+def test_pdplan_import_refuses_without_writing_or_writes_a_finite_profile(
+    tmp_path_factory: pytest.TempPathFactory, where: tuple[Path, tuple[Any, ...]], value: Any
+) -> None:
+    from pdplan.cli import main
+
+    tmp = tmp_path_factory.mktemp("import")
+    source, path = where
+    bad = tmp / source.name
+    bad.write_text(json.dumps(_replaced(IMPORT_DOCS[source], path, value), default=str))
+    others = [str(p) for p in sorted(source.parent.glob("*.json")) if p != source]
+    out, stdout, stderr = tmp / "out", io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+        pytest.raises(SystemExit) as info,
+    ):
+        main(["import", str(bad), *others, "--out", str(out), "--json"])
+    err = stderr.getvalue()
+    if info.value.code:
+        assert not out.exists(), err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert "InternalError" not in err, err
+        return
+    json.loads(stdout.getvalue(), parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    if (out / "profile.yaml").exists():
+        load_profile(out / "profile.yaml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_paths(json.loads((DATA / "traces" / "vllm-bench.json").read_text()))[1:]),
+       document)  # fmt: skip
+def test_a_vllm_bench_trace_with_any_field_replaced_parses_or_refuses(
+    path: tuple[Any, ...], value: Any
+) -> None:
+    doc = json.loads((DATA / "traces" / "vllm-bench.json").read_text())
+    text = json.dumps(_replaced(doc, path, value), default=str)
+    try:
+        trace = parse_trace(io.StringIO(text), "fuzz.json")
+    except PdplanError:
+        return
+    assert all(math.isfinite(t) and t >= 0 for t in trace.arrival_s)
+    assert min(trace.isl_tokens) >= 1 and min(trace.osl_tokens) >= 1

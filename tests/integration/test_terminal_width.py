@@ -78,3 +78,31 @@ def test_every_table_reads_at_80_and_120_columns(
     assert "…" not in out, out
     wide = [line for line in lines if len(line) > width]
     assert not wide, "\n".join(wide)
+
+
+def _commands() -> list[tuple[str, object]]:
+    import click
+
+    from pdplan.cli import cli
+
+    out: list[tuple[str, object]] = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, f"{prefix}{name} ")
+            out.append((f"{prefix}{name}", command))
+
+    walk(cli, "")
+    return out
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(), ids=[n for n, _ in _commands()])
+def test_every_option_says_what_it_does(name: str, command: object) -> None:
+    import click
+
+    assert isinstance(command, click.Command)
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help, f"pdplan {name} {param.opts[0]} has no help"
+            assert "%%" not in param.help, f"pdplan {name} {param.opts[0]}: {param.help}"
