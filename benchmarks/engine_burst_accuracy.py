@@ -31,8 +31,8 @@ from pathlib import Path
 
 from pdplan import SLO, Trace, Workload, load_profile
 from pdplan.bench.records import read_jsonl
+from pdplan.engine.service_time import prefill_time_s
 from pdplan.io import load_trace
-from pdplan.service_time import prefill_time_s
 from pdplan.sim import ClusterConfig, SimConfig, simulate
 
 ROOT = Path(__file__).parents[1]

@@ -26,7 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pdplan import SLO, Workload, load_profile, planner
+from pdplan import SLO, Workload, load_profile
+from pdplan.plan import rate as planner
 from pdplan.quantiles import Stat
 from pdplan.units import parse_duration_s
 

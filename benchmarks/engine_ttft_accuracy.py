@@ -7,7 +7,7 @@ Poisson steps at several utilizations. Every sweep point is predicted, mean and 
 - ``paper``: M/M/1 (the paper's model);
 - ``M/D/1``: fixed ISL, deterministic service (``--plan-model queueing`` without sweep evidence);
 - ``fitted``: M/G/1 with the engine's effective SCV fitted on the other points
-  (``--plan-model queueing``/``auto`` on a profile with a sweep; pdplan.variability);
+  (``--plan-model queueing``/``auto`` on a profile with a sweep; pdplan.engine.variability);
 
 ``TTFT = overhead + sojourn(rate, S = ISL / TPmax)``. Two ways:
 
@@ -36,11 +36,11 @@ from pathlib import Path
 
 from pdplan import load_profile
 from pdplan.bench.assemble import prefill_profile
-from pdplan.curves import interpolate
+from pdplan.engine.curves import interpolate
+from pdplan.engine.variability import fit_engine_scv
 from pdplan.queueing.sojourn import PrefillKind, sojourn_stat_s
 from pdplan.schema.parts import PrefillPart
 from pdplan.schema.profile import PrefillProfile, TtftRatePoint
-from pdplan.variability import fit_engine_scv
 
 MODELS: dict[str, tuple[PrefillKind, float | None]] = {
     "paper": ("mm1", 1.0),

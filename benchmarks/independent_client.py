@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from pdplan import SLO, Workload, load_profile, rate_allocation
+from pdplan.engine.uncertainty import bounded_profile, has_intervals
+from pdplan.engine.variability import engine_scv
 from pdplan.schema.profile import Profile
-from pdplan.uncertainty import bounded_profile, has_intervals
-from pdplan.variability import engine_scv
 
 ROOT = Path(__file__).parents[1]
 MODELS = ("paper", "queueing", "auto")

@@ -15,9 +15,9 @@ from pathlib import Path
 from types import ModuleType
 
 from pdplan import size
-from pdplan.planner import rate_allocation
+from pdplan.plan.rate import rate_allocation
+from pdplan.plan.verify import cluster_for
 from pdplan.sim.capacity import max_rate
-from pdplan.verify import cluster_for
 
 TESTS = Path(__file__).parents[1] / "tests" / "unit" / "sim" / "test_scenario.py"
 

@@ -39,12 +39,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pdplan import SLO, InfeasibleSLOError, Poisson, Profile, Workload, default_profile, size
-from pdplan.curves import MonotoneCurve
+from pdplan.engine.curves import MonotoneCurve
+from pdplan.engine.service_time import prefill_service, prefill_time_s
 from pdplan.io import load_profile, load_trace, parse_profile
+from pdplan.plan.trace import ReplayResult, TracePlan, plan_trace, replay
 from pdplan.quantiles import Distribution
 from pdplan.schema.trace import Trace
-from pdplan.service_time import prefill_service, prefill_time_s
-from pdplan.trace_plan import ReplayResult, TracePlan, plan_trace, replay
 
 ROOT = Path(__file__).parents[1]
 TRACES = ROOT / "examples" / "traces"

@@ -432,7 +432,7 @@ def test_a_profile_plot_draws_both_figures_in_one_file(tmp_path: Path) -> None:
 
 def test_a_trace_past_the_replay_limit_is_refused_while_it_is_read() -> None:
     from pdplan.errors import ConfigError
-    from pdplan.trace_formats import parse_trace
+    from pdplan.traffic.formats import parse_trace
 
     lines = ["arrival_s,isl_tokens,osl_tokens", *(f"{i},10,2" for i in range(100))]
     with pytest.raises(ConfigError, match=r"t.csv:12: the trace holds more than 10 requests"):

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pdplan import SLO, Workload, size
+from pdplan.engine.overrides import parse_decode_table
 from pdplan.errors import PdplanError
 from pdplan.io import load_profile, parse_profile
-from pdplan.overrides import parse_decode_table
 from pdplan.schema.arrivals import parse_arrivals_spec
 from pdplan.schema.lengths import parse_length_spec
 from pdplan.sim.sweep import parse_allocations
-from pdplan.trace_formats import parse_trace
+from pdplan.traffic.formats import parse_trace
 from pdplan.units import parse_count, parse_duration_s, parse_rps, parse_tpm, parse_tps
 
 DATA = Path(__file__).parent / "data"

@@ -20,7 +20,7 @@ from pdplan.errors import (
     UnstableQueueError,
 )
 from pdplan.io import default_profile, load_profile, load_trace, save_profile
-from pdplan.planner import rate_allocation, size, size_from_instance_tps
+from pdplan.plan.rate import rate_allocation, size, size_from_instance_tps
 from pdplan.schema import (
     SLO,
     Allocation,

@@ -23,7 +23,7 @@ from pdplan.measured.runs import BenchRun
 from pdplan.schema.profile import Profile
 from pdplan.schema.trace import Trace
 from pdplan.strict import DuplicateKeyError, strict_json
-from pdplan.trace_formats import parse_trace
+from pdplan.traffic.formats import parse_trace
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
@@ -189,7 +189,7 @@ def save_profile(profile: Profile, path: str | Path) -> None:
 
 
 def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) -> Trace:
-    """A request trace in any format :mod:`pdplan.trace_formats` reads (detected).
+    """A request trace in any format :mod:`pdplan.traffic.formats` reads (detected).
 
     :param slice_s: keep the requests in ``[start, end)`` seconds after the first one
     :raises ConfigError: naming the file, the line and the field

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pdplan.export import PREFILL_PORT, ROUTER_PORT, ports
+from pdplan.export.deployment import PREFILL_PORT, ROUTER_PORT, ports
 from tests.cli_helpers import run
 
 pytestmark = pytest.mark.engine

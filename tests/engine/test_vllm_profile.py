@@ -17,7 +17,7 @@ from pdplan.bench.decode import DecodeSettings
 from pdplan.bench.prefill import PrefillSettings
 from pdplan.bench.prometheus import delta, fetch_metrics
 from pdplan.bench.records import read_jsonl
-from pdplan.variability import fit_engine_scv
+from pdplan.engine.variability import fit_engine_scv
 
 pytestmark = pytest.mark.engine
 

@@ -19,7 +19,8 @@ import pytest
 from tests.cli_helpers import run
 
 from pdplan import SLO, Workload, default_profile, size, size_from_instance_tps
-from pdplan.export import launch_script, ports
+from pdplan.export.deployment import ports
+from pdplan.export.launch import launch_script
 
 ROOT = Path(__file__).parents[2]
 FAKE = ROOT / "tests" / "fakes" / "fake_launch.py"

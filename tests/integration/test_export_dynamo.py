@@ -15,7 +15,7 @@ from tests.cli_helpers import run
 
 from pdplan import SLO, Workload, size
 from pdplan.export import Deployment
-from pdplan.export_dynamo import dynamo_graph
+from pdplan.export.dynamo import dynamo_graph
 from pdplan.io import default_profile, save_profile
 
 SCHEMAS = Path(__file__).parents[1] / "data" / "schemas" / "dynamo"

@@ -47,7 +47,7 @@ def test_the_exported_values_are_valid_and_are_the_plan(
 
 def test_the_schema_check_is_real(validator: Draft7Validator) -> None:
     from pdplan import SLO, Workload, size
-    from pdplan.export_llmd import llmd_values
+    from pdplan.export.llmd import llmd_values
 
     plan = size(default_profile(), Workload.from_tpm(isl_tokens=6144, osl_tokens=512, tpm=5e6),
                 SLO(ttft_s=2.0, tpot_s=0.020))  # fmt: skip

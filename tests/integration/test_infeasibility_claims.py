@@ -10,10 +10,10 @@ import pytest
 
 from pdplan import SLO, Gamma, Profile, Workload, default_profile, load_profile, size
 from pdplan.errors import InfeasibleSLOError
+from pdplan.plan.verify import cluster_for
 from pdplan.quantiles import Distribution
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
-from pdplan.verify import cluster_for
 
 ROOT = Path(__file__).parents[2]
 MEASURED = ROOT / "benchmarks" / "data" / "engine-bursts" / "single-pinned" / "profile.yaml"

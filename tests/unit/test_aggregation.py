@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from tests.cli_helpers import run
 
-from pdplan.aggregation import _verdict, compare_modes, sweep_gaps
 from pdplan.io import default_profile, load_profile, save_profile
+from pdplan.plan.modes import _verdict, compare_modes
+from pdplan.plan.sweep_gaps import sweep_gaps
 from pdplan.schema.aggregated import AggregatedProfile, AggregatedRatePoint, StepTimeModel
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload

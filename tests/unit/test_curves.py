@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pdplan.curves import MonotoneCurve, interpolate
+from pdplan.engine.curves import MonotoneCurve, interpolate
 from pdplan.errors import ConfigError
 
 

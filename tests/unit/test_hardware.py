@@ -1,4 +1,4 @@
-"""Hardware choice (pdplan.hardware): constructed options with answers known by arithmetic."""
+"""Hardware choice (pdplan.plan.hardware): constructed options with answers known by arithmetic."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import itertools
 import pytest
 
 from pdplan.errors import ConfigError, InfeasibleSLOError
-from pdplan.hardware import HardwareOption, combine, plan_mix
 from pdplan.io import default_profile
-from pdplan.planner import size
+from pdplan.plan.hardware import HardwareOption, combine, plan_mix
+from pdplan.plan.rate import size
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pdplan import ConfigError, Profile, Workload
-from pdplan.overrides import override_profile, parse_decode_table
+from pdplan.engine.overrides import override_profile, parse_decode_table
 
 
 @pytest.mark.parametrize("text", ["10", "10:abc", "a:1", "0:12", "10:0", "10:1,10:2", "10:-3"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pdplan import SLO, Profile, Workload, default_profile, size_from_instance_tps
 from pdplan.errors import InfeasibleSLOError
 from pdplan.io import parse_profile
-from pdplan.planner import size as plan_size
+from pdplan.plan.rate import size as plan_size
 from pdplan.schema.plan import MODELS, Model, Plan
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pdplan import ConfigError, Poisson, Trace, Workload, load_trace
-from pdplan.traffic import (
+from pdplan.traffic.summary import (
     index_of_dispersion,
     local_arrival_scv,
     local_dispersion,

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from pdplan import SLO, Workload, default_profile, size
+from pdplan.engine.uncertainty import bounded_profile, has_intervals
+from pdplan.engine.variability import engine_scv, fit_engine_scv
 from pdplan.io import parse_profile
 from pdplan.quantiles import batch_means_interval, median_interval
 from pdplan.schema.profile import Profile
-from pdplan.uncertainty import bounded_profile, has_intervals
-from pdplan.variability import engine_scv, fit_engine_scv
 
 
 def _with_intervals(share: float = 0.05) -> Profile:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pdplan import SLO, Workload, planner
+from pdplan import SLO, Workload
+from pdplan.engine.variability import combine_scv, fit_engine_scv
 from pdplan.io import parse_profile
+from pdplan.plan import rate as planner
 from pdplan.queueing import mm1_mean_sojourn_s
 from pdplan.schema.profile import PrefillProfile, Profile
 from pdplan.sim import ClusterConfig, SimConfig, simulate
-from pdplan.variability import combine_scv, fit_engine_scv
 
 TPMAX = 10_000.0  # tok/s: ISL 1000 -> S = 0.1 s
 OVERHEAD_S = 0.02

@@ -24,8 +24,8 @@ from pdplan.bench.workers import CPU_PER_REQUEST_S, WorkerInfo
 from pdplan.errors import ConfigError
 from pdplan.quantiles import Distribution
 from pdplan.schema.parts import LoadtestStep, WorkerLoad
+from pdplan.schema.verdict import judge
 from pdplan.schema.workload import SLO, Workload
-from pdplan.verdict import judge
 
 __all__ = [
     "MAX_RATE_RPS",
@@ -116,8 +116,8 @@ def step_summary(
     workers: list[WorkerInfo] | None = None,
     worker_cpu_s: dict[int, float | None] | None = None,
 ) -> LoadtestStep:
-    """What one step delivered; ``meets_slo`` is :func:`pdplan.verdict.judge`'s verdict, and a
-    step whose generator (any worker) sent late fails as ``generator``."""
+    """What one step delivered; ``meets_slo`` is :func:`pdplan.schema.verdict.judge`'s
+    verdict, and a step whose generator (any worker) sent late fails as ``generator``."""
     ok = [r for r in records if r.ok]
     ttft = Distribution.of(r.ttft_s for r in ok)
     tpot = Distribution.of(r.tpot_s for r in ok)

@@ -15,40 +15,17 @@ import random
 import secrets
 from contextlib import AsyncExitStack
 from pathlib import Path
-from time import perf_counter
 from typing import Any, Protocol
 
-from pdplan.bench.client import CHAT, COMPLETIONS, EngineClient, Timeouts, completion_body
+from pdplan.bench.client import EngineClient, Timeouts
 from pdplan.bench.prompts import PromptMode, PromptSource
 from pdplan.bench.records import JsonlWriter, RequestRecord, read_jsonl
 from pdplan.bench.runner import run_closed_loop, run_open_loop
+from pdplan.bench.sending import new_record, send_request
 from pdplan.bench.workers import Pool, SenderSpec
 from pdplan.errors import BenchmarkError
 
-__all__ = ["NullReporter", "Reporter", "Session", "new_record", "send_request"]
-
-
-def new_record(
-    step: str, isl: int, max_tokens: int, run_id: str, extra: dict[str, Any]
-) -> RequestRecord:
-    """The record of a request about to leave (its send time is now)."""
-    return RequestRecord(
-        step=step,
-        isl_tokens=isl,
-        max_tokens=max_tokens,
-        t_send_s=perf_counter(),
-        run_id=run_id,
-        extra=extra,
-    )
-
-
-async def send_request(
-    client: EngineClient, model: str, mode: PromptMode, record: RequestRecord, prompt: Any
-) -> None:
-    """Stream one completion (chat in ``chat`` mode) into ``record``."""
-    chat = mode == "chat"
-    body = completion_body(model, prompt, record.max_tokens, chat=chat)
-    await client.stream_completion(body, record, CHAT if chat else COMPLETIONS)
+__all__ = ["NullReporter", "Reporter", "Session"]
 
 
 class Reporter(Protocol):

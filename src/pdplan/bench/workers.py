@@ -40,6 +40,7 @@ from pdplan.bench.client import EngineClient, Timeouts
 from pdplan.bench.modes import PromptMode
 from pdplan.bench.records import RequestRecord
 from pdplan.bench.runner import run_open_loop
+from pdplan.bench.sending import new_record, send_request
 from pdplan.errors import BenchmarkError, ConfigError
 
 __all__ = [
@@ -173,7 +174,6 @@ class Sender:
         """The share at its times from ``start_s`` (this process's ``perf_counter``); records
         shifted by ``shift_s`` to the controller's clock. Every record, finished or cut short
         by a cancellation, reaches ``put``; the client is closed at the end."""
-        from pdplan.bench.session import new_record, send_request
 
         spec, share, client, prompts = self.spec, self.share, self._client, self._prompts
         assert client is not None

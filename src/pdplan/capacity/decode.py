@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pdplan.capacity.pool import RateOf, fractional_count, instances_needed
-from pdplan.curves import MonotoneCurve, interpolate
+from pdplan.engine.curves import MonotoneCurve, interpolate
 from pdplan.errors import InfeasibleSLOError
 from pdplan.queueing.decode_batch import fluctuating_max_rate_rps, fluctuating_tpot_stat_s
 from pdplan.schema.plan import DecodePlan, Model

@@ -2,7 +2,7 @@
 TTFT statistic met, and the plan for a workload. Pure.
 
 Each instance (each attention-DP group of one) is a queue whose service time is the prefill
-time of the uncached input (:mod:`pdplan.service_time`). ``paper``: M/M/1 on the mean rate,
+time of the uncached input (:mod:`pdplan.engine.service_time`). ``paper``: M/M/1 on the mean rate,
 whose mean is the paper's eq. 13 in closed form; ``queueing``/``auto``: GI/G/1 with the
 lengths' and the engine's variability and the arrivals' burstiness, or one pooled GI/G/c
 queue (:mod:`pdplan.queueing.sojourn`). One function computes the rate for every model
@@ -12,6 +12,8 @@ queue (:mod:`pdplan.queueing.sojourn`). One function computes the rate for every
 from __future__ import annotations
 
 from pdplan.capacity.pool import RateOf, fractional_count, instances_needed, smallest_pool
+from pdplan.engine.service_time import prefill_service, prefill_time_s
+from pdplan.engine.variability import combine_scv, engine_scv
 from pdplan.errors import InfeasibleSLOError
 from pdplan.queueing.sojourn import (
     PrefillKind,
@@ -25,8 +27,6 @@ from pdplan.schema.plan import Model, PrefillPlan
 from pdplan.schema.profile import PrefillProfile
 from pdplan.schema.routing import PrefillRouting
 from pdplan.schema.workload import SLO, Workload
-from pdplan.service_time import prefill_service, prefill_time_s
-from pdplan.variability import combine_scv, engine_scv
 
 __all__ = [
     "mean_ttft_curves",

@@ -114,7 +114,7 @@ def trace_from(kw: dict[str, Any]) -> Any:
     import click
 
     from pdplan.io import load_trace
-    from pdplan.trace_formats import unit_warning
+    from pdplan.traffic.formats import unit_warning
 
     slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
     trace = load_trace(kw["trace_path"], slice_s=slice_s)

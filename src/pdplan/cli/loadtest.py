@@ -32,8 +32,8 @@ from pdplan.errors import ConfigError
 
 if TYPE_CHECKING:
     from pdplan.bench.loadtest import LoadtestSettings
+    from pdplan.plan.verify import Prediction
     from pdplan.schema.workload import SLO, Workload
-    from pdplan.verify import Prediction
 from pdplan.units import parse_duration_s
 
 __all__ = ["loadtest"]
@@ -224,7 +224,7 @@ def _predictions(
     """Planner and simulator capacity (and the simulated sweep) for the stated allocation."""
     if not kw["prefill_n"]:
         return None
-    from pdplan.verify import predict
+    from pdplan.plan.verify import predict
 
     profile = load_profile_option(kw["profile_path"])
     m, n, model = kw["prefill_n"], kw["decode_n"], kw["plan_model"]

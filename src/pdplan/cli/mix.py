@@ -1,5 +1,5 @@
 """``pdplan size --prefill-profile ... --decode-profile ...``: the cheapest mix of measured
-hardware per phase (:mod:`pdplan.hardware`)."""
+hardware per phase (:mod:`pdplan.plan.hardware`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pdplan.cli.options import given
 from pdplan.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pdplan.hardware import HardwareOption
+    from pdplan.plan.hardware import HardwareOption
 
 __all__ = ["mix_options", "size_mix"]
 
@@ -132,8 +132,8 @@ def _words(*texts: str) -> set[str]:
 def _options(
     paths: tuple[str, ...], prices: dict[str, float], used: set[str]
 ) -> list[HardwareOption]:
-    from pdplan.hardware import HardwareOption
     from pdplan.io import load_profile
+    from pdplan.plan.hardware import HardwareOption
 
     out: list[HardwareOption] = []
     for path in paths:
@@ -153,7 +153,7 @@ def _options(
 
 def size_mix(kw: dict[str, Any], workload: Any) -> None:
     """Plan the cheapest pair and print it, the pairs and the Pareto front."""
-    from pdplan.hardware import plan_mix
+    from pdplan.plan.hardware import plan_mix
     from pdplan.units import parse_count
 
     prices = _prices(kw["gpu_cost"])

@@ -91,7 +91,7 @@ def aggregated_cmd(url: str, **kw: Any) -> None:
     )
     client = _client(kw)
     part = _run(lambda r: profiler.run_aggregated(url, kw["out"], settings, reporter=r, **client))
-    from pdplan.aggregation import sweep_gaps, sweep_warning
+    from pdplan.plan.sweep_gaps import sweep_gaps, sweep_warning
 
     console = Console()
     gaps = sweep_gaps(part.aggregated)

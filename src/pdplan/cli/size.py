@@ -99,7 +99,8 @@ SIMULATED_REQUESTS = 4_000
 @options(mix_options)
 def size(**kw: Any) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
-    from pdplan import overrides, planner
+    from pdplan.engine import overrides
+    from pdplan.plan import rate as planner
 
     if wants_mix(kw):  # before reading the other inputs: conflicting options come first
         size_mix(kw, workload_from(kw))
@@ -111,7 +112,7 @@ def size(**kw: Any) -> None:
         size_modes(profile, workload, slo_from(kw), kw)
         return
     if kw["export_engine"]:
-        from pdplan.export import check_model_name
+        from pdplan.export.deployment import check_model_name
 
         check_model_name(kw["served_model"])
     if kw["trace_path"] and workload.replays_trace:
@@ -157,8 +158,8 @@ def size(**kw: Any) -> None:
     rows = None
     if kw["verify"]:
         from pdplan.parallel import process_map
+        from pdplan.plan.verify import verify_plan
         from pdplan.report.progress import working
-        from pdplan.verify import verify_plan
 
         with working("simulating the plan and its neighbours (5 seeds each)"):
             rows = verify_plan(profile, plan, map_fn=process_map())
@@ -172,7 +173,7 @@ def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> No
 
     target = kw["export_engine"]
     if target == "dynamo":
-        from pdplan.export_dynamo import backend_of, render_dynamo_graph
+        from pdplan.export.dynamo import backend_of, render_dynamo_graph
 
         backend, notes = backend_of(metadata)
         for warning in notes:
@@ -184,7 +185,7 @@ def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> No
     for warning in warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if target == "llm-d":
-        from pdplan.export_llmd import render_llmd_values
+        from pdplan.export.llmd import render_llmd_values
 
         click.echo(render_llmd_values(plan, kw["served_model"], warnings), nl=False)
         return
@@ -212,7 +213,7 @@ def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
             )
     from rich.console import Console
 
-    from pdplan.aggregation import compare_modes
+    from pdplan.plan.modes import compare_modes
     from pdplan.report.mode_tables import render_aggregated, render_modes
 
     if profile.aggregated is None:
@@ -318,7 +319,7 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
     """``size --trace``: the analytic and the replay-checked answers."""
     from rich.console import Console
 
-    from pdplan.trace_plan import plan_trace
+    from pdplan.plan.trace import plan_trace
     from pdplan.units import parse_duration_s
 
     if kw.get("verify"):
@@ -338,8 +339,8 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
                 "replay's work grows with the number of windows)"
             )
     if kw.get("confidence") is not None:
+        from pdplan.engine.uncertainty import bounded_profile, check_confidence
         from pdplan.report.format import fmt_share
-        from pdplan.uncertainty import bounded_profile, check_confidence
 
         check_confidence(profile, kw["confidence"])
         profile = bounded_profile(profile, "pessimistic", kw["confidence"])

@@ -33,7 +33,7 @@ def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> Non
     """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
     from pdplan.cli.inputs import workload_from
     from pdplan.report.trace_tables import render_trace_summary
-    from pdplan.traffic import summarize_trace
+    from pdplan.traffic.summary import summarize_trace
 
     workload = workload_from(
         {**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0, "summary_only": True}

@@ -1,7 +1,7 @@
 """How far pdplan's predictions are from measurement: each measured step (an open-loop run at
 one rate) beside what pdplan predicts for the same allocation, workload and rate. Pure.
 
-The prediction for a step is :func:`pdplan.verify.predict` on the step's own workload: its
+The prediction for a step is :func:`pdplan.plan.verify.predict` on the step's own workload: its
 mean ISL and OSL (fixed: a summary does not give the distribution), its arrival process, the
 rate it offered; the simulator runs the planning model's assumptions (routing, engine
 variability), and the planner's capacity gives its own verdict (the step's rate against the
@@ -21,9 +21,9 @@ from pdplan.measured.runs import BenchRun
 from pdplan.schema.arrivals import Gamma, Poisson
 from pdplan.schema.plan import Model
 from pdplan.schema.profile import Profile
+from pdplan.schema.verdict import judge
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.sweep import SweepPoint
-from pdplan.verdict import judge
 
 __all__ = ["Comparison", "ErrorSummary", "StepComparison", "compare_runs"]
 
@@ -145,7 +145,7 @@ def compare_runs(
     :raises ConfigError: when no run is an open-loop step
     """
     from pdplan.errors import ConfigError
-    from pdplan.verify import predict
+    from pdplan.plan.verify import predict
 
     steps_in = [r for r in runs if r.open_loop]
     if not steps_in:

@@ -18,7 +18,7 @@ server, Erlang C for a pool) and ``G`` a gamma fitted to the conditional wait's 
 moments (Kingman / Allen-Cunneen, Takacs for the second): exact at zero load, exact for
 M/M/1, the exponential heavy-traffic tail otherwise. The zero-load p90 of a heavy-tailed ISL
 is therefore its own p90, not a gamma fit's. :func:`sojourn_cdf` is the same distribution,
-so that a mixture over time windows (:mod:`pdplan.trace_plan`) uses the same model.
+so that a mixture over time windows (:mod:`pdplan.plan.trace`) uses the same model.
 
 ``budget_s`` is TTFT minus the fixed overhead; ``stat`` is ``mean``, ``p50``, ``p90``, ``p99``.
 """

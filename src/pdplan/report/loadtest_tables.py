@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from pdplan.plan.verify import Prediction
 from pdplan.quantiles import Distribution, Stat
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload, new_table
 from pdplan.schema.parts import LoadtestStep, WorkerLoad
 from pdplan.schema.workload import SLO, Workload
-from pdplan.verify import Prediction
 
 __all__ = ["render_loadtest"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.hardware import MixCandidate, MixPlan
+from pdplan.plan.hardware import MixCandidate, MixPlan
 from pdplan.report.format import fmt_duration, fmt_tpm, new_table
 
 __all__ = ["render_mix"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pdplan.aggregation import ModeComparison, SweepGap
 from pdplan.capacity.aggregated import AggregatedPlan
+from pdplan.plan.modes import ModeComparison
+from pdplan.plan.sweep_gaps import SweepGap
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_workload, new_table
 from pdplan.schema.parts import AggregatedPart
 from pdplan.schema.profile import Profile

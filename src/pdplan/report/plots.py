@@ -16,9 +16,9 @@ from pdplan.units import ms_to_s, s_to_ms, tps_to_tpm
 
 if TYPE_CHECKING:
     from pdplan.measured.compare import Comparison
+    from pdplan.plan.verify import Prediction
     from pdplan.schema.parts import LoadtestStep
     from pdplan.schema.workload import SLO
-    from pdplan.verify import Prediction
 
 __all__ = ["plot_capacity_sweep", "plot_comparison", "plot_loadtest", "plot_profile", "plot_trace"]
 
@@ -228,7 +228,7 @@ def plot_loadtest(
 
 def plot_trace(trace: Any, time_scale: float, path: str | Path) -> Path:
     """The request rate over time (10 s and 1 min windows) and the ISL/OSL histograms."""
-    from pdplan.traffic import window_counts
+    from pdplan.traffic.summary import window_counts
 
     plt = _pyplot()
     fig = plt.figure(figsize=(11, 6.5))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from pdplan.engine.variability import ServiceScvFit, fit_engine_scv
 from pdplan.report.format import fmt_duration, fmt_tps, new_table
 from pdplan.schema.parts import DecodePart, OverheadPart, PrefillPart
 from pdplan.units import ms_to_s
-from pdplan.variability import ServiceScvFit, fit_engine_scv
 
 __all__ = ["decode_table", "overhead_table", "prefill_table", "sweep_table"]
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from pdplan.plan.verify import VerifyRow
 from pdplan.quantiles import Distribution
 from pdplan.report.format import fmt_duration, fmt_tpm, fmt_tps, fmt_workload, new_table
+from pdplan.schema.verdict import KEEP_UP_SHARE
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import CapacityResult
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import SimResult
 from pdplan.units import tps_to_tpm
-from pdplan.verdict import KEEP_UP_SHARE
-from pdplan.verify import VerifyRow
 
 __all__ = ["WIDE_INTERVAL", "latency_table", "render_capacity", "render_sim", "render_verify"]
 

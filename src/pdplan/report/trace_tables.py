@@ -7,12 +7,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from pdplan.plan.trace import AnalyticAllocation, ReplayResult, TracePlan
 from pdplan.quantiles import Distribution
 from pdplan.report.format import fmt_duration, fmt_tpm, new_table
 from pdplan.schema.profile import ProfileMetadata
 from pdplan.schema.workload import SLO
-from pdplan.trace_plan import AnalyticAllocation, ReplayResult, TracePlan
-from pdplan.traffic import TraceSummary
+from pdplan.traffic.summary import TraceSummary
 
 __all__ = ["render_trace_plan", "render_trace_summary"]
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pdplan.quantiles import Distribution
 from pdplan.schema.aggregated import AggregatedProfile
 from pdplan.schema.profile import DecodeCurve, PrefillPoint, TtftRatePoint
-from pdplan.verdict import Failure
+from pdplan.schema.verdict import Failure
 
 __all__ = [
     "AggregatedPart",
@@ -107,7 +107,7 @@ class WorkerLoad(BaseModel):
 
 class LoadtestStep(BaseModel):
     """One step of a load test: what was scheduled and sent, what came back, the verdict
-    (:func:`pdplan.verdict.judge`)."""
+    (:func:`pdplan.schema.verdict.judge`)."""
 
     model_config = _CONFIG
     multiplier: float = Field(gt=0, description="the multiple of the target's rate scheduled")

@@ -3,7 +3,7 @@
 Columns, not rows (a trace may hold millions of requests): ``arrival_s`` in seconds, sorted,
 ``isl_tokens`` and ``osl_tokens`` per request, and optionally the prompt's block hash ids
 (Mooncake: one id per 512-token block; equal ids across requests are the same prefix). The
-readers of the file formats live in :mod:`pdplan.trace_formats`; this module is pure.
+readers of the file formats live in :mod:`pdplan.traffic.formats`; this module is pure.
 """
 
 from __future__ import annotations

@@ -232,7 +232,7 @@ def smallest_aggregated(
     seed: int = 42,
 ) -> tuple[int, SimResult]:
     """The fewest instances whose simulation meets the SLOs (the verdict of
-    :func:`pdplan.verdict.judge`), searched from ``start`` (the analytic answer) down while
+    :func:`pdplan.schema.verdict.judge`), searched from ``start`` (the analytic answer) down while
     they meet and up until they do; the same seed for every count.
 
     >>> from pdplan.schema.aggregated import StepTimeModel

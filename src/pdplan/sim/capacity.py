@@ -3,7 +3,7 @@
 The load is the workload's own traffic scaled in rate: more arrivals of its process, or its
 trace replayed faster. Every probe uses the same seed (common random numbers), so the SLO
 statistic is a smooth, nearly monotone function of the rate and bisection converges. A rate
-counts as sustained when the run's verdict (:func:`pdplan.verdict.judge`: the SLO's TTFT and
+counts as sustained when the run's verdict (:func:`pdplan.schema.verdict.judge`: the SLO's TTFT and
 TPOT statistics, and keeping up with a steady offered rate) says so.
 """
 
@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pdplan.engine.service_time import prefill_service
 from pdplan.errors import ConfigError, InfeasibleSLOError, PdplanError
 from pdplan.quantiles import mean_interval
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
-from pdplan.service_time import prefill_service
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import ClusterConfig, SimConfig
 from pdplan.sim.metrics import SimResult

@@ -4,7 +4,7 @@ The workload's requests arrive (a replayed trace, or arrivals of its process wit
 drawn from its distributions), are routed to a prefill server -- one per attention-DP group of
 each instance -- (or a shared queue), wait FCFS, and are prefilled alone or in a batch under
 the chunked-prefill budget. A prefill takes the service time of its uncached tokens
-(``ISL * (1 - prefix hit rate)``, :mod:`pdplan.service_time`), times a gamma factor with the
+(``ISL * (1 - prefix hit rate)``, :mod:`pdplan.engine.service_time`), times a gamma factor with the
 engine's service variability. The request crosses to decode after the fixed overhead (plus KV
 bytes over bandwidth, when given) -- that moment is its first token -- and joins a decode
 instance, where it waits if the batch or the KV cache is full. A decode instance advances every
@@ -23,9 +23,9 @@ from __future__ import annotations
 import random
 from heapq import heappush
 
+from pdplan.engine.service_time import prefill_service
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO
-from pdplan.service_time import prefill_service
 from pdplan.sim.config import SimConfig
 from pdplan.sim.instances import PREFILL_DONE, DecodePool, PrefillPool
 from pdplan.sim.kernel import EventQueue

@@ -51,7 +51,7 @@ class ClusterConfig(BaseModel):
         "time is its ISL's service time times a gamma factor of mean 1 and this SCV (0: "
         "deterministic); None: what the default planning model (auto) assumes, the SCV "
         "fitted from the profile's Poisson TTFT sweep, else what makes the service exponential "
-        "with the workload's lengths (pdplan.variability.engine_scv)",
+        "with the workload's lengths (pdplan.engine.variability.engine_scv)",
     )
     decode_max_batch: int | None = Field(
         None, gt=0, description="max concurrent decodes per instance; None: largest measured"

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution
+from pdplan.schema.verdict import Verdict, judge
 from pdplan.schema.workload import SLO
-from pdplan.verdict import Verdict, judge
 
 __all__ = ["Columns", "SimResult", "Throughput", "summarize_run"]
 
@@ -146,7 +146,7 @@ def summarize_run(
 ) -> SimResult:
     """Summarize one run's requests after the first ``warmup_share``: TTFT/TPOT
     distributions, throughput over the span of the completions, utilizations and the SLO
-    verdict (:func:`pdplan.verdict.judge`).
+    verdict (:func:`pdplan.schema.verdict.judge`).
 
     >>> c = Columns([0.0, 1.0], [100, 100], [11, 11], [0.0, 1.0], [0.5, 1.5], [1.5, 2.5])
     >>> r = summarize_run(c, warmup_share=0.0, slo=None, prefill_busy_s=[1.0],

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pdplan.curves import MonotoneCurve
+from pdplan.engine.curves import MonotoneCurve
+from pdplan.engine.service_time import prefill_time_s
+from pdplan.engine.variability import engine_scv
 from pdplan.schema.profile import PrefillProfile, Profile
-from pdplan.service_time import prefill_time_s
 from pdplan.units import ms_to_s
-from pdplan.variability import engine_scv
 
 __all__ = ["ServiceModel"]
 
@@ -22,7 +22,7 @@ class ServiceModel:
     :ivar prefill: the prefill profile (TPmax per ISL, DP groups)
     :ivar overhead_s: fixed TTFT part (transfer, KV move)
     :ivar prefill_scv: the engine's prefill service-time SCV that the default planning model
-        assumes for these lengths (:func:`pdplan.variability.engine_scv`)
+        assumes for these lengths (:func:`pdplan.engine.variability.engine_scv`)
     :ivar tpot_by_batch_s: ``tpot_by_batch_s[b]`` is TPOT at batch b (index 0 unused),
         linear between measured batches, clamped outside
     """

@@ -29,7 +29,9 @@ class SweepPoint(BaseModel):
     tpot_mean_s: float | None
     tpot_p90_s: float | None
     slo_attainment: float | None
-    meets_slo: bool | None = None  # the one verdict (pdplan.verdict.judge); None without SLOs
+    meets_slo: bool | None = (
+        None  # the one verdict (pdplan.schema.verdict.judge); None without SLOs
+    )
 
 
 #: The most allocations one sweep simulates (each is 12 simulations; a plot holds a few).

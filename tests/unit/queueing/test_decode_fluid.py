@@ -8,12 +8,12 @@ import random
 import pytest
 
 from pdplan import SLO, Workload, default_profile, size
+from pdplan.engine.service_time import prefill_time_s
+from pdplan.plan.trace import replay
 from pdplan.quantiles import Distribution
 from pdplan.queueing.decode_fluid import balanced_decode_tpots_s
 from pdplan.schema.trace import Trace
-from pdplan.service_time import prefill_time_s
 from pdplan.sim.service import ServiceModel
-from pdplan.trace_plan import replay
 
 
 def _trace(n: int) -> Trace:

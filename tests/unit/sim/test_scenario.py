@@ -11,10 +11,10 @@ import pytest
 
 from pdplan import SLO, Gamma, Lognormal, Poisson, Profile, Workload, size
 from pdplan.io import parse_profile
-from pdplan.planner import rate_allocation
+from pdplan.plan.rate import rate_allocation
+from pdplan.plan.verify import cluster_for
 from pdplan.sim import ClusterConfig, SimConfig, simulate
 from pdplan.sim.capacity import max_rate
-from pdplan.verify import cluster_for
 
 
 def profile(dp: int = 1, prefill_tps: float = 20_000, overhead_s: float = 0.05) -> Profile:
@@ -89,7 +89,7 @@ def test_planned_capacity_is_the_simulated_one(name: str) -> None:
 def test_verify_simulates_the_planned_scenario() -> None:
     # The example: prefix hits planned 2P4D 'meets' and verified as failing by +53 %.
     from pdplan import default_profile
-    from pdplan.verify import verify_plan
+    from pdplan.plan.verify import verify_plan
 
     w = Workload.from_tpm(isl_tokens=6144, osl_tokens=512, tpm=5e6, prefix_hit_rate=0.5)
     plan = size(default_profile(), w, SLO(ttft_s=2.0, tpot_s=0.020))

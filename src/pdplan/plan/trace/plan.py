@@ -8,19 +8,19 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pdplan.engine.service_time import prefill_time_s
 from pdplan.errors import ConfigError, InfeasibleSLOError
-from pdplan.planner import size
+from pdplan.plan.rate import size
+from pdplan.plan.trace.analytic import PSA_WINDOW_S, AnalyticAllocation, analytic_allocation
+from pdplan.plan.trace.replay import ReplayResult, gpus_of, replay
+from pdplan.plan.trace.search import smallest_checked
 from pdplan.quantiles import Distribution
 from pdplan.schema.arrivals import Poisson
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO, Workload
-from pdplan.service_time import prefill_time_s
 from pdplan.sim.config import MAX_SIM_INSTANCES
-from pdplan.trace_plan.analytic import PSA_WINDOW_S, AnalyticAllocation, analytic_allocation
-from pdplan.trace_plan.replay import ReplayResult, gpus_of, replay
-from pdplan.trace_plan.search import smallest_checked
-from pdplan.traffic import TraceSummary, summarize_trace
+from pdplan.traffic.summary import TraceSummary, summarize_trace
 
 __all__ = ["TracePlan", "plan_trace"]
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from pdplan.curves import interpolate
+from pdplan.engine.curves import interpolate
 from pdplan.quantiles import median_interval
 from pdplan.schema.profile import PrefillProfile
 

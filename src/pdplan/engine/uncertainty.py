@@ -21,8 +21,8 @@ from __future__ import annotations
 from statistics import NormalDist
 from typing import Literal
 
+from pdplan.engine.variability import fit_engine_scv
 from pdplan.schema.profile import INTERVAL_CONFIDENCE, DecodePoint, PrefillPoint, Profile
-from pdplan.variability import fit_engine_scv
 
 __all__ = [
     "MAX_CONFIDENCE",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pdplan.engine.variability import combine_scv
 from pdplan.queueing.gg1 import allen_cunneen_wait_moments_s, kingman_wait_moments_s
 from pdplan.queueing.sojourn import ServiceShape, shape_of
-from pdplan.variability import combine_scv
 
 __all__ = ["Window", "batch_wait_s", "psa_windows"]
 

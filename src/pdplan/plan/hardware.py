@@ -2,7 +2,7 @@
 SLOs, and the Pareto front of cost (or GPUs) against the throughput sustained. Pure.
 
 Every prefill option (a profile's prefill section) is paired with every decode option (a
-profile's decode section); each pair is planned as one profile by :func:`pdplan.planner.size`
+profile's decode section); each pair is planned as one profile by :func:`pdplan.plan.rate.size`
 (the same models as any plan), and its cost is ``m x GPUs per prefill instance x price +
 n x GPUs per decode instance x price``. A pair whose sides were measured on different profiles
 has the KV transfer of the slower side: the larger of the two profiles' ``overhead_s`` (the
@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.errors import ConfigError, InfeasibleSLOError
-from pdplan.planner import allocation_rater, size
+from pdplan.plan.rate import allocation_rater, size
 from pdplan.schema.plan import DecodeRouting, Model, Plan, PrefillRouting
 from pdplan.schema.profile import SCHEMA_VERSION, Profile, ProfileMetadata
 from pdplan.schema.workload import SLO, Workload

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pdplan.plan.verify import cluster_for
 from pdplan.quantiles import Distribution
 from pdplan.schema.plan import Plan
 from pdplan.schema.profile import Profile
+from pdplan.schema.verdict import Verdict, judge
 from pdplan.schema.workload import SLO
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import SimConfig
 from pdplan.sim.metrics import Columns, SimResult
-from pdplan.verdict import Verdict, judge
-from pdplan.verify import cluster_for
 
 __all__ = ["ReplayResult", "WindowVerdict", "gpus_of", "replay"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pdplan.curves import interpolate
+from pdplan.engine.curves import interpolate
 from pdplan.queueing.sojourn import ServiceShape, shape_of
 from pdplan.schema.lengths import LengthDist, grid_tokens
 from pdplan.schema.profile import PrefillProfile
@@ -47,7 +47,7 @@ class PrefillService:
 
     :ivar mean_s: mean service time, seconds
     :ivar scv: squared coefficient of variation from the ISL spread (the engine's own
-        variability is a separate factor, :func:`pdplan.variability.combine_scv`)
+        variability is a separate factor, :func:`pdplan.engine.variability.combine_scv`)
     :ivar tpmax_tps: TPmax at the mean uncached ISL
     :ivar clamped: True when the mean length lies outside the measured ISL range
     :ivar shape: the service time's distribution relative to its mean (equally likely atoms)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from pdplan.export import Deployment, check_model_name
+from pdplan.export.deployment import Deployment, check_model_name
 from pdplan.schema.plan import Plan
 from pdplan.schema.profile import ProfileMetadata
 from pdplan.schema.workload import SLO

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from pdplan.export import Deployment, check_model_name
+from pdplan.export.deployment import Deployment, check_model_name
 from pdplan.schema.plan import Plan
 
 __all__ = ["IMAGE", "llmd_values", "render_llmd_values"]

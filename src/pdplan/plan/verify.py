@@ -148,7 +148,7 @@ def predict(
     >>> p.allocation, round(p.planned_max_total_tps), len(p.simulated_sweep)
     ('1P1D', 22189, 2)
     """
-    from pdplan.planner import rate_allocation, size
+    from pdplan.plan.rate import rate_allocation, size
 
     plan = size(profile, workload, slo, model=model)
     planned = rate_allocation(

@@ -29,15 +29,15 @@ Two answers, and the gap between them:
 
 Pure (planner + simulator); ``on_probe`` lets a caller show progress.
 
-Modules: :mod:`~pdplan.trace_plan.windows` (the pointwise-stationary windows),
-:mod:`~pdplan.trace_plan.analytic` (the analytic answer), :mod:`~pdplan.trace_plan.replay`
-(one allocation's replay), :mod:`~pdplan.trace_plan.search` (the smallest count) and
-:mod:`~pdplan.trace_plan.plan` (the answer of ``size --trace``).
+Modules: :mod:`~pdplan.plan.trace.windows` (the pointwise-stationary windows),
+:mod:`~pdplan.plan.trace.analytic` (the analytic answer), :mod:`~pdplan.plan.trace.replay`
+(one allocation's replay), :mod:`~pdplan.plan.trace.search` (the smallest count) and
+:mod:`~pdplan.plan.trace.plan` (the answer of ``size --trace``).
 """
 
-from pdplan.trace_plan.analytic import PSA_WINDOW_S, AnalyticAllocation, analytic_allocation
-from pdplan.trace_plan.plan import TracePlan, plan_trace
-from pdplan.trace_plan.replay import ReplayResult, WindowVerdict, replay
+from pdplan.plan.trace.analytic import PSA_WINDOW_S, AnalyticAllocation, analytic_allocation
+from pdplan.plan.trace.plan import TracePlan, plan_trace
+from pdplan.plan.trace.replay import ReplayResult, WindowVerdict, replay
 
 __all__ = [
     "PSA_WINDOW_S",

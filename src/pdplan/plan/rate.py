@@ -4,7 +4,7 @@
 by eq. 13, decode instances run the largest batch whose TPOT meets the SLO, and eqs. 5-7 turn
 per-instance throughputs into instance counts. ``model="queueing"`` replaces M/M/1 by M/G/1
 with the service-time variability of the ISL distribution times the engine's own (fitted from
-the profile's Poisson TTFT sweep, :mod:`pdplan.variability`; M/D/1 for fixed lengths without
+the profile's Poisson TTFT sweep, :mod:`pdplan.engine.variability`; M/D/1 for fixed lengths without
 one), pools prefill instances behind one queue when asked (M/G/c), lets the decode batch
 fluctuate with the arrivals (:mod:`pdplan.queueing.decode_batch`) and caps decode by measured
 output tok/s. The phases are planned in :mod:`pdplan.capacity`; this module rates whole
@@ -22,6 +22,7 @@ from typing import Any
 from pdplan.capacity.decode import plan_decode
 from pdplan.capacity.pool import EPS, RateOf, check_count, instances_needed
 from pdplan.capacity.prefill import plan_prefill
+from pdplan.engine.uncertainty import End, bounded_profile, check_confidence, has_intervals
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.schema.plan import (
     MODELS,
@@ -36,7 +37,6 @@ from pdplan.schema.plan import (
 from pdplan.schema.profile import INTERVAL_CONFIDENCE, Profile
 from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 from pdplan.schema.workload import SLO, Workload, check_rate_rps
-from pdplan.uncertainty import End, bounded_profile, check_confidence, has_intervals
 from pdplan.units import tps_to_tpm
 
 __all__ = [
@@ -71,10 +71,10 @@ def size(
     :param decode_routing: ``least_loaded`` (the pool's batches balanced; they still
         fluctuate with the arrivals, except under ``paper``, which holds B*) or ``random``
     :param confidence: plan on the pessimistic end of the profile's measurement intervals at
-        this confidence (:mod:`pdplan.uncertainty`; refused for a profile without intervals,
-        :func:`~pdplan.uncertainty.check_confidence`); None plans on the measured values. Either
-        way a profile with intervals gives the chosen allocation's capacity as a range
-        (``capacity_low_tps``..``capacity_high_tps``)
+        this confidence (:mod:`pdplan.engine.uncertainty`; refused for a profile without
+        intervals, :func:`~pdplan.engine.uncertainty.check_confidence`); None plans on the
+        measured values. Either way a profile with intervals gives the chosen allocation's
+        capacity as a range (``capacity_low_tps``..``capacity_high_tps``)
     :raises InfeasibleSLOError: when no instance count meets an SLO; the error says what
         is achievable
 
