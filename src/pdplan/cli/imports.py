@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 import click
 
 from pdplan.cli.inputs import load_profile_option, slo_from
+from pdplan.cli.option_types import CompareOptions, ImportOptions
 from pdplan.cli.options import json_option, options, plan_model_option, plot_option, slo_options
 from pdplan.errors import ConfigError
 
@@ -67,7 +68,9 @@ def _runs(paths: tuple[str, ...]) -> list[BenchRun]:
 )
 @click.option("--engine", help="Engine measured, e.g. vllm (for the metadata).")
 @json_option
-def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> None:
+def import_cmd(
+    files: tuple[str, ...], out: Path, as_json: bool, **kw: Unpack[ImportOptions]
+) -> None:
     """Turn other tools' benchmark results into pdplan profile parts (and a profile)."""
     from pdplan.bench import profiler
     from pdplan.bench.records import write_part
@@ -173,7 +176,7 @@ def import_cmd(files: tuple[str, ...], out: Path, as_json: bool, **kw: Any) -> N
 )
 @plot_option("the measured steps beside the predictions")
 @json_option
-def compare_cmd(as_json: bool, plot_path: str | None, **kw: Any) -> None:
+def compare_cmd(as_json: bool, plot_path: Path | None, **kw: Unpack[CompareOptions]) -> None:
     """Measured steps beside pdplan's predicted TTFT/TPOT and verdict, with the errors."""
     from pdplan.measured.compare import compare_runs
 

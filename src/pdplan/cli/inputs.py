@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from pdplan.cli.option_types import (
+    ClientOptions,
+    ImportOptions,
+    ProfileOptions,
+    SloOptions,
+    TraceOptions,
+    WorkloadOptions,
+    option_value,
+)
 from pdplan.cli.options import given
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s, parse_rps, parse_tpm, parse_tps
@@ -27,6 +36,14 @@ __all__ = [
     "trace_from",
     "workload_from",
 ]
+
+if TYPE_CHECKING:
+    from pdplan.bench.client import Timeouts
+    from pdplan.schema.arrivals import Arrivals
+    from pdplan.schema.lengths import LengthDist
+    from pdplan.schema.profile import Profile
+    from pdplan.schema.trace import Trace
+    from pdplan.schema.workload import SLO, Workload
 
 T = TypeVar("T")
 
@@ -53,7 +70,7 @@ def check_url(url: str | None, option: str) -> str | None:
     return url
 
 
-def timeouts_from(kw: dict[str, Any]) -> Any:
+def timeouts_from(kw: ClientOptions) -> Timeouts:
     """The client's :class:`~pdplan.bench.client.Timeouts` from the client options."""
     from pdplan.bench.client import Timeouts
 
@@ -61,14 +78,16 @@ def timeouts_from(kw: dict[str, Any]) -> Any:
     connect_s = parse_duration_s(kw["connect_timeout"], "--connect-timeout")
     for value, option in ((request_s, "--request-timeout"), (connect_s, "--connect-timeout")):
         if value > _MAX_TIMEOUT_S:
-            raise ConfigError(f"{option}: at most 24h, got {kw[option[2:].replace('-', '_')]!r}")
+            raise ConfigError(
+                f"{option}: at most 24h, got {option_value(kw, option[2:].replace('-', '_'))!r}"
+            )
     return Timeouts(request_s=request_s, connect_s=connect_s)
 
 
 _MAX_TIMEOUT_S = 86_400.0
 
 
-def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: Any) -> T | None:
+def maybe(parse: Callable[..., T], text: str | None, field: str, **kwargs: bool) -> T | None:
     """Parse an optional option: None stays None."""
     return None if text is None else parse(text, field, **kwargs)
 
@@ -98,9 +117,10 @@ def _slice(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-def trace_from(kw: dict[str, Any]) -> Any:
+def trace_from(kw: TraceOptions) -> Trace | None:
     """The trace named by ``--trace`` (sliced), or None; refuses trace options without it."""
-    if kw.get("trace_path") is None:
+    path = kw.get("trace_path")
+    if path is None:
         for name, option in (
             ("time_scale", "--time-scale"),
             ("trace_rps", "--trace-rps"),
@@ -108,7 +128,7 @@ def trace_from(kw: dict[str, Any]) -> Any:
             ("max_context", "--max-context"),
             ("trace_osl", "--trace-osl"),
         ):
-            if kw.get(name) is not None:
+            if option_value(kw, name) is not None:
                 raise ConfigError(f"{option} applies to a trace: give --trace FILE")
         return None
     import click
@@ -116,19 +136,23 @@ def trace_from(kw: dict[str, Any]) -> Any:
     from pdplan.io import load_trace
     from pdplan.traffic.formats import unit_warning
 
-    slice_s = _slice(kw["trace_slice"]) if kw.get("trace_slice") else None
-    trace = load_trace(kw["trace_path"], slice_s=slice_s)
+    sliced, trace_osl, max_context = (
+        kw.get("trace_slice"),
+        kw.get("trace_osl"),
+        kw.get("max_context"),
+    )
+    trace = load_trace(path, slice_s=_slice(sliced) if sliced else None)
     warning = unit_warning(trace)
     if warning is not None:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    if kw.get("trace_osl"):
-        trace = trace.with_osl(kw["trace_osl"])
-    if kw.get("max_context"):
-        trace = trace.clipped(kw["max_context"])
+    if trace_osl:
+        trace = trace.with_osl(trace_osl)
+    if max_context:
+        trace = trace.clipped(max_context)
     return trace
 
 
-def workload_from(kw: dict[str, Any]) -> Any:
+def workload_from(kw: WorkloadOptions) -> Workload:
     """The :class:`~pdplan.schema.workload.Workload` the options describe.
 
     With ``--trace`` the lengths and the load are the trace's: ``--isl``/``--osl``/
@@ -139,7 +163,8 @@ def workload_from(kw: dict[str, Any]) -> Any:
     from pdplan.schema.arrivals import Replay, parse_arrivals_spec
     from pdplan.schema.workload import MAX_RATE_RPS, MIN_RATE_RPS, Workload, check_rate_rps
 
-    arrivals = parse_arrivals_spec(kw["arrivals"]) if kw.get("arrivals") else None
+    spec = kw.get("arrivals")
+    arrivals = parse_arrivals_spec(spec) if spec else None
     trace = trace_from(kw)
     hit = kw.get("prefix_hit_rate") or 0.0
     if trace is not None:
@@ -152,21 +177,22 @@ def workload_from(kw: dict[str, Any]) -> Any:
             ("total_tps", "--total-tps"),
             ("rps", "--rps"),
         ):
-            if name in kw and given(name):
+            if option_value(kw, name) is not None and given(name):
                 raise ConfigError(
                     f"{option} and --trace: the trace gives the lengths and the load; scale "
                     "it with --time-scale or --trace-rps"
                 )
-        if kw.get("time_scale") and kw.get("trace_rps"):
+        scale_text, rate_text = kw.get("time_scale"), kw.get("trace_rps")
+        if scale_text and rate_text:
             raise ConfigError("--time-scale and --trace-rps: give one of them")
-        scale = _positive(kw["time_scale"], "--time-scale") if kw.get("time_scale") else 1.0
-        rate = parse_rps(kw["trace_rps"], "--trace-rps") if kw.get("trace_rps") else None
+        scale = _positive(scale_text, "--time-scale") if scale_text else 1.0
+        rate = parse_rps(rate_text, "--trace-rps") if rate_text else None
         workload = Workload.from_trace(
             trace, time_scale=scale, rate_rps=rate, arrivals=arrivals, prefix_hit_rate=hit
         )
         if kw.get("summary_only"):  # pdplan trace describes any trace; plans need a range
             return workload
-        if rate or kw.get("time_scale"):
+        if rate or scale_text:
             check_rate_rps(workload.rate_rps, "--trace-rps" if rate else "--time-scale")
         elif not MIN_RATE_RPS <= workload.rate_rps <= MAX_RATE_RPS:
             raise ConfigError(
@@ -178,7 +204,7 @@ def workload_from(kw: dict[str, Any]) -> Any:
     if isinstance(arrivals, Replay):
         raise ConfigError("--arrivals trace replays a trace: give --trace FILE")
     for name in ("isl", "osl"):
-        if (kw.get(f"{name}_dist") or "").startswith("file:") and given(name):
+        if str(option_value(kw, f"{name}_dist") or "").startswith("file:") and given(name):
             raise ConfigError(
                 f"--{name} and --{name}-dist file:...: the file gives the lengths (and their "
                 f"mean); give one of them"
@@ -189,14 +215,14 @@ def workload_from(kw: dict[str, Any]) -> Any:
 
 
 def target(
-    isl: Any,
-    osl: Any,
+    isl: LengthDist,
+    osl: LengthDist,
     tpm: str | None,
     total_tps: str | None,
     rps: str | None,
     hit: float = 0.0,
-    arrivals: Any = None,
-) -> Any:
+    arrivals: Arrivals | None = None,
+) -> Workload:
     """The Workload for exactly one of --tpm, --total-tps, --rps (default 5M TPM)."""
     from pdplan.schema.workload import Workload, check_rate_rps
 
@@ -208,7 +234,7 @@ def target(
             f"throughput target: got {' and '.join(given_targets)}; give exactly one of --tpm, "
             "--total-tps or --rps"
         )
-    shape: dict[str, Any] = {"isl": isl, "osl": osl, "prefix_hit_rate": hit}
+    shape: dict[str, object] = {"isl": isl, "osl": osl, "prefix_hit_rate": hit}
     if arrivals is not None:
         shape["arrivals"] = arrivals
     if rps:
@@ -221,18 +247,18 @@ def target(
     return workload
 
 
-def slo_from(kw: dict[str, Any]) -> Any:
+def slo_from(kw: SloOptions) -> SLO:
     """The SLO from ``--ttft``/``--tpot`` and their statistics (``--stat`` sets both)."""
     from pdplan.schema.workload import SLO
 
-    ttft_stat, tpot_stat = kw.get("ttft_stat", "mean"), kw.get("tpot_stat", "mean")
-    if kw.get("stat"):
+    ttft_stat, tpot_stat, both = kw["ttft_stat"], kw["tpot_stat"], kw.get("stat")
+    if both:
         clash = [
             o for n, o in (("ttft_stat", "--ttft-stat"), ("tpot_stat", "--tpot-stat")) if given(n)
         ]
         if clash:
             raise ConfigError(f"--stat and {' and '.join(clash)}: give one or the other")
-        ttft_stat = tpot_stat = kw["stat"]
+        ttft_stat = tpot_stat = both
     return built(
         SLO,
         {"ttft_s": "--ttft", "tpot_s": "--tpot"},
@@ -243,7 +269,7 @@ def slo_from(kw: dict[str, Any]) -> Any:
     )
 
 
-def built(cls: type[T], options_by_field: dict[str, str], **fields: Any) -> T:
+def built(cls: type[T], options_by_field: dict[str, str], **fields: object) -> T:
     """``cls(**fields)``, with a validation error named by the option that set the field:
     ``--tpot: Input should be less than or equal to 3600 (got 1e+308)``."""
     from pydantic import ValidationError
@@ -259,13 +285,13 @@ def built(cls: type[T], options_by_field: dict[str, str], **fields: Any) -> T:
         raise ConfigError(f"{option}: {message}{unit} (got {item.get('input')!r}{unit})") from None
 
 
-def load_profile_option(path: str | None) -> Any:
+def load_profile_option(path: str | None) -> Profile:
     from pdplan import io
 
     return io.load_profile(path) if path else io.default_profile()
 
 
-def length_dist(spec: str, mean: int, field: str) -> Any:
+def length_dist(spec: str, mean: int, field: str) -> LengthDist:
     """A length distribution from ``--isl-dist``-style text, or ``file:PATH`` (empirical)."""
     from pdplan.schema.lengths import Empirical, parse_length_spec
 
@@ -296,7 +322,7 @@ def number_list(
 _HARDWARE_COUNT = re.compile(r"\s*(\d+)\s*[x\u00d7*]\s*\S", re.IGNORECASE)
 
 
-def gpus_per_instance(kw: dict[str, Any]) -> tuple[int, int]:
+def gpus_per_instance(kw: ImportOptions | ProfileOptions) -> tuple[int, int]:
     """GPUs per prefill and per decode instance: ``--prefill-gpus``/``--decode-gpus``, or the
     count that ``--hardware`` opens with (``8xH100``: 8) for the ones not given. A count given
     that differs from the hardware's is refused: every later GPU count and cost would be off.
@@ -313,10 +339,11 @@ def gpus_per_instance(kw: dict[str, Any]) -> tuple[int, int]:
         raise ConfigError(f"--hardware: {hardware!r} counts {count} GPUs; expected at least 1")
     counts = []
     for name, option in (("prefill_gpus", "--prefill-gpus"), ("decode_gpus", "--decode-gpus")):
-        if _given_safely(name) and kw[name] != count:
+        value = option_value(kw, name)
+        if _given_safely(name) and value != count:
             raise ConfigError(
                 f"--hardware {hardware!r} says {count} GPUs per instance, {option} "
-                f"{kw[name]}: give counts that agree (--hardware describes one instance; write it "
+                f"{value}: give counts that agree (--hardware describes one instance; write it "
                 "without a count, e.g. H100, when the phases differ)"
             )
         counts.append(count)

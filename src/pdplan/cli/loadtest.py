@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 import click
 
@@ -17,6 +17,7 @@ from pdplan.cli.inputs import (
     timeouts_from,
     workload_from,
 )
+from pdplan.cli.option_types import LoadtestOptions
 from pdplan.cli.options import (
     client_options,
     given,
@@ -29,12 +30,14 @@ from pdplan.cli.options import (
     workload_options,
 )
 from pdplan.errors import ConfigError
+from pdplan.units import parse_duration_s
 
 if TYPE_CHECKING:
     from pdplan.bench.loadtest import LoadtestSettings
+    from pdplan.bench.session import Reporter
+    from pdplan.bench.workers import Pool
     from pdplan.plan.verify import Prediction
     from pdplan.schema.workload import SLO, Workload
-from pdplan.units import parse_duration_s
 
 __all__ = ["loadtest"]
 
@@ -107,7 +110,7 @@ def _multipliers(text: str) -> tuple[float, ...]:
 @plot_option("the steps' TTFT and TPOT against load, beside the predictions")
 @options(client_options)
 @json_option
-def loadtest(**kw: Any) -> None:
+def loadtest(**kw: Unpack[LoadtestOptions]) -> None:
     """Open-loop load of a workload at multiples of its rate: TTFT, TPOT, SLO per step."""
     from pdplan.bench.loadtest import LoadtestSettings, LoadtestStep, run_loadtest
     from pdplan.bench.session import Session
@@ -149,7 +152,7 @@ def loadtest(**kw: Any) -> None:
 
     pool = _pool(kw["ray_address"], workers)
 
-    async def go(reporter: Any) -> list[LoadtestStep]:
+    async def go(reporter: Reporter) -> list[LoadtestStep]:
         async with Session(
             kw["url"],
             kw["out"],
@@ -185,7 +188,7 @@ def loadtest(**kw: Any) -> None:
         )
 
 
-def _workers(kw: dict[str, Any], peak_rps: float) -> int:
+def _workers(kw: LoadtestOptions, peak_rps: float) -> int:
     """``--workers``: a count, or ``auto`` (sized from the busiest step's rate)."""
     from pdplan.bench.workers import default_workers
 
@@ -201,7 +204,7 @@ def _workers(kw: dict[str, Any], peak_rps: float) -> int:
     return count
 
 
-def _pool(ray_address: str | None, workers: int) -> Any:
+def _pool(ray_address: str | None, workers: int) -> Pool | None:
     """Workers beyond this process: Ray actors with --ray, processes when more than one."""
     if ray_address:
         from pdplan.bench.ray_pool import RayPool
@@ -219,13 +222,13 @@ def maybe_duration(text: str | None, option: str) -> float | None:
 
 
 def _predictions(
-    kw: dict[str, Any], workload: Workload, slo: SLO, settings: LoadtestSettings
+    kw: LoadtestOptions, workload: Workload, slo: SLO, settings: LoadtestSettings
 ) -> Prediction | None:
     """Planner and simulator capacity (and the simulated sweep) for the stated allocation."""
-    if not kw["prefill_n"]:
+    m, n = kw["prefill_n"], kw["decode_n"]
+    if not m or not n:
         return None
     from pdplan.plan.verify import predict
 
     profile = load_profile_option(kw["profile_path"])
-    m, n, model = kw["prefill_n"], kw["decode_n"], kw["plan_model"]
-    return predict(profile, workload, slo, m, n, settings.multipliers, model=model)
+    return predict(profile, workload, slo, m, n, settings.multipliers, model=kw["plan_model"])

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from pdplan.cli.inputs import slo_from
+from pdplan.cli.option_types import SizeOptions
 from pdplan.cli.options import given
 from pdplan.errors import ConfigError
 
 if TYPE_CHECKING:
     from pdplan.plan.hardware import HardwareOption
+    from pdplan.schema.workload import Workload
 
 __all__ = ["mix_options", "size_mix"]
 
@@ -66,7 +68,7 @@ _NOT_WITH_MIX = (
 )
 
 
-def wants_mix(kw: dict[str, Any]) -> bool:
+def wants_mix(kw: SizeOptions) -> bool:
     """True when a hardware option is given (refusing the options that do not go with one);
     refuses the budget options without one."""
     if kw["prefill_profiles"] or kw["decode_profiles"]:
@@ -151,7 +153,7 @@ def _options(
     return out
 
 
-def size_mix(kw: dict[str, Any], workload: Any) -> None:
+def size_mix(kw: SizeOptions, workload: Workload) -> None:
     """Plan the cheapest pair and print it, the pairs and the Pareto front."""
     from pdplan.plan.hardware import plan_mix
     from pdplan.units import parse_count

@@ -5,7 +5,8 @@ trace, prefix reuse), the SLOs, the client, ``--json``, ``--seed``, ``--plan-mod
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TypeVar
 
 import click
 from click.core import ParameterSource
@@ -29,10 +30,15 @@ __all__ = [
 _PAPER = "the paper's worked example"
 
 
-def options(opts: list[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+F = TypeVar("F", bound=Callable[..., object])
+#: A click option (or any decorator of a command function).
+Decorator = Callable[[F], F]
+
+
+def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
     """Apply a list of click options as one decorator."""
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(func: F) -> F:
         for option in reversed(opts):
             func = option(func)
         return func
@@ -186,9 +192,7 @@ seed_option = click.option(
 )
 
 
-def plan_model_option(
-    help_text: str, dest: str = "model"
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def plan_model_option(help_text: str, dest: str = "model") -> Callable[[F], F]:
     """``--plan-model`` with the choices of :data:`pdplan.schema.plan.MODELS`."""
     from pdplan.schema.plan import MODELS
 
@@ -202,7 +206,7 @@ def plan_model_option(
     )
 
 
-def prompt_mode_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def prompt_mode_option() -> Callable[[F], F]:
     """``--prompt-mode`` with the choices of :data:`pdplan.bench.modes.PROMPT_MODES`."""
     from pdplan.bench.modes import PROMPT_MODES
 
@@ -219,13 +223,11 @@ def prompt_mode_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 PLOT_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
-def _plot_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+def _plot_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """``--plot FILE``, checked before any work: a known image extension (``.png`` added when
     there is none), matplotlib installed, the file writable."""
     if value is None:
         return None
-    from pathlib import Path
-
     from pdplan.errors import ConfigError
     from pdplan.io import check_writable
 
@@ -244,7 +246,7 @@ def _plot_path(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return check_writable(path, "--plot")
 
 
-def plot_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def plot_option(what: str) -> Callable[[F], F]:
     """``--plot FILE`` (into ``plot_path``): an image of ``what``, its format chosen by the
     extension (PNG without one)."""
     return click.option(

@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import click
 
 from pdplan.cli.inputs import check_url, maybe, number_list, timeouts_from
+from pdplan.cli.option_types import (
+    ProfileAllOptions,
+    ProfileDecodeOptions,
+    ProfileOptions,
+    ProfileOverheadOptions,
+    ProfilePrefillOptions,
+    SessionOptions,
+)
 from pdplan.cli.options import (
     client_options,
     options,
@@ -19,6 +27,13 @@ from pdplan.cli.options import (
 )
 from pdplan.errors import ConfigError
 from pdplan.units import parse_duration_s, parse_share
+
+if TYPE_CHECKING:
+    from pdplan.bench.client import Timeouts
+    from pdplan.bench.decode import DecodeSettings
+    from pdplan.bench.modes import PromptMode
+    from pdplan.bench.prefill import PrefillSettings
+    from pdplan.bench.session import Reporter
 
 __all__ = ["profile"]
 
@@ -42,7 +57,7 @@ def _loads(text: str | None) -> tuple[float, ...]:
     return number_list(text, "--loads", float, lambda v: 0 < v < 1, "utilizations in (0, 1)")
 
 
-def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+def _run(make: Callable[[Reporter], Coroutine[object, object, T]]) -> T:
     """Run a measurement with progress bars; Ctrl-C keeps what is on disk."""
     from rich.console import Console
 
@@ -226,7 +241,7 @@ def profile() -> None:
     """Measure live OpenAI-compatible engines and write a profile for `pdplan size`."""
 
 
-def _prefill_settings(kw: dict[str, Any]) -> Any:
+def _prefill_settings(kw: ProfilePrefillOptions | ProfileAllOptions) -> PrefillSettings:
     from pdplan.bench.prefill import PrefillSettings
 
     return PrefillSettings(
@@ -242,7 +257,7 @@ def _prefill_settings(kw: dict[str, Any]) -> Any:
     )
 
 
-def _decode_settings(kw: dict[str, Any]) -> Any:
+def _decode_settings(kw: ProfileDecodeOptions | ProfileAllOptions) -> DecodeSettings:
     from pdplan.bench.decode import DecodeSettings
 
     return DecodeSettings(
@@ -254,13 +269,21 @@ def _decode_settings(kw: dict[str, Any]) -> Any:
     )
 
 
-def _gpus(kw: dict[str, Any]) -> tuple[int, int]:
+def _gpus(kw: ProfileOptions) -> tuple[int, int]:
     from pdplan.cli.inputs import gpus_per_instance
 
     return gpus_per_instance(kw)
 
 
-def _client(kw: dict[str, Any]) -> dict[str, Any]:
+class _Client(TypedDict):
+    """The session options every measurement takes."""
+
+    model: str | None
+    prompt_mode: PromptMode | None
+    timeouts: Timeouts
+
+
+def _client(kw: SessionOptions) -> _Client:
     """The session options every measurement takes, checked before anything is measured."""
     from pdplan.io import check_out_dir
 
@@ -272,7 +295,7 @@ def _client(kw: dict[str, Any]) -> dict[str, Any]:
 @click.option("--url", required=True, help="Base URL of the prefill instance.")
 @options(prefill_options)
 @options(common)
-def prefill_cmd(url: str, **kw: Any) -> None:
+def prefill_cmd(url: str, **kw: Unpack[ProfilePrefillOptions]) -> None:
     """TPmax per ISL, idle TTFT and (with --loads) TTFT against Poisson rate."""
     from pdplan.bench import profiler
 
@@ -286,7 +309,7 @@ def prefill_cmd(url: str, **kw: Any) -> None:
 @click.option("--url", required=True, help="Base URL of the decode instance.")
 @options(decode_options)
 @options(common)
-def decode_cmd(url: str, **kw: Any) -> None:
+def decode_cmd(url: str, **kw: Unpack[ProfileDecodeOptions]) -> None:
     """TPOT and output tokens/s against decode batch size (closed loop, ignore_eos)."""
     from pdplan.bench import profiler
 
@@ -319,7 +342,11 @@ def decode_cmd(url: str, **kw: Any) -> None:
 )
 @options(common)
 def overhead_cmd(
-    pd_url: str, prefill_url: str, overhead_isl: int, overhead_requests: int, **kw: Any
+    pd_url: str,
+    prefill_url: str,
+    overhead_isl: int,
+    overhead_requests: int,
+    **kw: Unpack[ProfileOverheadOptions],
 ) -> None:
     """T_overhead: P/D-path TTFT minus prefill-only TTFT at zero load."""
     from pdplan.bench import profiler
@@ -346,7 +373,11 @@ def overhead_cmd(
 @options(decode_options)
 @options(common)
 def all_cmd(
-    url: str | None, prefill_url: str | None, decode_url: str | None, pd_url: str | None, **kw: Any
+    url: str | None,
+    prefill_url: str | None,
+    decode_url: str | None,
+    pd_url: str | None,
+    **kw: Unpack[ProfileAllOptions],
 ) -> None:
     """Prefill, decode and (with --pd-url) overhead, then the complete profile."""
     from pdplan.bench import profiler

@@ -5,11 +5,12 @@ are measured there too)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 import click
 
 from pdplan.cli.inputs import check_url, number_list
+from pdplan.cli.option_types import ProfileAggregatedOptions
 from pdplan.cli.options import client_options, options, prompt_mode_option, seed_option
 from pdplan.units import parse_duration_s
 
@@ -62,7 +63,7 @@ MAX_BUDGET = 10_000_000
 @prompt_mode_option()
 @seed_option
 @options(client_options)
-def aggregated_cmd(url: str, **kw: Any) -> None:
+def aggregated_cmd(url: str, **kw: Unpack[ProfileAggregatedOptions]) -> None:
     """Step-time model (prompts alone, decodes alone) and TTFT/TPOT against rate."""
     from rich.console import Console
 

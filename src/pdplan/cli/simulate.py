@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Unpack
 
 import click
 
 from pdplan.cli.inputs import load_profile_option, slo_from, workload_from
+from pdplan.cli.option_types import CapacityOptions, SimOptions, SimulateOptions
 from pdplan.cli.options import (
     given,
     json_option,
@@ -19,6 +21,9 @@ from pdplan.cli.options import (
 )
 from pdplan.errors import ConfigError
 from pdplan.schema.routing import DECODE_ROUTINGS, PREFILL_ROUTINGS
+
+if TYPE_CHECKING:
+    from pdplan.sim.config import ClusterConfig
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
 
@@ -85,7 +90,7 @@ sim_options = [
 ]
 
 
-def _cluster(kw: dict[str, Any]) -> Any:
+def _cluster(kw: SimOptions) -> ClusterConfig:
     from pdplan.sim.config import ClusterConfig
 
     return ClusterConfig(
@@ -103,7 +108,7 @@ def _cluster(kw: dict[str, Any]) -> Any:
 @options(slo_options)
 @options(sim_options)
 @click.option("--records", type=click.Path(dir_okay=False), help="Write per-request CSV here.")
-def simulate_cmd(records: str | None, **kw: Any) -> None:
+def simulate_cmd(records: str | None, **kw: Unpack[SimulateOptions]) -> None:
     """Simulate an mPnD allocation under a workload: TTFT/TPOT distributions, SLO verdict."""
     from pdplan import io
     from pdplan.report.progress import working
@@ -146,7 +151,9 @@ def simulate_cmd(records: str | None, **kw: Any) -> None:
     help="Also sweep load for these allocations, e.g. 3P4D,3P3D (the paper's Fig. 3).",
 )
 @plot_option("the sweep of --sweep-allocations (TTFT and TPOT against load)")
-def capacity(sweep_allocs: str | None, plot_path: str | None, **kw: Any) -> None:
+def capacity(
+    sweep_allocs: str | None, plot_path: Path | None, **kw: Unpack[CapacityOptions]
+) -> None:
     """The largest load of the workload an allocation sustains with the SLOs met (bisection
     on its mean rate: more arrivals, or the trace replayed faster)."""
     from pdplan.report.progress import working

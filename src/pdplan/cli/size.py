@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 
 import click
 
 from pdplan.cli.inputs import load_profile_option, maybe, slo_from, workload_from
 from pdplan.cli.mix import mix_options, size_mix, wants_mix
+from pdplan.cli.option_types import EXPORT_TARGETS, MODES, SizeOptions
 from pdplan.cli.options import (
     given,
     json_option,
@@ -20,6 +21,13 @@ from pdplan.cli.options import (
 from pdplan.errors import ConfigError
 from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 from pdplan.units import parse_duration_s, parse_tps
+
+if TYPE_CHECKING:
+    from pdplan.export import Deployment
+    from pdplan.plan.verify import VerifyRow
+    from pdplan.schema.plan import Plan
+    from pdplan.schema.profile import Profile, ProfileMetadata
+    from pdplan.schema.workload import SLO, Workload
 
 __all__ = ["size", "size_trace"]
 
@@ -68,7 +76,7 @@ SIMULATED_REQUESTS = 4_000
 @click.option(
     "--export",
     "export_engine",
-    type=click.Choice(["vllm", "sglang", "llm-d", "dynamo"]),
+    type=click.Choice(EXPORT_TARGETS),
     help="Print launch commands for the planned allocation instead of the tables (vllm, "
     "sglang: a bash script; llm-d: Helm values for the llm-d-modelservice chart; dynamo: a "
     "DynamoGraphDeployment with the profile's engine as its backend).",
@@ -84,7 +92,7 @@ SIMULATED_REQUESTS = 4_000
 )
 @click.option(
     "--mode",
-    type=click.Choice(["disaggregated", "aggregated", "compare"]),
+    type=click.Choice(MODES),
     default="disaggregated",
     show_default=True,
     help="disaggregated: prefill and decode instances; aggregated: ordinary engines that do "
@@ -97,7 +105,7 @@ SIMULATED_REQUESTS = 4_000
     help="Simulate the plan and its neighbours; report planned vs simulated capacity.",
 )
 @options(mix_options)
-def size(**kw: Any) -> None:
+def size(**kw: Unpack[SizeOptions]) -> None:
     """How many prefill and decode instances meet the target and SLOs (arXiv 2603.04716)."""
     from pdplan.engine import overrides
     from pdplan.plan import rate as planner
@@ -166,12 +174,15 @@ def size(**kw: Any) -> None:
     _emit(plan, profile.metadata, kw["as_json"], rows)
 
 
-def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> None:
+def _export(
+    plan: Plan | Deployment, kw: SizeOptions, metadata: ProfileMetadata, slo: SLO | None = None
+) -> None:
     """The launch script (vllm, sglang), the llm-d Helm values or the Dynamo resource for a
     plan or deployment."""
     from pdplan.export import export_warnings, launch_script
 
     target = kw["export_engine"]
+    assert target is not None
     if target == "dynamo":
         from pdplan.export.dynamo import backend_of, render_dynamo_graph
 
@@ -192,7 +203,7 @@ def _export(plan: Any, kw: dict[str, Any], metadata: Any, slo: Any = None) -> No
     click.echo(launch_script(plan, target, kw["served_model"], metadata), nl=False)
 
 
-def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> None:
+def size_modes(profile: Profile, workload: Workload, slo: SLO, kw: SizeOptions) -> None:
     """``size --mode aggregated|compare``: aggregated serving, alone or against disaggregated."""
     if kw["mode"] == "aggregated" and kw.get("trace_path"):
         raise ConfigError(
@@ -245,15 +256,15 @@ def size_modes(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
             simulate_requests=SIMULATED_REQUESTS,
         )
     if kw["as_json"]:
-        out = result.model_dump(mode="json")
-        out["sensitive_to"] = result.sensitive_to
-        out["sweep_warning"] = result.sweep_warning
-        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        both: dict[str, object] = result.model_dump(mode="json")
+        both["sensitive_to"] = result.sensitive_to
+        both["sweep_warning"] = result.sweep_warning
+        click.echo(json.dumps(both, indent=2, allow_nan=False))
         return
     render_modes(result, workload, slo, profile, Console())
 
 
-def _refuse_mixed(kw: dict[str, Any]) -> None:
+def _refuse_mixed(kw: SizeOptions) -> None:
     """Options that do not apply together: an error naming both, never one silently ignored."""
     pairs = [
         ("export_engine", "--export", "as_json", "--json"),
@@ -294,7 +305,9 @@ def _refuse_mixed(kw: dict[str, Any]) -> None:
             )
 
 
-def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> None:
+def _emit(
+    plan: Plan, meta: ProfileMetadata, as_json: bool, verified: list[VerifyRow] | None
+) -> None:
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:
@@ -309,13 +322,13 @@ def _emit(plan: Any, meta: Any, as_json: bool, verified: list[Any] | None) -> No
 
     console = Console()
     render_plan(plan, console, meta)
-    if verified is not None:
+    if verified is not None and plan.slo is not None:
         from pdplan.report.sim_tables import render_verify
 
         render_verify(verified, console, plan.slo)
 
 
-def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> None:
+def size_trace(profile: Profile, workload: Workload, slo: SLO, kw: SizeOptions) -> None:
     """``size --trace``: the analytic and the replay-checked answers."""
     from rich.console import Console
 
@@ -338,15 +351,16 @@ def size_trace(profile: Any, workload: Any, slo: Any, kw: dict[str, Any]) -> Non
                 "statistic over a shorter window holds too few requests to judge (and the "
                 "replay's work grows with the number of windows)"
             )
-    if kw.get("confidence") is not None:
+    confidence = kw["confidence"]
+    if confidence is not None:
         from pdplan.engine.uncertainty import bounded_profile, check_confidence
         from pdplan.report.format import fmt_share
 
-        check_confidence(profile, kw["confidence"])
-        profile = bounded_profile(profile, "pessimistic", kw["confidence"])
+        check_confidence(profile, confidence)
+        profile = bounded_profile(profile, "pessimistic", confidence)
         click.secho(
             f"note: planned and replayed on the pessimistic end of the profile's "
-            f"{fmt_share(kw['confidence'])} intervals (--confidence)",
+            f"{fmt_share(confidence)} intervals (--confidence)",
             err=True,
         )
     with working("planning for the trace") as status:

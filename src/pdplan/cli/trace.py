@@ -4,10 +4,12 @@ smallest allocation whose replay of it meets the SLOs)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Unpack
 
 import click
 
+from pdplan.cli.option_types import TraceCmdOptions, WorkloadOptions
 from pdplan.cli.options import json_option, plot_option
 
 __all__ = ["trace_cmd"]
@@ -29,16 +31,32 @@ __all__ = ["trace_cmd"]
 )
 @plot_option("the rate over time and the length histograms")
 @json_option
-def trace_cmd(path: str, plot_path: str | None, as_json: bool, **kw: Any) -> None:
+def trace_cmd(
+    path: str, plot_path: Path | None, as_json: bool, **kw: Unpack[TraceCmdOptions]
+) -> None:
     """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
     from pdplan.cli.inputs import workload_from
     from pdplan.report.trace_tables import render_trace_summary
     from pdplan.traffic.summary import summarize_trace
 
-    workload = workload_from(
-        {**kw, "trace_path": path, "arrivals": None, "prefix_hit_rate": 0, "summary_only": True}
-    )
+    options: WorkloadOptions = {
+        **kw,
+        "trace_path": path,
+        "profile_path": None,
+        "isl": 1,
+        "osl": 1,
+        "isl_dist": "fixed",
+        "osl_dist": "fixed",
+        "tpm": None,
+        "total_tps": None,
+        "rps": None,
+        "arrivals": None,
+        "prefix_hit_rate": 0.0,
+        "summary_only": True,
+    }
+    workload = workload_from(options)
     trace, scale = workload.trace, workload.time_scale
+    assert trace is not None and scale is not None
     summary = summarize_trace(trace, scale)
     if as_json:
         click.echo(json.dumps(summary.model_dump(mode="json"), indent=2, allow_nan=False))
