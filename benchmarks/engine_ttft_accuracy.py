@@ -23,7 +23,7 @@ step): a measured mean outside it is an engine effect, not sampling noise.
 A directory's overhead is the mean of ``idle TTFT - ISL / TPmax`` over its ISLs (as
 ``pdplan profile`` assembles it, without a P->D transfer).
 
-    python benchmarks/engine_ttft_accuracy.py docs/examples/vllm-cpu-tiny-llama.yaml
+    python benchmarks/engine_ttft_accuracy.py examples/profiles/vllm-cpu-tiny-llama.yaml
     python benchmarks/engine_ttft_accuracy.py run1/ run2/ run3/ --detail
 """
 

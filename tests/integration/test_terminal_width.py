@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[2]
 DATA = ROOT / "tests" / "data"
 TRACE = str(DATA / "traces" / "azure-2023.csv")
 VLLM = DATA / "imports" / "vllm-bench"
-EXAMPLE = str(ROOT / "examples" / "profiles" / "vllm-cpu-tiny-llama.yaml")
+EXAMPLE = str(ROOT / "examples" / "profiles" / "vllm-cpu-1p1d-and-aggregated.yaml")
 PAPER_TRACE = str(ROOT / "examples" / "traces" / "azure-llm-inference-conv-2023.csv")
 RUNS = [str(VLLM / f"{n}.json") for n in ("tpmax-c1", "tpmax-c2", "decode-c1", "decode-c2")]
 
@@ -30,7 +30,7 @@ COMMANDS: dict[str, list[str]] = {
     "size hardware": [
         "size", "--prefill-profile", EXAMPLE, "--decode-profile", EXAMPLE, "--isl", "512",
         "--osl", "64", "--rps", "20", "--ttft", "500ms", "--tpot", "50ms", "--gpu-budget", "8",
-        "--gpu-cost", "vllm-cpu-tiny-llama=1",
+        "--gpu-cost", "vllm-cpu-1p1d-and-aggregated=1",
     ],
     "simulate": ["simulate", "--requests", "2000"],
     "capacity": ["capacity", "--requests", "1000"],
