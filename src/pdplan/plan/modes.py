@@ -168,7 +168,8 @@ def perturbations(profile: Profile) -> list[tuple[str, float]]:
     """Each measured input the verdict rests on, moved down and up.
 
     >>> from pdplan.io import default_profile
-    >>> [name for name, _ in perturbations(default_profile())][:3]
+    >>> names = [name for name, _ in perturbations(default_profile())]
+    >>> names[:3]
     ['prefill TPmax', 'prefill TPmax', 'decode TPOT']
     """
     names = ["prefill TPmax", "decode TPOT", "P/D overhead"]

@@ -180,8 +180,8 @@ def allocation_rater(
     >>> from pdplan.io import default_profile
     >>> rate = allocation_rater(default_profile(), Workload.from_tpm(isl_tokens=6144,
     ...                         osl_tokens=512, tpm=5e6), SLO(ttft_s=2.0, tpot_s=0.020))
-    >>> [round(rate(m, 4).max_tpm / 1e6, 2) for m in (3, 4)]
-    [4.89, 5.26]
+    >>> tuple(round(rate(m, 4).max_tpm / 1e6, 2) for m in (3, 4))
+    (4.89, 5.26)
     """
     prefill, decode, prefill_rps, decode_rps = _phases(
         profile, workload, slo, [], model, prefill_routing, decode_routing

@@ -57,13 +57,13 @@ def _phase_table(plan: Plan) -> Table:
     )
     p, d = plan.prefill, plan.decode
     if p.max_tps is not None and plan.slo is not None and p.overhead_s is not None:
-        how_p = (
+        how_p = (  # one clause a line: a narrow terminal wraps words, not quantities
             f"{p.queue_model or 'M/M/1'}, TPmax {fmt_tps(p.max_tps)}, "
-            f"{(p.utilization or 0):.1%} busy, "
+            f"{(p.utilization or 0):.1%} busy\n"
             f"TTFT {fmt_duration(plan.slo.ttft_s)} - {fmt_duration(p.overhead_s)} overhead"
         )
         if p.service_scv_source and plan.model != "paper":
-            how_p += f"; {p.service_scv_source}"
+            how_p += f"\n{p.service_scv_source}"
     else:
         how_p = "given"
     if d.batch is not None and d.tpot_s is not None:
@@ -74,14 +74,13 @@ def _phase_table(plan: Plan) -> Table:
                 if d.arrival_dispersion not in (None, 1.0)
                 else ""
             )
-            how_d = f"batch fluctuates, mean {d.mean_batch} at the target{bursts}; B* " + how_d[6:]
+            how_d = f"batch fluctuates, mean {d.mean_batch} at the target{bursts}\nB* " + how_d[6:]
     else:
         how_d = "given"
     table.add_row("prefill", fmt_tps(p.effective_input_tps), how_p, f"{p.instances:.2f}")
     table.add_row("decode", fmt_tps(d.effective_output_tps), how_d, f"{d.instances:.2f}")
     table.caption = (
-        f"prefill tok/s are input tokens, decode tok/s output tokens; "
-        f"P:D ratio {plan.pd_ratio:.2f} : 1"
+        f"input tok/s for prefill, output tok/s for decode; P:D ratio {plan.pd_ratio:.2f} : 1"
     )
     return table
 
