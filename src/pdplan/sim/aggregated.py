@@ -64,7 +64,7 @@ class AggregatedPool:
             raise ValueError(f"aggregated routing must be one of {AGGREGATED_ROUTING}")
         self.profile = profile
         self.outstanding = [0] * instances  # requests at each instance (least_outstanding)
-        pick = prefill_policy(routing, instances, uniforms, self.outstanding)
+        pick = prefill_policy(routing, list(range(instances)), uniforms, self.outstanding)
         assert pick is not None
         self.pick = pick
         self.waiting: list[deque[int]] = [deque() for _ in range(instances)]

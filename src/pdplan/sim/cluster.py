@@ -21,20 +21,24 @@ draws the requests and their service times and runs the loop.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from heapq import heappush
+from typing import Protocol
 
 from pdplan.engine.service_time import prefill_service
 from pdplan.schema.profile import Profile
 from pdplan.schema.workload import SLO
 from pdplan.sim.config import SimConfig
-from pdplan.sim.instances import PREFILL_DONE, DecodePool, PrefillPool
+from pdplan.sim.instances import DECODE_DONE, PREFILL_DONE, DecodePool, PrefillPool
 from pdplan.sim.kernel import EventQueue
 from pdplan.sim.metrics import Columns, SimResult, summarize_run
 from pdplan.sim.service import ServiceModel
 
-__all__ = ["simulate"]
+__all__ = ["CONTROL", "ClusterRun", "Control", "run_cluster", "simulate"]
 
 _ARRIVAL, _DECODE_JOIN = 0, 2  # PREFILL_DONE (1) and DECODE_DONE (3): pdplan.sim.instances
+#: The first event kind a :class:`Control` may use (its own kinds are this and above).
+CONTROL = 10
 
 
 def simulate(
@@ -53,6 +57,67 @@ def simulate(
     >>> r = simulate(default_profile(), SimConfig(cluster=c, workload=w, requests=200))
     >>> round(r.ttft_s.mean, 3), round(r.tpot_s.mean * 1e3, 1)  # idle: 0.1 + 6144 / 28309; B=1
     (0.317, 12.8)
+    """
+    run = run_cluster(profile, config)
+    cl, groups, busy = (
+        config.cluster,
+        run.service.prefill_servers_per_instance,
+        run.prefill.busy_time,
+    )
+    per_instance_busy = [
+        sum(busy[i * groups : (i + 1) * groups]) / groups for i in range(cl.prefill_instances)
+    ]
+    return summarize_run(
+        run.columns,
+        warmup_share=config.measured_from,
+        slo=slo,
+        prefill_busy_s=per_instance_busy,
+        decode_occupancy=run.decode.occupancy,
+        end_s=run.end_s,
+        keep_records=keep_records,
+        prefill_service_scv=run.scv,
+        offered_rps=None if config.workload.replays_trace else config.workload.rate_rps,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    """One run's per-request columns and the pools as they ended."""
+
+    columns: Columns
+    prefill: PrefillPool
+    decode: DecodePool
+    service: ServiceModel
+    scv: float
+
+    @property
+    def end_s(self) -> float:
+        """The last completion."""
+        return max(self.columns.done_s, default=0.0)
+
+
+class Control(Protocol):
+    """What changes a cluster while it runs (:mod:`pdplan.sim.elastic`): it is given the
+    pools before the first event, and handles the events of its own kinds (from
+    :data:`CONTROL`) that it schedules on the queue."""
+
+    def start(
+        self,
+        events: EventQueue,
+        prefill: PrefillPool,
+        decode: DecodePool,
+        arrivals: list[float],
+        isls: list[int],
+        osls: list[int],
+    ) -> None: ...
+    def handle(self, kind: int, a: int, b: int, now: float) -> None: ...
+
+
+def run_cluster(profile: Profile, config: SimConfig, control: Control | None = None) -> ClusterRun:
+    """Draw the requests and their service times, run the loop (with ``control`` changing the
+    cluster as it runs), return the columns.
+
+    :raises ConfigError: when a request cannot fit in a decode instance's KV cache
     """
     workload, cl = config.workload, config.cluster
     kv_capacity = cl.kv_capacity_tokens or profile.decode.kv_capacity_tokens
@@ -74,7 +139,9 @@ def simulate(
     ptime, transfer = _service_times(config, service, isls, workload.prefix_hit_rate, scv)
     events = EventQueue()
     prefill, decode = _pools(config, service, isls, osls, ptime, events)
-    first_token = _run(events, arrivals, transfer, prefill, decode)
+    if control is not None:
+        control.start(events, prefill, decode, arrivals, isls, osls)
+    first_token = _run(events, arrivals, transfer, prefill, decode, control)
     columns = Columns(
         arrival_s=arrivals,
         isl_tokens=isls,
@@ -83,22 +150,7 @@ def simulate(
         first_token_s=first_token,
         done_s=decode.done_s,
     )
-    groups = service.prefill_servers_per_instance
-    busy = prefill.busy_time
-    per_instance_busy = [
-        sum(busy[i * groups : (i + 1) * groups]) / groups for i in range(cl.prefill_instances)
-    ]
-    return summarize_run(
-        columns,
-        warmup_share=config.measured_from,
-        slo=slo,
-        prefill_busy_s=per_instance_busy,
-        decode_occupancy=decode.occupancy,
-        end_s=max(columns.done_s, default=0.0),
-        keep_records=keep_records,
-        prefill_service_scv=scv,
-        offered_rps=None if workload.replays_trace else workload.rate_rps,
-    )
+    return ClusterRun(columns, prefill, decode, service, scv)
 
 
 def _pools(
@@ -171,6 +223,7 @@ def _run(
     transfer: list[float],
     prefill: PrefillPool,
     decode: DecodePool,
+    control: Control | None = None,
 ) -> list[float]:
     """The event loop; returns each request's first-token time (the pools fill the rest)."""
     n_req = len(arrivals)
@@ -194,6 +247,9 @@ def _run(
             resume(a, now)
         elif kind == _DECODE_JOIN:
             join(a, now)
-        else:  # DECODE_DONE
+        elif kind == DECODE_DONE:
             complete(a, b, now)
+        else:
+            assert control is not None
+            control.handle(kind, a, b, now)
     return first_token

@@ -6,6 +6,11 @@ Prefill: one FCFS server per attention-DP group of each instance, a queue each (
 shared queue, ``pooled``); a server takes the queue's head, and under a chunked-prefill
 budget as many more queued requests as fit, and is busy for the sum of their service times.
 
+Either pool may scale (:mod:`pdplan.sim.elastic`): its arrays hold every instance it will ever
+have, ``active`` lists those taking new requests (the routing picks among them, in order), and
+an instance taken out of ``active`` drains: it finishes what it holds and then calls
+``on_idle``.
+
 Decode: continuous batching. An instance advances every active request by one token per
 ``TPOT(b)``, ``b`` its current batch; ``b`` changes only at admissions and completions, so an
 instance keeps a virtual token clock (tokens generated per active request since its start)
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pdplan.sim.kernel import EventQueue
 from pdplan.sim.routing import decode_policy, prefill_policy
@@ -32,8 +37,8 @@ class PrefillPool:
     """Prefill servers (one per attention-DP group) and their queues."""
 
     __slots__ = (
-        "batch_of", "budget", "busy", "busy_time", "events", "isls", "outstanding", "pick",
-        "queues", "service_s", "start_s",
+        "active", "batch_of", "budget", "busy", "busy_time", "events", "isls", "on_idle",
+        "outstanding", "pick", "queues", "service_s", "serving", "start_s",
     )  # fmt: skip
 
     def __init__(
@@ -47,8 +52,13 @@ class PrefillPool:
         events: EventQueue,
     ) -> None:
         self.outstanding = [0] * servers  # queued + in-service tokens (least_outstanding)
+        #: the servers taking new requests, in the order the routing sees them
+        self.active = list(range(servers))
+        self.serving = [True] * servers
+        #: called with (server, now) when a server out of ``active`` has nothing left
+        self.on_idle: Callable[[int, float], None] | None = None
         # None: one shared queue (pooled)
-        self.pick = prefill_policy(routing, servers, uniforms, self.outstanding)
+        self.pick = prefill_policy(routing, self.active, uniforms, self.outstanding)
         self.queues: list[deque[int]] = [
             deque() for _ in range(1 if self.pick is None else servers)
         ]
@@ -64,7 +74,7 @@ class PrefillPool:
         if self.pick is None:
             self.queues[0].append(rid)
             busy = self.busy
-            for i in range(len(busy)):
+            for i in self.active:
                 if not busy[i]:
                     self._start(i, now)
                     break
@@ -104,17 +114,54 @@ class PrefillPool:
         return batch
 
     def resume(self, i: int, now: float) -> None:
-        """Server ``i``, idle, takes the next queued requests if there are any."""
-        if self.queues[0 if self.pick is None else i]:
+        """Server ``i``, idle, takes the next queued requests if there are any (a draining
+        server its own queue's, not the shared one's); a drained one says it is idle."""
+        pooled = self.pick is None
+        if self.queues[0 if pooled else i] and (self.serving[i] or not pooled):
             self._start(i, now)
+        elif not self.serving[i] and self.on_idle is not None:
+            self.on_idle(i, now)
+
+    def grow(self, count: int) -> int:
+        """``count`` more servers, not yet serving; returns the first one's index."""
+        first = len(self.busy)
+        self.outstanding += [0] * count
+        self.busy += [False] * count
+        self.batch_of += [[] for _ in range(count)]
+        self.busy_time += [0.0] * count
+        self.serving += [False] * count
+        if self.pick is not None:
+            self.queues += [deque() for _ in range(count)]
+        return first
+
+    def add(self, i: int, now: float) -> None:
+        """Server ``i`` starts taking requests (pooled: the shared queue's head at once)."""
+        self.serving[i] = True
+        self.active.append(i)
+        if self.pick is None and self.queues[0] and not self.busy[i]:
+            self._start(i, now)
+
+    def drain(self, i: int, now: float) -> None:
+        """Server ``i`` takes no new request; it says when it has finished what it holds."""
+        self.serving[i] = False
+        self.active.remove(i)
+        empty = not self.busy[i] and (self.pick is None or not self.queues[i])
+        if empty and self.on_idle is not None:
+            self.on_idle(i, now)
+
+    def load(self, i: int) -> int:
+        """Requests at server ``i``: queued (its own queue) and in service."""
+        queued = len(self.queues[i]) if self.pick is not None else 0
+        return queued + (len(self.batch_of[i]) if self.busy[i] else 0)
 
 
 class DecodePool:
     """Decode instances with continuous batching, a virtual token clock each."""
 
     __slots__ = (
-        "active", "done_s", "events", "finishes", "isls", "kv_cap", "kv_used", "last_t",
-        "max_batch", "occupancy", "osls", "place", "tpot", "vclock", "version", "waiting",
+        "accepting", "active", "done_s", "events", "finishes", "isls", "kv_cap", "kv_used",
+        "last_t", "max_batch", "occupancy", "on_idle", "osls", "place", "serving", "tpot",
+        "vclock", "version", "waiting",
     )  # fmt: skip
 
     def __init__(
@@ -130,7 +177,7 @@ class DecodePool:
         done_s: list[float],
         events: EventQueue,
     ) -> None:
-        self.active = [0] * instances
+        self.active = [0] * instances  # running requests per instance
         self.vclock = [0.0] * instances
         self.last_t = [0.0] * instances
         self.occupancy = [0.0] * instances  # integral of the batch over time
@@ -140,11 +187,16 @@ class DecodePool:
         self.version = [0] * instances
         self.tpot, self.max_batch, self.kv_cap = tpot_by_batch_s, max_batch, kv_capacity_tokens
         self.isls, self.osls, self.done_s, self.events = isls, osls, done_s, events
+        #: the instances taking new requests, in the order the routing sees them
+        self.accepting = list(range(instances))
+        self.serving = [True] * instances
+        #: called with (instance, now) when an instance out of ``accepting`` is empty
+        self.on_idle: Callable[[int, float], None] | None = None
         active, waiting = self.active, self.waiting
         # active plus waiting requests of instance j (least-loaded placement); a closure, not
         # a method: it runs once per instance per request
         self.place = decode_policy(
-            routing, instances, uniforms, lambda j: active[j] + len(waiting[j])
+            routing, self.accepting, uniforms, lambda j: active[j] + len(waiting[j])
         )
 
     def join(self, rid: int, now: float) -> None:
@@ -174,6 +226,39 @@ class DecodePool:
         while wq and self._fits(j, wq[0]):
             self._admit(j, wq.popleft(), now)
         self._reschedule(j, now)
+        if not self.serving[j] and not self.active[j] and not wq and self.on_idle is not None:
+            self.on_idle(j, now)
+
+    def grow(self, count: int) -> int:
+        """``count`` more instances, not yet serving; returns the first one's index."""
+        first = len(self.active)
+        self.active += [0] * count
+        self.vclock += [0.0] * count
+        self.last_t += [0.0] * count
+        self.occupancy += [0.0] * count
+        self.kv_used += [0] * count
+        self.finishes += [[] for _ in range(count)]
+        self.waiting += [deque() for _ in range(count)]
+        self.version += [0] * count
+        self.serving += [False] * count
+        return first
+
+    def add(self, j: int, now: float) -> None:
+        """Instance ``j`` starts taking requests."""
+        self.serving[j] = True
+        self.accepting.append(j)
+        self.last_t[j] = now
+
+    def drain(self, j: int, now: float) -> None:
+        """Instance ``j`` takes no new request; it says when it has finished what it holds."""
+        self.serving[j] = False
+        self.accepting.remove(j)
+        if not self.active[j] and not self.waiting[j] and self.on_idle is not None:
+            self.on_idle(j, now)
+
+    def load(self, j: int) -> int:
+        """Requests at instance ``j``: running and waiting for a slot."""
+        return self.active[j] + len(self.waiting[j])
 
     def _advance(self, j: int, now: float) -> None:
         b = self.active[j]
