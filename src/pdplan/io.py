@@ -13,7 +13,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -25,6 +25,9 @@ from pdplan.schema.trace import Trace
 from pdplan.strict import DuplicateKeyError, strict_json
 from pdplan.traffic.formats import parse_trace
 
+if TYPE_CHECKING:
+    from pdplan.traffic.servegen import ServeGenPool
+
 __all__ = [
     "DEFAULT_PROFILE_NAME",
     "check_out_dir",
@@ -33,6 +36,7 @@ __all__ = [
     "format_validation_error",
     "load_lengths",
     "load_profile",
+    "load_servegen",
     "load_trace",
     "parse_profile",
     "save_profile",
@@ -189,15 +193,23 @@ def save_profile(profile: Profile, path: str | Path) -> None:
 
 
 def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) -> Trace:
-    """A request trace in any format :mod:`pdplan.traffic.formats` reads (detected).
+    """A request trace in any format :mod:`pdplan.traffic.formats` reads (detected), plain or
+    gzip'd (``.gz``).
 
     :param slice_s: keep the requests in ``[start, end)`` seconds after the first one
     :raises ConfigError: naming the file, the line and the field
     """
+    import gzip
+
     path = Path(path)
     try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as zipped:
+                return parse_trace(zipped, str(path), slice_s=slice_s)
         with path.open(encoding="utf-8", newline="") as handle:
             return parse_trace(handle, str(path), slice_s=slice_s)
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise ConfigError(f"{path}: not a whole gzip file ({exc})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
@@ -205,6 +217,43 @@ def load_trace(path: str | Path, *, slice_s: tuple[float, float] | None = None) 
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read trace: {exc.strerror or exc}") from None
+
+
+def load_servegen(path: str | Path) -> ServeGenPool:
+    """A ServeGen client pool: the folder ``data/<category>/<model>/`` of alibaba/ServeGen
+    (``chunk-N-trace.csv`` and ``chunk-N-dataset.json`` per client; a client without its
+    dataset file is left out and named in ``skipped``).
+
+    :raises ConfigError: when the folder is not such a pool, or a file is malformed
+    """
+    from pdplan.traffic.servegen import ServeGenPool, parse_client
+
+    folder = Path(path)
+    numbers = []
+    for trace_file in folder.glob("chunk-*-trace.csv"):
+        middle = trace_file.name.removeprefix("chunk-").removesuffix("-trace.csv")
+        if middle.isdigit():
+            numbers.append(int(middle))
+    if not numbers:
+        raise ConfigError(
+            f"{folder}: not a ServeGen client pool: expected chunk-N-trace.csv and "
+            "chunk-N-dataset.json files (a data/<category>/<model>/ folder of alibaba/ServeGen)"
+        )
+    clients, skipped = [], []
+    for n in sorted(numbers):
+        dataset_file = folder / f"chunk-{n}-dataset.json"
+        if not dataset_file.is_file():
+            skipped.append(n)
+            continue
+        try:
+            trace_text = (folder / f"chunk-{n}-trace.csv").read_text(encoding="utf-8")
+            dataset = strict_json(dataset_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"{folder}: client {n}: unreadable ({exc})") from None
+        clients.append(parse_client(n, trace_text, dataset, str(folder)))
+    if not clients:
+        raise ConfigError(f"{folder}: no client has its chunk-N-dataset.json: nothing to generate")
+    return ServeGenPool(str(folder), tuple(clients), tuple(skipped))
 
 
 #: A benchmark result file larger than this is refused (detailed exports of ~1M requests fit).

@@ -117,12 +117,13 @@ def _slice(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-def trace_from(kw: TraceOptions) -> Trace | None:
+def trace_from(kw: TraceOptions, seed: int = 42) -> Trace | None:
     """The trace named by ``--trace`` (sliced), or None; refuses trace options without it."""
     path = kw.get("trace_path")
     if path is None:
         for name, option in (
             ("time_scale", "--time-scale"),
+            ("rate_scale", "--rate-scale"),
             ("trace_rps", "--trace-rps"),
             ("trace_slice", "--trace-slice"),
             ("max_context", "--max-context"),
@@ -141,7 +142,17 @@ def trace_from(kw: TraceOptions) -> Trace | None:
         kw.get("trace_osl"),
         kw.get("max_context"),
     )
-    trace = load_trace(path, slice_s=_slice(sliced) if sliced else None)
+    from pathlib import Path
+
+    if Path(path).is_dir():
+        trace = _servegen(path, kw, _slice(sliced) if sliced else (0.0, 86_400.0), seed)
+    else:
+        if kw.get("rate_scale"):
+            raise ConfigError(
+                "--rate-scale applies to a ServeGen folder; scale a trace with --time-scale or "
+                "--trace-rps"
+            )
+        trace = load_trace(path, slice_s=_slice(sliced) if sliced else None)
     warning = unit_warning(trace)
     if warning is not None:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -152,7 +163,29 @@ def trace_from(kw: TraceOptions) -> Trace | None:
     return trace
 
 
-def workload_from(kw: WorkloadOptions) -> Workload:
+def _servegen(path: str, kw: TraceOptions, span_s: tuple[float, float], seed: int) -> Trace:
+    """Requests generated from a ServeGen client pool (one warning line for left-out clients)."""
+    import click
+
+    from pdplan.io import load_servegen
+    from pdplan.traffic.servegen import generate
+
+    if span_s[1] == float("inf"):
+        raise ConfigError("--trace-slice: a ServeGen folder needs an end, e.g. 0:86400")
+    text = kw.get("rate_scale")
+    scale = _positive(text, "--rate-scale") if text else 1.0
+    pool = load_servegen(path)
+    if pool.skipped:
+        clients = ", ".join(str(c) for c in pool.skipped)
+        click.secho(
+            f"warning: {path}: client(s) {clients} have no chunk-N-dataset.json: left out",
+            fg="yellow",
+            err=True,
+        )
+    return generate(pool, rate_scale=scale, start_s=span_s[0], end_s=span_s[1], seed=seed)
+
+
+def workload_from(kw: WorkloadOptions, seed: int = 42) -> Workload:
     """The :class:`~pdplan.schema.workload.Workload` the options describe.
 
     With ``--trace`` the lengths and the load are the trace's: ``--isl``/``--osl``/
@@ -165,7 +198,7 @@ def workload_from(kw: WorkloadOptions) -> Workload:
 
     spec = kw.get("arrivals")
     arrivals = parse_arrivals_spec(spec) if spec else None
-    trace = trace_from(kw)
+    trace = trace_from(kw, seed)
     hit = kw.get("prefix_hit_rate") or 0.0
     if trace is not None:
         for name, option in (

@@ -54,6 +54,7 @@ class TraceOptions(TypedDict):
 
     trace_path: str | None
     time_scale: str | None
+    rate_scale: str | None
     trace_rps: str | None
     trace_slice: str | None
     max_context: int | None
@@ -160,6 +161,8 @@ class LoadtestOptions(WorkloadOptions, SloOptions, ClientOptions):
 
 class TraceCmdOptions(TypedDict):
     time_scale: str | None
+    rate_scale: str | None
+    seed: int
     trace_rps: str | None
     trace_slice: str | None
     max_context: int | None

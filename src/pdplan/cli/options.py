@@ -56,14 +56,21 @@ trace_options = [
     click.option(
         "--trace",
         "trace_path",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
         help="A request trace: pdplan CSV, Azure LLM inference CSV, Mooncake JSONL or vllm "
-        "bench serve --save-detailed JSON (detected). Its lengths and arrival times are the "
-        "workload.",
+        "bench serve --save-detailed JSON (detected; .gz read too), or a ServeGen client-pool "
+        "folder (data/<category>/<model>/ of alibaba/ServeGen: requests generated with --seed, "
+        "--rate-scale, over --trace-slice, default the first day). Its lengths and arrival "
+        "times are the workload.",
     ),
     click.option(
         "--time-scale",
         help="Replay the trace X times faster (e.g. 4). [default: 1]",
+    ),
+    click.option(
+        "--rate-scale",
+        help="ServeGen folder: every client's rate times X (production rates are far above one "
+        "deployment's), e.g. 0.01. [default: 1]",
     ),
     click.option("--trace-rps", help="Replay the trace at this mean rate instead, e.g. 20."),
     click.option(

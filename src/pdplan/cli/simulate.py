@@ -117,7 +117,7 @@ def simulate_cmd(records: str | None, **kw: Unpack[SimulateOptions]) -> None:
 
     if records:
         io.check_writable(records, "--records")
-    workload = workload_from(kw)
+    workload = workload_from(kw, kw["seed"])
     slo = slo_from(kw)
     config = SimConfig(
         cluster=_cluster(kw), workload=workload, requests=kw["requests"], seed=kw["seed"]
@@ -168,7 +168,7 @@ def capacity(
             )
     profile = load_profile_option(kw["profile_path"])
     slo = slo_from(kw)
-    workload = workload_from(kw)
+    workload = workload_from(kw, kw["seed"])
     allocations = None
     if sweep_allocs is not None:
         from pdplan.sim.sweep import parse_allocations

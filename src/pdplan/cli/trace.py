@@ -10,15 +10,17 @@ from typing import Unpack
 import click
 
 from pdplan.cli.option_types import TraceCmdOptions, WorkloadOptions
-from pdplan.cli.options import json_option, plot_option
+from pdplan.cli.options import json_option, plot_option, seed_option
 
 __all__ = ["trace_cmd"]
 
 
 @click.command("trace")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.option("--time-scale", help="Replay X times faster (e.g. 4). [default: 1]")
 @click.option("--trace-rps", help="Rescale to this mean rate instead, e.g. 20.")
+@click.option("--rate-scale", help="ServeGen folder: every client's rate times X, e.g. 0.01.")
+@seed_option
 @click.option(
     "--trace-slice",
     help="Only the requests START:END seconds after the first one (the trace's own clock).",
@@ -40,7 +42,12 @@ def trace_cmd(
     from pdplan.traffic.summary import summarize_trace
 
     options: WorkloadOptions = {
-        **kw,
+        "time_scale": kw["time_scale"],
+        "rate_scale": kw["rate_scale"],
+        "trace_rps": kw["trace_rps"],
+        "trace_slice": kw["trace_slice"],
+        "max_context": kw["max_context"],
+        "trace_osl": kw["trace_osl"],
         "trace_path": path,
         "profile_path": None,
         "isl": 1,
@@ -54,7 +61,7 @@ def trace_cmd(
         "prefix_hit_rate": 0.0,
         "summary_only": True,
     }
-    workload = workload_from(options)
+    workload = workload_from(options, kw["seed"])
     trace, scale = workload.trace, workload.time_scale
     assert trace is not None and scale is not None
     summary = summarize_trace(trace, scale)
