@@ -142,6 +142,7 @@ def run_cluster(profile: Profile, config: SimConfig, control: Control | None = N
     if control is not None:
         control.start(events, prefill, decode, arrivals, isls, osls)
     first_token = _run(events, arrivals, transfer, prefill, decode, control)
+    prefill.on_idle = decode.on_idle = None  # no cycle back to the control: freed at once
     columns = Columns(
         arrival_s=arrivals,
         isl_tokens=isls,

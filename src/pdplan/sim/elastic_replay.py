@@ -18,7 +18,7 @@ from pdplan.sim.config import SimConfig
 from pdplan.sim.elastic import Controller, ElasticControl, Interval, ScalingEvent
 from pdplan.sim.metrics import Columns, SimResult, summarize_run
 
-__all__ = ["ElasticReplay", "WindowRow", "simulate_elastic", "window_rows"]
+__all__ = ["ElasticReplay", "WindowRow", "simulate_elastic", "window_groups", "window_rows"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +64,28 @@ class ElasticReplay(BaseModel):
         return [w for w in self.windows if not w.meets]
 
 
+def window_groups(
+    arrival_s: list[float],
+    window_s: float,
+    *,
+    offset: float = 0.0,
+    lo: float = -math.inf,
+    hi: float = math.inf,
+) -> dict[int, list[int]]:
+    """The requests of each SLO window ``[k w, (k + 1) w)`` (by index ``k``), at times
+    ``arrival_s + offset``, of those that arrive in ``[lo, hi)``.
+
+    >>> window_groups([0.0, 5.0, 12.0, 25.0], 10.0, offset=1.0, lo=5.0)
+    {0: [1], 1: [2], 2: [3]}
+    """
+    groups: dict[int, list[int]] = {}
+    for i, t in enumerate(arrival_s):
+        t += offset
+        if lo <= t < hi:
+            groups.setdefault(int(t // window_s), []).append(i)
+    return groups
+
+
 def window_rows(
     columns: Columns,
     slo: SLO,
@@ -83,11 +105,10 @@ def window_rows(
     """
     last = max(columns.arrival_s, default=0.0)
     count = max(1, math.floor(last / window_s) + 1)
-    members: list[list[int]] = [[] for _ in range(count)]
-    for i, t in enumerate(columns.arrival_s):
-        members[min(int(t // window_s), count - 1)].append(i)
+    groups = window_groups(columns.arrival_s, window_s)
     rows = []
-    for k, idx in enumerate(members):
+    for k in range(count):
+        idx = groups.get(k, [])
         lo, hi = k * window_s, (k + 1) * window_s
         paid = {"prefill": 0.0, "decode": 0.0}
         for iv in intervals:

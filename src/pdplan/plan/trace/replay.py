@@ -13,6 +13,7 @@ from pdplan.schema.verdict import Verdict, judge
 from pdplan.schema.workload import SLO
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import SimConfig
+from pdplan.sim.elastic_replay import window_groups
 from pdplan.sim.metrics import Columns, SimResult
 
 __all__ = ["ReplayResult", "WindowVerdict", "gpus_of", "replay"]
@@ -61,10 +62,7 @@ def gpus_of(plan: Plan, m: int, n: int) -> int | None:
 def _windows_verdict(
     columns: Columns, slo: SLO, window_s: float
 ) -> tuple[WindowVerdict, bool, bool]:
-    groups: dict[int, list[int]] = {}
-    t0 = columns.arrival_s[0]
-    for i, t in enumerate(columns.arrival_s):
-        groups.setdefault(int((t - t0) // window_s), []).append(i)
+    groups = window_groups(columns.arrival_s, window_s, offset=-columns.arrival_s[0])
     failed = 0
     worst_ttft = worst_tpot = None
     ttft_ok = tpot_ok = True

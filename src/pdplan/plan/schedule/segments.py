@@ -1,0 +1,233 @@
+"""The counts one planning step needs on its own: the step's requests (and a warm-up before
+it, so that queues and decode batches are built when the step starts) replayed on static
+allocations, judged on the SLO windows inside the step. Pure; each step is one independent
+task (:func:`size_step`), so a ``map`` runs them in worker processes or on a Ray cluster with
+the same results.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+from pdplan.capacity.pool import smallest
+from pdplan.errors import ConfigError, InfeasibleSLOError
+from pdplan.plan.rate import size
+from pdplan.quantiles import Distribution
+from pdplan.schema.arrivals import MAX_ARRIVAL_SCV, Gamma
+from pdplan.schema.profile import Profile
+from pdplan.schema.trace import Trace
+from pdplan.schema.verdict import judge
+from pdplan.schema.workload import SLO, Workload
+from pdplan.sim.cluster import run_cluster
+from pdplan.sim.config import ClusterConfig, SimConfig
+from pdplan.sim.elastic_replay import window_groups
+
+__all__ = ["WARMUP_S", "ReplaySetup", "StepSize", "StepTask", "size_step", "step_tasks"]
+
+#: Requests before a step that its replay includes: long enough for the decode batches of the
+#: step's start to hold what arrived before it (an output of 8,192 tokens at 25 ms is 205 s).
+WARMUP_S = 300.0
+
+
+@dataclass(frozen=True)
+class ReplaySetup:
+    """What every replay of one scheduling problem shares."""
+
+    profile: Profile
+    cluster: ClusterConfig  # routing and service model; the counts are replaced
+    slo: SLO
+    window_s: float
+    model: str
+    seed: int
+    min_instances: tuple[int, int]
+    max_instances: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StepTask:
+    """One planning step ``[start_s, end_s)`` of the replay's clock, and its requests from
+    ``start_s - WARMUP_S`` (times on the replay's clock)."""
+
+    index: int
+    start_s: float
+    end_s: float
+    trace: Trace | None  # None: no request in the step
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Why a count is not one lower: the window that misses with one instance fewer."""
+
+    window_start_s: float
+    stat_s: float  # the SLO statistic there, with one fewer
+
+
+@dataclass(frozen=True)
+class StepSize:
+    """The smallest static counts that meet the SLOs in the step's windows."""
+
+    index: int
+    start_s: float
+    end_s: float
+    requests: int
+    prefill_instances: int
+    decode_instances: int
+    analytic: tuple[int, int] | None
+    prefill_decided_by: Decided | None  # None: the minimum count
+    decode_decided_by: Decided | None
+    replays: int
+
+
+def step_tasks(trace: Trace, step_s: float) -> list[StepTask]:
+    """The steps of ``step_s`` over a trace on the replay's clock (its first request at 0)."""
+    times = trace.arrival_s
+    count = int(times[-1] // step_s) + 1
+    tasks = []
+    for k in range(count):
+        lo, hi = k * step_s, (k + 1) * step_s
+        a = bisect.bisect_left(times, lo - WARMUP_S)
+        b = bisect.bisect_left(times, hi)
+        has = bisect.bisect_left(times, lo) < b
+        part = None
+        if has:
+            part = Trace(
+                times[a:b],
+                trace.isl_tokens[a:b],
+                trace.osl_tokens[a:b],
+                None,
+                f"{trace.source}[step {k}]",
+                trace.fmt,
+            )
+        tasks.append(StepTask(k, lo, hi, part))
+    return tasks
+
+
+@dataclass(frozen=True)
+class _Segment:
+    ttft_met: bool
+    tpot_met: bool
+    worst_ttft: tuple[float, float] | None  # (window start, statistic) of the worst window
+    worst_tpot: tuple[float, float] | None
+
+
+def _replay(setup: ReplaySetup, task: StepTask, m: int, n: int) -> _Segment:
+    assert task.trace is not None
+    offset = task.trace.arrival_s[0]
+    workload = Workload.from_trace(task.trace)
+    cluster = setup.cluster.model_copy(update={"prefill_instances": m, "decode_instances": n})
+    config = SimConfig(cluster=cluster, workload=workload, seed=setup.seed, warmup_share=0.0)
+    columns = run_cluster(setup.profile, config).columns
+    groups = window_groups(
+        columns.arrival_s, setup.window_s, offset=offset, lo=task.start_s, hi=task.end_s
+    )
+    ttft_ok = tpot_ok = True
+    worst_ttft: tuple[float, float] | None = None
+    worst_tpot: tuple[float, float] | None = None
+    for key, members in groups.items():
+        v = judge(
+            Distribution.of(columns.ttft_s(i) for i in members),
+            Distribution.of(columns.tpot_s(i) for i in members),
+            setup.slo,
+        )
+        ttft_ok &= v.ttft_met
+        tpot_ok &= v.tpot_met
+        start = max(key * setup.window_s, task.start_s)
+        if v.ttft_s is not None and (worst_ttft is None or v.ttft_s > worst_ttft[1]):
+            worst_ttft = (start, v.ttft_s)
+        if v.tpot_s is not None and (worst_tpot is None or v.tpot_s > worst_tpot[1]):
+            worst_tpot = (start, v.tpot_s)
+    return _Segment(ttft_ok, tpot_ok, worst_ttft, worst_tpot)
+
+
+def _guess(setup: ReplaySetup, task: StepTask) -> tuple[int, int] | None:
+    """The stationary answer on the step's own requests (``pdplan size`` at the step's mean
+    rate, lengths and inter-arrival SCV), or None when it finds no count."""
+    assert task.trace is not None
+    own = task.trace.sliced(task.start_s - task.trace.arrival_s[0], task.end_s)
+    workload = Workload.from_trace(own)
+    if len(own) > 1:
+        scv = min(own.interarrival_scv, MAX_ARRIVAL_SCV)
+        workload = workload.model_copy(update={"arrivals": Gamma(scv=scv)})
+    try:
+        plan = size(
+            setup.profile,
+            workload,
+            setup.slo,
+            model=setup.model,  # type: ignore[arg-type]
+            prefill_routing=setup.cluster.prefill_routing,
+            decode_routing=setup.cluster.decode_routing,
+        )
+    except (InfeasibleSLOError, ConfigError):
+        return None
+    a = plan.allocation
+    return a.prefill_instances, a.decode_instances
+
+
+def size_step(job: tuple[ReplaySetup, StepTask]) -> StepSize:
+    """The smallest (prefill, decode) counts whose replay of the step meets the SLOs in each
+    of its windows: prefill on TTFT (which decode does not change), then decode on TPOT.
+
+    :raises InfeasibleSLOError: when even the maximum count misses in the step
+    """
+    setup, task = job
+    lo_p, lo_d = setup.min_instances
+    hi_p, hi_d = setup.max_instances
+    if task.trace is None:
+        return StepSize(task.index, task.start_s, task.end_s, 0, lo_p, lo_d, None, None, None, 0)
+    seen: dict[tuple[int, int], _Segment] = {}
+
+    def run(m: int, n: int) -> _Segment:
+        if (m, n) not in seen:
+            seen[(m, n)] = _replay(setup, task, m, n)
+        return seen[(m, n)]
+
+    guess = _guess(setup, task)
+    m0, n0 = guess or (lo_p, lo_d)
+    m0, n0 = min(max(m0, lo_p), hi_p), min(max(n0, lo_d), hi_d)
+    m = _smallest_from(lambda k: run(k, n0).ttft_met, m0, lo_p, hi_p)
+    if m is None:
+        _infeasible(task, "prefill", hi_p, run(hi_p, n0).worst_ttft, setup.slo.ttft_stat, "TTFT")
+    n = _smallest_from(lambda k: run(m, k).tpot_met, n0, lo_d, hi_d)
+    if n is None:
+        _infeasible(task, "decode", hi_d, run(m, hi_d).worst_tpot, setup.slo.tpot_stat, "TPOT")
+    below_p = run(m - 1, n0).worst_ttft if m > lo_p else None
+    below_d = run(m, n - 1).worst_tpot if n > lo_d else None
+    requests = sum(1 for t in task.trace.arrival_s if t >= task.start_s)
+    return StepSize(
+        task.index,
+        task.start_s,
+        task.end_s,
+        requests,
+        m,
+        n,
+        guess,
+        None if below_p is None else Decided(*below_p),
+        None if below_d is None else Decided(*below_d),
+        len(seen),
+    )
+
+
+def _smallest_from(ok: Callable[[int], bool], start: int, lo: int, hi: int) -> int | None:
+    """The smallest count in ``lo..hi`` that is ok (monotone), galloping from ``start``."""
+    found = smallest(lambda k: ok(k + lo - 1), start - lo + 1, hi - lo + 1)
+    return None if found is None else found + lo - 1
+
+
+def _infeasible(
+    task: StepTask,
+    phase: str,
+    limit: int,
+    worst: tuple[float, float] | None,
+    stat: str,
+    what: str,
+) -> NoReturn:
+    achieved = "" if worst is None else f" ({stat} {what} {worst[1]:.4g} s there)"
+    raise InfeasibleSLOError(
+        f"the step at {task.start_s:g} s needs more than the maximum of {limit} {phase} "
+        f"instances to meet the {what} SLO{achieved}: raise --max-{phase} or relax the SLO",
+        field=what.lower(),
+        achievable=0.0 if worst is None else worst[1],
+    )
