@@ -83,6 +83,12 @@ class SchedulePlan(BaseModel):
     static_allocation: str
     repairs: int = Field(description="whole-replay rounds that raised a count")
     step_replays: int = Field(description="step replays of the per-step search")
+    profile: Profile = Field(exclude=True)
+    config: SimConfig = Field(exclude=True, description="the replays' workload and cluster")
+
+    def replay_other(self, schedule: Schedule) -> ElasticReplay:
+        """Another schedule's replay of the same trace, judged the same way."""
+        return replay_schedule(self.profile, self.config, schedule, self.slo, self.slo_window_s)
 
     @property
     def saving(self) -> float:
@@ -221,6 +227,8 @@ def plan_schedule(
         static_allocation=f"{static[0]}P{static[1]}D",
         repairs=repairs,
         step_replays=sum(s.replays for s in sizes),
+        profile=profile,
+        config=config,
     )
 
 

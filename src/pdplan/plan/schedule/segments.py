@@ -18,11 +18,13 @@ from pdplan.plan.rate import size
 from pdplan.quantiles import Distribution
 from pdplan.schema.arrivals import MAX_ARRIVAL_SCV, Gamma
 from pdplan.schema.profile import Profile
+from pdplan.schema.schedule import Schedule, ScheduleStep
 from pdplan.schema.trace import Trace
 from pdplan.schema.verdict import judge
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.cluster import run_cluster
 from pdplan.sim.config import ClusterConfig, SimConfig
+from pdplan.sim.elastic import ElasticControl, ScheduleController
 from pdplan.sim.elastic_replay import window_groups
 
 __all__ = ["WARMUP_S", "ReplaySetup", "StepSize", "StepTask", "size_step", "step_tasks"]
@@ -113,13 +115,28 @@ class _Segment:
     worst_tpot: tuple[float, float] | None
 
 
-def _replay(setup: ReplaySetup, task: StepTask, m: int, n: int) -> _Segment:
+def _replay(
+    setup: ReplaySetup, task: StepTask, m: int, n: int, warm: tuple[int, int] | None
+) -> _Segment:
+    """The step's replay on mPnD, after a warm-up on ``warm`` (at least mPnD: what the step
+    before it serves; the instances it has beyond mPnD drain when the step starts)."""
     assert task.trace is not None
     offset = task.trace.arrival_s[0]
     workload = Workload.from_trace(task.trace)
-    cluster = setup.cluster.model_copy(update={"prefill_instances": m, "decode_instances": n})
+    begin = task.start_s - offset  # the step's start on the segment's clock
+    wm, wn = (m, n) if warm is None or begin <= 0 else (max(m, warm[0]), max(n, warm[1]))
+    cluster = setup.cluster.model_copy(update={"prefill_instances": wm, "decode_instances": wn})
     config = SimConfig(cluster=cluster, workload=workload, seed=setup.seed, warmup_share=0.0)
-    columns = run_cluster(setup.profile, config).columns
+    control = None
+    if (wm, wn) != (m, n):
+        steps = [
+            ScheduleStep(start_s=0, prefill_instances=wm, decode_instances=wn),
+            ScheduleStep(start_s=begin, prefill_instances=m, decode_instances=n),
+        ]
+        control = ElasticControl(
+            ScheduleController(Schedule(steps=steps)), 0.0, setup.profile.prefill.dp_groups
+        )
+    columns = run_cluster(setup.profile, config, control).columns
     groups = window_groups(
         columns.arrival_s, setup.window_s, offset=offset, lo=task.start_s, hi=task.end_s
     )
@@ -142,15 +159,19 @@ def _replay(setup: ReplaySetup, task: StepTask, m: int, n: int) -> _Segment:
     return _Segment(ttft_ok, tpot_ok, worst_ttft, worst_tpot)
 
 
-def _guess(setup: ReplaySetup, task: StepTask) -> tuple[int, int] | None:
-    """The stationary answer on the step's own requests (``pdplan size`` at the step's mean
-    rate, lengths and inter-arrival SCV), or None when it finds no count."""
-    assert task.trace is not None
-    own = task.trace.sliced(task.start_s - task.trace.arrival_s[0], task.end_s)
+def _guess(
+    setup: ReplaySetup, trace: Trace, start_s: float, end_s: float
+) -> tuple[int, int] | None:
+    """The stationary answer on the requests of ``[start_s, end_s)`` (``pdplan size`` at their
+    mean rate, lengths and inter-arrival SCV), or None when it finds no count or no request."""
+    lo = bisect.bisect_left(trace.arrival_s, start_s)
+    hi = bisect.bisect_left(trace.arrival_s, end_s)
+    if hi - lo < 2:
+        return None
+    own = Trace(trace.arrival_s[lo:hi], trace.isl_tokens[lo:hi], trace.osl_tokens[lo:hi])
     workload = Workload.from_trace(own)
-    if len(own) > 1:
-        scv = min(own.interarrival_scv, MAX_ARRIVAL_SCV)
-        workload = workload.model_copy(update={"arrivals": Gamma(scv=scv)})
+    scv = min(own.interarrival_scv, MAX_ARRIVAL_SCV)
+    workload = workload.model_copy(update={"arrivals": Gamma(scv=scv)})
     try:
         plan = size(
             setup.profile,
@@ -178,13 +199,15 @@ def size_step(job: tuple[ReplaySetup, StepTask]) -> StepSize:
     if task.trace is None:
         return StepSize(task.index, task.start_s, task.end_s, 0, lo_p, lo_d, None, None, None, 0)
     seen: dict[tuple[int, int], _Segment] = {}
+    trace = task.trace
+    warm = _guess(setup, trace, task.start_s - WARMUP_S, task.start_s)
 
     def run(m: int, n: int) -> _Segment:
         if (m, n) not in seen:
-            seen[(m, n)] = _replay(setup, task, m, n)
+            seen[(m, n)] = _replay(setup, task, m, n, warm)
         return seen[(m, n)]
 
-    guess = _guess(setup, task)
+    guess = _guess(setup, trace, task.start_s, task.end_s)
     m0, n0 = guess or (lo_p, lo_d)
     m0, n0 = min(max(m0, lo_p), hi_p), min(max(n0, lo_d), hi_d)
     m = _smallest_from(lambda k: run(k, n0).ttft_met, m0, lo_p, hi_p)
