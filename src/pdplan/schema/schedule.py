@@ -10,9 +10,14 @@ the step's start and is paid for until it has finished what it holds (drain). Pu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["MAX_SCHEDULE_STEPS", "Schedule", "ScheduleStep"]
+from pdplan.errors import ConfigError
+
+__all__ = ["CSV_HEADER", "MAX_SCHEDULE_STEPS", "Schedule", "ScheduleStep"]
+
+#: The header of a schedule's CSV form.
+CSV_HEADER = "start_s,prefill_instances,decode_instances"
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 #: The most steps one schedule holds (a day in one-minute steps is 1,440).
@@ -85,9 +90,65 @@ class Schedule(BaseModel):
             max(s.decode_instances for s in self.steps),
         )
 
+    def to_csv(self) -> str:
+        """The steps as CSV (``start_s,prefill_instances,decode_instances``), the form
+        ``pdplan simulate --schedule`` reads.
+
+        >>> print(Schedule.static(2, 3).to_csv(), end="")
+        start_s,prefill_instances,decode_instances
+        0,2,3
+        """
+        rows = [CSV_HEADER] + [
+            f"{s.start_s:g},{s.prefill_instances},{s.decode_instances}" for s in self.steps
+        ]
+        return "\n".join(rows) + "\n"
+
+    @classmethod
+    def from_csv(cls, text: str, source: str, scale_up_delay_s: float = 0.0) -> Schedule:
+        """Steps read from :meth:`to_csv`'s form (a header line, then one step per line).
+
+        :raises ConfigError: naming the line and the field that is wrong
+        """
+        lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1)]
+        lines = [(i, line) for i, line in lines if line]
+        if not lines or lines[0][1].replace(" ", "") != CSV_HEADER:
+            raise ConfigError(f"{source}: the first line must be the header {CSV_HEADER!r}")
+        steps = []
+        for i, line in lines[1:]:
+            fields = [f.strip() for f in line.split(",")]
+            if len(fields) != 3:
+                raise ConfigError(f"{source}: line {i}: expected 3 fields, got {len(fields)}")
+            try:
+                start, p, d = float(fields[0]), int(fields[1]), int(fields[2])
+            except ValueError:
+                raise ConfigError(
+                    f"{source}: line {i}: {line!r} is not start_s (seconds), then whole "
+                    "prefill and decode counts"
+                ) from None
+            try:
+                steps.append(ScheduleStep(start_s=start, prefill_instances=p, decode_instances=d))
+            except ValueError as exc:
+                raise ConfigError(f"{source}: line {i}: {_first_error(exc)}") from None
+        if not steps:
+            raise ConfigError(f"{source}: no step after the header")
+        try:
+            return cls(steps=steps, scale_up_delay_s=scale_up_delay_s)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {_first_error(exc)}") from None
+
     @classmethod
     def static(cls, prefill: int, decode: int) -> Schedule:
         """One allocation for the whole run."""
         return cls(
             steps=[ScheduleStep(start_s=0, prefill_instances=prefill, decode_instances=decode)]
         )
+
+
+def _first_error(exc: ValueError) -> str:
+    """One line for a validation error: the field, the value and what is allowed."""
+    if isinstance(exc, ValidationError):
+        e = exc.errors()[0]
+        where = ".".join(str(x) for x in e["loc"])
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        return f"{where}: {msg} (got {e['input']!r})" if where else msg
+    return str(exc).splitlines()[0]

@@ -182,8 +182,10 @@ class ElasticControl:
     # -- decisions ------------------------------------------------------------------------
 
     def _schedule_decision(self, after_s: float) -> None:
+        """The controller's next decision, if the run still has arrivals then (a policy that
+        decides forever would keep the run going)."""
         t = self.controller.next_decision_s(after_s)
-        if t is not None:
+        if t is not None and t <= self.arrivals[-1]:
             self.events.at(max(t, 0.0), _DECIDE)
 
     def _decide(self, now: float) -> None:

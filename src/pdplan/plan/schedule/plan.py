@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.errors import ConfigError, InfeasibleSLOError
+from pdplan.plan.autoscale.judge import PolicyRow, capacity_of, policy_jobs, row_of, search_policy
 from pdplan.plan.rate import size
 from pdplan.plan.schedule.segments import (
     Decided,
@@ -83,6 +84,10 @@ class SchedulePlan(BaseModel):
     static_allocation: str
     repairs: int = Field(description="whole-replay rounds that raised a count")
     step_replays: int = Field(description="step replays of the per-step search")
+    policies: list[PolicyRow] = Field(
+        description="the static reference, the schedule and each autoscaling policy at its "
+        "cheapest safe setting, on the same replay"
+    )
     profile: Profile = Field(exclude=True)
     config: SimConfig = Field(exclude=True, description="the replays' workload and cluster")
 
@@ -161,6 +166,8 @@ def plan_schedule(
     prefill_routing: PrefillRouting = "random",
     decode_routing: DecodeRouting = "least_loaded",
     seed: int = 42,
+    policies: bool = True,
+    interval_s: float = 180.0,
     map_fn: MapFn = map,
     on_progress: OnProgress | None = None,
 ) -> SchedulePlan:
@@ -169,6 +176,9 @@ def plan_schedule(
     they start (see the module docstring).
 
     :param workload: a trace replay (:meth:`Workload.from_trace`)
+    :param policies: also judge the autoscaling policies (:mod:`pdplan.plan.autoscale`) on
+        the same replay, each at its cheapest safe setting; ``interval_s`` is the throughput
+        policy's adjustment interval
     :raises InfeasibleSLOError: when a step needs more than ``max_instances``
     :raises ConfigError: on a step, window or delay that does not fit the trace
     """
@@ -201,6 +211,25 @@ def plan_schedule(
         profile, config, slo, counts, step_s, window_s, scale_up_delay_s, max_instances, say
     )
     static, static_replay = _static(profile, config, slo, counts, window_s, max_instances, say)
+    rows_ = [
+        row_of(f"static {static[0]}P{static[1]}D", static_replay, slo),
+        row_of("schedule", replay, slo),
+    ]
+    if policies:
+        jobs = policy_jobs(
+            profile,
+            config,
+            slo,
+            window_s=window_s,
+            delay_s=scale_up_delay_s,
+            capacity=capacity_of(profile, plan),
+            initial=(counts[0].prefill, counts[0].decode),
+            min_instances=min_instances,
+            max_instances=max_instances,
+            interval_s=interval_s,
+        )
+        say(f"searching {len(jobs)} autoscaling policies' settings on the replay")
+        rows_.extend(map_fn(search_policy, jobs))
     rows = [
         StepRow(
             start_s=s.start_s,
@@ -227,6 +256,7 @@ def plan_schedule(
         static_allocation=f"{static[0]}P{static[1]}D",
         repairs=repairs,
         step_replays=sum(s.replays for s in sizes),
+        policies=rows_,
         profile=profile,
         config=config,
     )
