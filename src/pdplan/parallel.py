@@ -37,3 +37,26 @@ def process_map(
             return iter(list(pool.map(fn, todo)))
 
     return run
+
+
+def ray_map(address: str) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    """A ``map`` that runs each call as a task on a Ray cluster (``address``: ``auto``, or
+    ``ray://head:10001``), in order. Ray is an optional extra (``pip install 'pdplan[ray]'``,
+    on every node); each call is deterministic, so the results do not depend on where it ran.
+    """
+    try:
+        import ray
+    except ImportError:
+        from pdplan.errors import ConfigError
+
+        raise ConfigError(
+            "--ray needs Ray: pip install 'pdplan[ray]' (on every node of the cluster too)"
+        ) from None
+
+    def run(fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        if not ray.is_initialized():
+            ray.init(address=address, log_to_driver=False, include_dashboard=False)
+        task = ray.remote(fn)
+        return iter(ray.get([task.remote(item) for item in items]))
+
+    return run

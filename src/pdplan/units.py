@@ -18,6 +18,7 @@ from pdplan.errors import ConfigError
 __all__ = [
     "MS_PER_S",
     "S_PER_MIN",
+    "fmt_clock",
     "fmt_seconds",
     "ms_to_s",
     "parse_count",
@@ -109,6 +110,18 @@ def fmt_seconds(seconds: float) -> str:
     if seconds >= 1.0:
         return f"{seconds:.4g} s"
     return f"{s_to_ms(seconds):.4g} ms"
+
+
+def fmt_clock(seconds: float) -> str:
+    """A time on a replay's clock as hours and minutes (and seconds when it has them); past a
+    day the hours go on.
+
+    >>> fmt_clock(0), fmt_clock(5400), fmt_clock(90_030), fmt_clock(59.6)
+    ('00:00', '01:30', '25:00:30', '00:01')
+    """
+    h, rest = divmod(round(seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
 
 
 def _positive_finite(value: float, field: str, text: str, allowed: str) -> float:

@@ -45,6 +45,7 @@ def _register() -> None:
     from pdplan.cli.loadtest import loadtest
     from pdplan.cli.profile import profile
     from pdplan.cli.profile_aggregated import aggregated_cmd
+    from pdplan.cli.schedule import schedule_cmd
     from pdplan.cli.simulate import capacity, simulate_cmd
     from pdplan.cli.size import size
     from pdplan.cli.trace import trace_cmd
@@ -56,6 +57,7 @@ def _register() -> None:
     cli.add_command(capacity)
     cli.add_command(loadtest)
     cli.add_command(trace_cmd)
+    cli.add_command(schedule_cmd)
     cli.add_command(import_cmd)
     cli.add_command(compare_cmd)
 

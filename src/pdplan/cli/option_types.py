@@ -169,6 +169,31 @@ class TraceCmdOptions(TypedDict):
     trace_osl: int | None
 
 
+class ScheduleOptions(TraceOptions, SloOptions):
+    """``pdplan schedule``: the trace, the SLOs, the steps, the delay and the bounds."""
+
+    profile_path: str | None
+    seed: int
+    step: str
+    slo_window: str | None
+    scale_up_delay: str
+    min_prefill: int
+    max_prefill: int
+    min_decode: int
+    max_decode: int
+    interval: str
+    policies: bool
+    gpu_cost: str | None
+    jobs: int | None
+    ray_address: str | None
+    model: Model
+    routing: PrefillRouting
+    decode_routing: DecodeRouting
+    as_json: bool
+    csv_path: str | None
+    export: str | None
+
+
 class ImportOptions(TypedDict):
     prefill_gpus: int
     decode_gpus: int

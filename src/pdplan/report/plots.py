@@ -293,3 +293,54 @@ def plot_comparison(c: Comparison, path: str | Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def plot_schedule(plan: Any, path: str | Path) -> Path:
+    """Three panels over the replay's clock (hours): the request rate per SLO window; the
+    instances per phase of the schedule, against the static allocation; each window's SLO
+    statistics as a share of their objectives (1: at the objective)."""
+    plt = _pyplot()
+    fig, (rate, counts, stats) = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
+    windows = plan.replay.windows
+    hours = [(w.start_s + w.end_s) / 2 / 3600 for w in windows]
+    rate.plot(hours, [w.requests / (w.end_s - w.start_s) for w in windows], "-", lw=1.2)
+    rate.set_ylabel("request rate (req/s)")
+    rate.set_ylim(bottom=0)
+    rate.set_title(
+        f"schedule: {plan.replay.gpu_hours:,.0f} GPU-hours, {plan.saving:.0%} fewer than the "
+        f"static {plan.static_allocation} ({plan.static.gpu_hours:,.0f})"
+    )
+    steps = plan.schedule.steps
+    end_h = windows[-1].end_s / 3600
+    xs = [s.start_s / 3600 for s in steps] + [end_h]
+    static = plan.static_allocation.rstrip("D").split("P")
+    for index, (phase, attr) in enumerate(
+        (("prefill", "prefill_instances"), ("decode", "decode_instances"))
+    ):
+        ys = [getattr(s, attr) for s in steps]
+        counts.step(xs, [*ys, ys[-1]], where="post", color=f"C{index}", label=f"{phase}")
+        counts.axhline(
+            int(static[index]), color=f"C{index}", ls="--", lw=0.8, label=f"{phase}, static"
+        )
+    counts.set_ylabel("instances serving")
+    counts.set_ylim(bottom=0)
+    counts.legend(fontsize=8, ncol=2)
+    slo = plan.slo
+    for value, objective, name, color in (
+        ([w.ttft_s for w in windows], slo.ttft_s, f"{slo.ttft_stat} TTFT", "C2"),
+        ([w.tpot_s for w in windows], slo.tpot_s, f"{slo.tpot_stat} TPOT", "C3"),
+    ):
+        stats.plot(hours, [_nan(v) / objective for v in value], "o-", ms=2, lw=0.8,
+                   color=color, label=name)  # fmt: skip
+    stats.axhline(1.0, color="k", ls="--", lw=0.8, label="objective")
+    stats.set_ylabel("window statistic / objective")
+    stats.set_xlabel("time (h)")
+    stats.set_ylim(bottom=0)
+    stats.legend(fontsize=8)
+    for ax in (rate, counts, stats):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

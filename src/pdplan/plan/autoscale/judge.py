@@ -38,8 +38,9 @@ __all__ = [
 
 #: The throughput policy's headroom factors searched, smallest first.
 HEADROOMS = (1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
-#: The threshold policy's target utilisations searched, cheapest (highest) first.
-TARGETS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
+#: The threshold policy's target utilisations searched, cheapest (highest) first (above 1: a
+#: queue per instance is the target).
+TARGETS = (2.0, 1.5, 1.25, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 
 Kind = Literal["throughput", "threshold"]
 
@@ -130,7 +131,7 @@ class PolicyJob:
 
     @property
     def name(self) -> str:
-        return f"throughput ({self.predictor})" if self.kind == "throughput" else "threshold (HPA)"
+        return f"throughput {self.predictor}" if self.kind == "throughput" else "threshold HPA"
 
     @property
     def knob(self) -> str:

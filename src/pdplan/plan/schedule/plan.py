@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.plan.autoscale.judge import PolicyRow, capacity_of, policy_jobs, row_of, search_policy
+from pdplan.plan.autoscale.policies import Capacity
 from pdplan.plan.rate import size
 from pdplan.plan.schedule.segments import (
     Decided,
@@ -42,6 +43,7 @@ from pdplan.sim.capacity import MapFn
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
 from pdplan.sim.elastic import ScheduleController
 from pdplan.sim.elastic_replay import ElasticReplay, simulate_elastic
+from pdplan.units import fmt_clock
 
 __all__ = ["SchedulePlan", "StepRow", "plan_schedule", "replay_schedule"]
 
@@ -62,10 +64,12 @@ class StepRow(BaseModel):
     decode_instances: int
     analytic: str | None = Field(description="the analytic first guess on the step's requests")
     prefill_decided_by: str | None = Field(
-        description="the window that misses with one prefill instance fewer"
+        description="why not one prefill instance fewer: the window that misses with one fewer "
+        "and its SLO statistic there ('(day)': on the whole replay, else on the step's own), "
+        "or 'work W': the step's work keeps W instances busy (None: the minimum count)"
     )
     decode_decided_by: str | None = Field(
-        description="the window that misses with one decode instance fewer"
+        description="why not one decode instance fewer (as prefill_decided_by)"
     )
 
 
@@ -88,6 +92,9 @@ class SchedulePlan(BaseModel):
         description="the static reference, the schedule and each autoscaling policy at its "
         "cheapest safe setting, on the same replay"
     )
+    capacity: Capacity = Field(
+        description="one instance's throughput as the policies see it (from the profile)"
+    )
     profile: Profile = Field(exclude=True)
     config: SimConfig = Field(exclude=True, description="the replays' workload and cluster")
 
@@ -109,15 +116,19 @@ class _Counts:
     decode_by: str | None
 
 
-def _clock(t: float) -> str:
-    h, rest = divmod(round(t), 3600)
-    return f"{h:02d}:{rest // 60:02d}" + (f":{rest % 60:02d}" if rest % 60 else "")
-
-
-def _by(d: Decided | None, stat: str, what: str, unit: float, suffix: str) -> str | None:
+def _by(d: Decided | None, what: str, unit: float, suffix: str) -> str | None:
+    """The window that misses with one instance fewer: ``"18:20 TTFT 2.4 s"``."""
     if d is None:
         return None
-    return f"{_clock(d.window_start_s)} {stat} {what} {d.stat_s * unit:.3g} {suffix}"
+    return f"{fmt_clock(d.window_start_s)} {what} {d.stat_s * unit:.3g} {suffix}"
+
+
+def _busy(count: int, work: float, least: int) -> str | None:
+    """Why a count no window decided is not lower: the step's work needs it (or None: the
+    minimum)."""
+    if count <= least or count != int(work) + 1:
+        return None
+    return f"work {work:.2f}"
 
 
 def _merged(counts: list[_Counts], step_s: float, delay_s: float) -> Schedule:
@@ -201,8 +212,10 @@ def plan_schedule(
         _Counts(
             s.prefill_instances,
             s.decode_instances,
-            _by(s.prefill_decided_by, slo.ttft_stat, "TTFT", 1.0, "s"),
-            _by(s.decode_decided_by, slo.tpot_stat, "TPOT", 1e3, "ms"),
+            _by(s.prefill_decided_by, "TTFT", 1.0, "s")
+            or _busy(s.prefill_instances, s.work[0], min_instances[0]),
+            _by(s.decode_decided_by, "TPOT", 1e3, "ms")
+            or _busy(s.decode_instances, s.work[1], min_instances[1]),
         )
         for s in sizes
     ]
@@ -215,6 +228,7 @@ def plan_schedule(
         row_of(f"static {static[0]}P{static[1]}D", static_replay, slo),
         row_of("schedule", replay, slo),
     ]
+    capacity = capacity_of(profile, plan)
     if policies:
         jobs = policy_jobs(
             profile,
@@ -222,7 +236,7 @@ def plan_schedule(
             slo,
             window_s=window_s,
             delay_s=scale_up_delay_s,
-            capacity=capacity_of(profile, plan),
+            capacity=capacity,
             initial=(counts[0].prefill, counts[0].decode),
             min_instances=min_instances,
             max_instances=max_instances,
@@ -257,6 +271,7 @@ def plan_schedule(
         repairs=repairs,
         step_replays=sum(s.replays for s in sizes),
         policies=rows_,
+        capacity=capacity,
         profile=profile,
         config=config,
     )
@@ -311,8 +326,9 @@ def _repair(
     hi: tuple[int, int],
     say: OnProgress,
 ) -> tuple[list[_Counts], ElasticReplay, int]:
-    """Replay the whole schedule; raise the phase that missed in each failing window's steps
-    (and the step before, on a window that failed before) until every window meets."""
+    """Replay the whole schedule; raise the phase that missed in the steps of the first window
+    of each run of failing windows (and in the step before, on a window that failed before)
+    until every window meets."""
     failed_before: set[tuple[int, str]] = set()
     for rounds in range(MAX_REPAIRS + 1):
         schedule = _merged(counts, step_s, delay_s)
@@ -324,7 +340,9 @@ def _repair(
         if rounds == MAX_REPAIRS:
             break
         raised: set[tuple[int, str]] = set()
-        for w in failed:
+        met_before = {w.start_s + window_s: w.meets for w in replay.windows}
+        # the first window of each run of misses: the ones after it may only be its backlog
+        for w in (w for w in failed if met_before.get(w.start_s, True)):
             for phase, met, stat, scale in (
                 ("prefill", w.ttft_met, w.ttft_s, 1.0),
                 ("decode", w.tpot_met, w.tpot_s, 1e3),
@@ -338,10 +356,7 @@ def _repair(
                 failed_before.add((k, phase))
                 what = "TTFT" if phase == "prefill" else "TPOT"
                 unit = "s" if phase == "prefill" else "ms"
-                note = (
-                    f"{_clock(w.start_s)} {slo.ttft_stat if phase == 'prefill' else slo.tpot_stat}"
-                    f" {what} {(stat or 0.0) * scale:.3g} {unit} on the whole replay"
-                )
+                note = f"{fmt_clock(w.start_s)} {what} {(stat or 0.0) * scale:.3g} {unit} (day)"
                 for j in steps:
                     if (j, phase) in raised:
                         continue
@@ -350,7 +365,7 @@ def _repair(
                     limit = hi[0] if phase == "prefill" else hi[1]
                     if (c.prefill if phase == "prefill" else c.decode) >= limit:
                         raise InfeasibleSLOError(
-                            f"the window at {_clock(w.start_s)} misses its {what} SLO on the "
+                            f"the window at {fmt_clock(w.start_s)} misses its {what} SLO on the "
                             f"whole replay with the maximum of {limit} {phase} instances: "
                             f"raise --max-{phase}, shorten --scale-up-delay or relax the SLO",
                             field=what.lower(),
@@ -361,9 +376,10 @@ def _repair(
                         if phase == "prefill"
                         else replace(c, decode=c.decode + 1, decode_by=note)
                     )
+    first = fmt_clock(replay.failed_windows[0].start_s)
     raise InfeasibleSLOError(
         f"the schedule still misses {len(replay.failed_windows)} window(s) after "
-        f"{MAX_REPAIRS} rounds of repair (the first at {_clock(replay.failed_windows[0].start_s)})",
+        f"{MAX_REPAIRS} rounds of repair (the first at {first})",
         field="ttft",
         achievable=0.0,
     )

@@ -8,6 +8,7 @@ the same results.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -26,6 +27,7 @@ from pdplan.sim.cluster import run_cluster
 from pdplan.sim.config import ClusterConfig, SimConfig
 from pdplan.sim.elastic import ElasticControl, ScheduleController
 from pdplan.sim.elastic_replay import window_groups
+from pdplan.sim.service import ServiceModel
 
 __all__ = ["WARMUP_S", "ReplaySetup", "StepSize", "StepTask", "size_step", "step_tasks"]
 
@@ -78,9 +80,10 @@ class StepSize:
     prefill_instances: int
     decode_instances: int
     analytic: tuple[int, int] | None
-    prefill_decided_by: Decided | None  # None: the minimum count
+    prefill_decided_by: Decided | None  # None: the minimum count, or the work's
     decode_decided_by: Decided | None
     replays: int
+    work: tuple[float, float] = (0.0, 0.0)  # instances the step's work keeps busy, per phase
 
 
 def step_tasks(trace: Trace, step_s: float) -> list[StepTask]:
@@ -208,6 +211,9 @@ def size_step(job: tuple[ReplaySetup, StepTask]) -> StepSize:
         return seen[(m, n)]
 
     guess = _guess(setup, trace, task.start_s, task.end_s)
+    work = _work(setup, task)
+    stable = math.floor(work[0]) + 1, math.floor(work[1]) + 1
+    lo_p, lo_d = min(max(lo_p, stable[0]), hi_p), min(max(lo_d, stable[1]), hi_d)
     m0, n0 = guess or (lo_p, lo_d)
     m0, n0 = min(max(m0, lo_p), hi_p), min(max(n0, lo_d), hi_d)
     m = _smallest_from(lambda k: run(k, n0).ttft_met, m0, lo_p, hi_p)
@@ -230,7 +236,40 @@ def size_step(job: tuple[ReplaySetup, StepTask]) -> StepSize:
         None if below_p is None else Decided(*below_p),
         None if below_d is None else Decided(*below_d),
         len(seen),
+        work,
     )
+
+
+def _work(setup: ReplaySetup, task: StepTask) -> tuple[float, float]:
+    """The instances the step's work keeps busy: prefill servers' compute, decode slots at the
+    largest batch the simulator runs. A count must exceed them, or a queue grows for as long as
+    the load lasts: slowly enough, with long outputs, that a replay of one step may not see it,
+    but the whole replay does."""
+    assert task.trace is not None
+    t = task.trace
+    first = bisect.bisect_left(t.arrival_s, task.start_s)
+    isls, osls = t.isl_tokens[first:], t.osl_tokens[first:]
+    if not isls:
+        return 0.0, 0.0
+    cl = setup.cluster
+    service = ServiceModel.from_profile(
+        setup.profile,
+        sum(isls) / len(isls),
+        sum(osls) / len(osls),
+        cl.decode_max_batch,
+        cl.kv_capacity_tokens,
+    )
+    span = task.end_s - task.start_s
+    cache: dict[int, float] = {}
+    prefill_s = 0.0
+    for isl in isls:
+        if isl not in cache:
+            cache[isl] = service.prefill_time_s(isl)
+        prefill_s += cache[isl]
+    servers = service.prefill_servers_per_instance
+    cap = service.max_batch
+    decode_s = sum(o - 1 for o in osls) * service.tpot_by_batch_s[cap] / cap
+    return prefill_s / (span * servers), decode_s / span
 
 
 def _smallest_from(ok: Callable[[int], bool], start: int, lo: int, hi: int) -> int | None:
