@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
@@ -23,6 +24,7 @@ from pdplan.errors import ConfigError
 from pdplan.schema.routing import DECODE_ROUTINGS, PREFILL_ROUTINGS
 
 if TYPE_CHECKING:
+    from pdplan.schema.workload import SLO, Workload
     from pdplan.sim.config import ClusterConfig
 
 __all__ = ["capacity", "sim_options", "simulate_cmd"]
@@ -108,7 +110,32 @@ def _cluster(kw: SimOptions) -> ClusterConfig:
 @options(slo_options)
 @options(sim_options)
 @click.option("--records", type=click.Path(dir_okay=False), help="Write per-request CSV here.")
-def simulate_cmd(records: str | None, **kw: Unpack[SimulateOptions]) -> None:
+@click.option(
+    "--schedule",
+    "schedule_path",
+    type=click.Path(dir_okay=False),
+    help="Replay a trace on counts that change over time instead of --prefill/--decode: the "
+    "CSV (or JSON) that pdplan schedule writes.",
+)
+@click.option(
+    "--scale-up-delay",
+    default="3min",
+    show_default=True,
+    help="With --schedule: from starting an instance to its first served request.",
+)
+@click.option(
+    "--slo-window",
+    default="10min",
+    show_default=True,
+    help="With --schedule: judge the SLOs in every window of this length.",
+)
+def simulate_cmd(
+    records: str | None,
+    schedule_path: str | None,
+    scale_up_delay: str,
+    slo_window: str,
+    **kw: Unpack[SimulateOptions],
+) -> None:
     """Simulate an mPnD allocation under a workload: TTFT/TPOT distributions, SLO verdict."""
     from pdplan import io
     from pdplan.report.progress import working
@@ -119,6 +146,9 @@ def simulate_cmd(records: str | None, **kw: Unpack[SimulateOptions]) -> None:
         io.check_writable(records, "--records")
     workload = workload_from(kw, kw["seed"])
     slo = slo_from(kw)
+    if schedule_path:
+        _simulate_schedule(kw, schedule_path, scale_up_delay, slo_window, workload, slo)
+        return
     config = SimConfig(
         cluster=_cluster(kw), workload=workload, requests=kw["requests"], seed=kw["seed"]
     )
@@ -139,6 +169,51 @@ def simulate_cmd(records: str | None, **kw: Unpack[SimulateOptions]) -> None:
         click.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
         render_sim(result, config, slo)
+
+
+def _simulate_schedule(
+    kw: SimulateOptions,
+    path: str,
+    delay_text: str,
+    window_text: str,
+    workload: Workload,
+    slo: SLO,
+) -> None:
+    """``simulate --schedule``: the trace replayed on a schedule, judged window by window."""
+    from pdplan import io
+    from pdplan.plan.schedule import replay_schedule
+    from pdplan.report.progress import working
+    from pdplan.report.schedule_tables import render_schedule_replay
+    from pdplan.sim import SimConfig
+    from pdplan.units import parse_duration_s
+
+    if not workload.replays_trace:
+        raise ConfigError("--schedule replays a trace: give --trace FILE")
+    clash = [o for n, o in (("prefill_n", "--prefill"), ("decode_n", "--decode")) if given(n)]
+    if clash:
+        raise ConfigError(f"--schedule and {' and '.join(clash)}: the schedule gives the counts")
+    delay = parse_duration_s(delay_text, "--scale-up-delay", allow_zero=True)
+    window = parse_duration_s(window_text, "--slo-window")
+    if window < 10:
+        raise ConfigError(f"--slo-window must be at least 10 s, got {window_text!r}")
+    schedule = io.load_schedule(path, delay)
+    span = workload.requests(0, random.Random(0)).arrival_s[-1]
+    if delay >= span:
+        raise ConfigError(
+            f"--scale-up-delay {delay_text} is not shorter than the trace ({span:.6g} s from its "
+            "first request): no scale-up would serve before it ends"
+        )
+    config = SimConfig(cluster=_cluster(kw), workload=workload, seed=kw["seed"])
+    with working("replaying the schedule"):
+        replay = replay_schedule(
+            load_profile_option(kw["profile_path"]), config, schedule, slo, window
+        )
+    if kw["as_json"]:
+        out = {"schedule": schedule.model_dump(mode="json"), **replay.model_dump(mode="json")}
+        out["meets_slo"] = replay.meets_slo
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        return
+    render_schedule_replay(replay, slo)
 
 
 @click.command("capacity")

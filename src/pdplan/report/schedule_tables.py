@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from pdplan.plan.autoscale import PolicyRow
+from pdplan.plan.autoscale import PolicyRow, row_of
 from pdplan.plan.schedule import SchedulePlan
 from pdplan.report.format import fmt_duration, new_table
+from pdplan.schema.workload import SLO
+from pdplan.sim.elastic_replay import ElasticReplay
 from pdplan.units import fmt_clock
 
-__all__ = ["render_schedule"]
+__all__ = ["render_schedule", "render_schedule_replay"]
 
 
 def _stat(value: float | None) -> str:
     return "-" if value is None else fmt_duration(value)
+
+
+def _span(seconds: float) -> str:
+    """A window or a step: ``"10 min"``, ``"1 h"``, ``"90 s"``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _setting(row: PolicyRow) -> str:
@@ -30,9 +41,8 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
     console.print(
         f"[bold]{result.requests_measured:,} requests[/] over {fmt_clock(r.windows[-1].end_s)}"
         f"; SLOs {slo.ttft_stat} TTFT <= {fmt_duration(slo.ttft_s)} and {slo.tpot_stat} TPOT "
-        f"<= {fmt_duration(slo.tpot_s)} in every {fmt_duration(plan.slo_window_s)} window; "
-        f"steps of {fmt_duration(plan.step_s)}; scale-up delay "
-        f"{fmt_duration(plan.scale_up_delay_s)}"
+        f"<= {fmt_duration(slo.tpot_s)} in every {_span(plan.slo_window_s)} window; "
+        f"steps of {_span(plan.step_s)}; scale-up delay {_span(plan.scale_up_delay_s)}"
     )
     steps = new_table(
         "Schedule: the counts serving from each time on",
@@ -45,7 +55,7 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
         caption="why not one fewer: the window that misses with one fewer and its "
         f"{slo.ttft_stat} TTFT / {slo.tpot_stat} TPOT there ((day): on the whole replay), or "
         "work W: the step's work keeps W instances busy. A scale-up starts "
-        f"{fmt_duration(plan.scale_up_delay_s)} before its step.",
+        f"{_span(plan.scale_up_delay_s)} before its step.",
     )
     rows = plan.steps
     for k, step in enumerate(plan.schedule.steps):
@@ -100,3 +110,38 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
         f"window ({static.gpu_hours:,.0f}); every window meets on replay "
         f"({plan.repairs} repair round(s) after sizing each step)."
     )
+
+
+def render_schedule_replay(replay: ElasticReplay, slo: SLO, console: Console | None = None) -> None:
+    """``simulate --schedule``: the whole replay's verdict, then the windows that missed."""
+    console = console or Console()
+    row = row_of("schedule", replay, slo)
+    console.print(
+        f"[bold]{replay.result.requests_measured:,} requests[/]; {row.windows_met}/{row.windows} "
+        f"windows of {_span(replay.window_s)} meet {slo.ttft_stat} TTFT <= "
+        f"{fmt_duration(slo.ttft_s)} and {slo.tpot_stat} TPOT <= {fmt_duration(slo.tpot_s)}; "
+        f"{replay.gpu_hours:,.1f} GPU-hours ({replay.prefill_gpu_hours:,.1f} prefill, "
+        f"{replay.decode_gpu_hours:,.1f} decode); {replay.scaling_events} scaling events"
+    )
+    missed = replay.failed_windows
+    if not missed:
+        return
+    table = new_table(
+        f"Windows that miss ({len(missed)}; the first 20)",
+        "from",
+        "requests",
+        f"{slo.ttft_stat}\nTTFT",
+        f"{slo.tpot_stat}\nTPOT",
+        "prefill\npaid",
+        "decode\npaid",
+    )
+    for w in missed[:20]:
+        table.add_row(
+            fmt_clock(w.start_s),
+            f"{w.requests:,}",
+            _stat(w.ttft_s) + ("" if w.ttft_met else " [red]x[/]"),
+            _stat(w.tpot_s) + ("" if w.tpot_met else " [red]x[/]"),
+            f"{w.prefill_instances:.2f}",
+            f"{w.decode_instances:.2f}",
+        )
+    console.print(table)
