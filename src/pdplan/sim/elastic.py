@@ -327,7 +327,7 @@ class ScheduleController:
     >>> c = ScheduleController(s)
     >>> c.next_decision_s(-1.0), c.next_decision_s(0.0), c.next_decision_s(480.0)
     (0.0, 480.0, 600.0)
-    >>> c.initial(), c._ordered(480.0)
+    >>> c.initial(), c.target_at(480.0)
     ((1, 1), (2, 1))
     """
 
@@ -342,16 +342,16 @@ class ScheduleController:
         self.starts = [s.start_s for s in schedule.steps]
 
     def initial(self) -> tuple[int, int]:
-        return self._ordered(0.0)
+        return self.target_at(0.0)
 
     def next_decision_s(self, after_s: float) -> float | None:
         i = bisect.bisect_right(self.times, after_s)
         return self.times[i] if i < len(self.times) else None
 
     def decide(self, obs: Observation) -> tuple[int | None, int | None]:
-        return self._ordered(obs.now_s)
+        return self.target_at(obs.now_s)
 
-    def _ordered(self, t: float) -> tuple[int, int]:
+    def target_at(self, t: float) -> tuple[int, int]:
         """The most each phase needs in ``[t, t + delay]``."""
         end = t + self.schedule.scale_up_delay_s
         first = max(bisect.bisect_right(self.starts, t) - 1, 0)

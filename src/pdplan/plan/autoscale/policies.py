@@ -173,7 +173,8 @@ class ThroughputPolicy:
         return self.initial_counts
 
     def next_decision_s(self, after_s: float) -> float | None:
-        return (math.floor(after_s / self.interval_s) + 1) * self.interval_s
+        """Every interval, the first one interval in (it needs an interval's load)."""
+        return max(math.floor(after_s / self.interval_s) + 1, 1) * self.interval_s
 
     def decide(self, obs: Observation) -> tuple[int | None, int | None]:
         count, isl_series, osl_series = self._series
@@ -221,7 +222,7 @@ class ThresholdPolicy:
         return self.initial_counts
 
     def next_decision_s(self, after_s: float) -> float | None:
-        return (math.floor(after_s / self.sync_s) + 1) * self.sync_s
+        return max(math.floor(after_s / self.sync_s) + 1, 1) * self.sync_s
 
     def decide(self, obs: Observation) -> tuple[int | None, int | None]:
         c = self.capacity

@@ -17,12 +17,11 @@ in every window. Pure (planner + simulator); ``map_fn`` runs the independent ste
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pdplan.errors import ConfigError, InfeasibleSLOError
+from pdplan.errors import ConfigError
 from pdplan.plan.autoscale.judge import PolicyRow, capacity_of, policy_jobs, row_of, search_policy
 from pdplan.plan.autoscale.policies import Capacity
 from pdplan.plan.rate import size
@@ -33,23 +32,30 @@ from pdplan.plan.schedule.segments import (
     size_step,
     step_tasks,
 )
+from pdplan.plan.schedule.trim import stride, trim_step, trim_tasks
+from pdplan.plan.schedule.whole import (
+    StepCounts,
+    by,
+    executed,
+    merged,
+    repair,
+    replay_schedule,
+    static_reference,
+)
 from pdplan.plan.verify import cluster_for
 from pdplan.schema.arrivals import Poisson
 from pdplan.schema.plan import DecodeRouting, Model, PrefillRouting
 from pdplan.schema.profile import Profile
-from pdplan.schema.schedule import Schedule, ScheduleStep
+from pdplan.schema.schedule import Schedule
+from pdplan.schema.trace import Trace
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.capacity import MapFn
 from pdplan.sim.config import MAX_SIM_INSTANCES, SimConfig
-from pdplan.sim.elastic import ScheduleController
-from pdplan.sim.elastic_replay import ElasticReplay, simulate_elastic
-from pdplan.units import fmt_clock
+from pdplan.sim.elastic_replay import ElasticReplay
 
 __all__ = ["SchedulePlan", "StepRow", "plan_schedule", "replay_schedule"]
 
 OnProgress = Callable[[str], None]
-#: Rounds of whole-replay repair before giving up.
-MAX_REPAIRS = 40
 
 
 class StepRow(BaseModel):
@@ -108,59 +114,12 @@ class SchedulePlan(BaseModel):
         return 1 - self.replay.gpu_hours / self.static.gpu_hours
 
 
-@dataclass
-class _Counts:
-    prefill: int
-    decode: int
-    prefill_by: str | None
-    decode_by: str | None
-
-
-def _by(d: Decided | None, what: str, unit: float, suffix: str) -> str | None:
-    """The window that misses with one instance fewer: ``"18:20 TTFT 2.4 s"``."""
-    if d is None:
-        return None
-    return f"{fmt_clock(d.window_start_s)} {what} {d.stat_s * unit:.3g} {suffix}"
-
-
 def _busy(count: int, work: float, least: int) -> str | None:
     """Why a count no window decided is not lower: the step's work needs it (or None: the
     minimum)."""
     if count <= least or count != int(work) + 1:
         return None
     return f"work {work:.2f}"
-
-
-def _merged(counts: list[_Counts], step_s: float, delay_s: float) -> Schedule:
-    steps: list[ScheduleStep] = []
-    for k, c in enumerate(counts):
-        if steps and (steps[-1].prefill_instances, steps[-1].decode_instances) == (
-            c.prefill,
-            c.decode,
-        ):
-            continue
-        steps.append(
-            ScheduleStep(start_s=k * step_s, prefill_instances=c.prefill, decode_instances=c.decode)
-        )
-    return Schedule(steps=steps, scale_up_delay_s=delay_s)
-
-
-def replay_schedule(
-    profile: Profile,
-    config: SimConfig,
-    schedule: Schedule,
-    slo: SLO,
-    window_s: float,
-) -> ElasticReplay:
-    """A schedule's replay of ``config``'s workload, window by window."""
-    return simulate_elastic(
-        profile,
-        config,
-        ScheduleController(schedule),
-        slo,
-        scale_up_delay_s=schedule.scale_up_delay_s,
-        window_s=window_s,
-    )
 
 
 def plan_schedule(
@@ -209,21 +168,26 @@ def plan_schedule(
     say(f"sizing {len(tasks)} steps of {step_s:g} s on their own")
     sizes: list[StepSize] = list(map_fn(size_step, [(setup, t) for t in tasks]))
     counts = [
-        _Counts(
+        StepCounts(
             s.prefill_instances,
             s.decode_instances,
-            _by(s.prefill_decided_by, "TTFT", 1.0, "s")
+            by(s.prefill_decided_by, "TTFT", 1.0, "s")
             or _busy(s.prefill_instances, s.work[0], min_instances[0]),
-            _by(s.decode_decided_by, "TPOT", 1e3, "ms")
+            by(s.decode_decided_by, "TPOT", 1e3, "ms")
             or _busy(s.decode_instances, s.work[1], min_instances[1]),
         )
         for s in sizes
     ]
     config = SimConfig(cluster=cluster, workload=workload, seed=seed, warmup_share=0.0)
-    counts, replay, repairs = _repair(
+    counts = _trim(setup, trace, counts, step_s, window_s, scale_up_delay_s, map_fn, say)
+    counts = executed(counts, step_s, scale_up_delay_s)
+    counts, replay, repairs = repair(
         profile, config, slo, counts, step_s, window_s, scale_up_delay_s, max_instances, say
     )
-    static, static_replay = _static(profile, config, slo, counts, window_s, max_instances, say)
+    counts = executed(counts, step_s, scale_up_delay_s)
+    static, static_replay = static_reference(
+        profile, config, slo, counts, window_s, max_instances, say
+    )
     rows_ = [
         row_of(f"static {static[0]}P{static[1]}D", static_replay, slo),
         row_of("schedule", replay, slo),
@@ -263,7 +227,7 @@ def plan_schedule(
         step_s=step_s,
         slo_window_s=window_s,
         scale_up_delay_s=scale_up_delay_s,
-        schedule=_merged(counts, step_s, scale_up_delay_s),
+        schedule=merged(counts, step_s, scale_up_delay_s),
         steps=rows,
         replay=replay,
         static=static_replay,
@@ -275,6 +239,38 @@ def plan_schedule(
         profile=profile,
         config=config,
     )
+
+
+def _trim(
+    setup: ReplaySetup,
+    trace: Trace,
+    counts: list[StepCounts],
+    step_s: float,
+    window_s: float,
+    delay_s: float,
+    map_fn: MapFn,
+    say: OnProgress,
+) -> list[StepCounts]:
+    """Each step's counts lowered while the replay around it, with its neighbours, meets
+    (:mod:`.trim`), in rounds of steps far enough apart to run at once."""
+    every = stride(step_s, window_s)
+    counts = list(counts)
+    for r in range(min(every, len(counts))):
+        current = [(c.prefill, c.decode) for c in counts]
+        indices = list(range(r, len(counts), every))
+        tasks = trim_tasks(trace, current, indices, step_s, window_s, delay_s)
+        say(f"trimming with the neighbours' counts: round {r + 1} of {every}")
+        for t in map_fn(trim_step, [(setup, task) for task in tasks]):
+            c = counts[t.index]
+            counts[t.index] = StepCounts(
+                t.prefill,
+                t.decode,
+                by(None if t.prefill_by is None else Decided(*t.prefill_by), "TTFT", 1.0, "s")
+                or (c.prefill_by if t.prefill == c.prefill else None),
+                by(None if t.decode_by is None else Decided(*t.decode_by), "TPOT", 1e3, "ms")
+                or (c.decode_by if t.decode == c.decode else None),
+            )
+    return counts
 
 
 def _check(
@@ -307,108 +303,3 @@ def _check(
                 f"--min-{phase} {a} and --max-{phase} {b}: need 1 <= min <= max <= "
                 f"{MAX_SIM_INSTANCES}"
             )
-
-
-def _steps_of(start_s: float, end_s: float, step_s: float, count: int) -> Iterable[int]:
-    first = max(int(start_s // step_s), 0)
-    last = min(int((end_s - 1e-9) // step_s), count - 1)
-    return range(first, last + 1)
-
-
-def _repair(
-    profile: Profile,
-    config: SimConfig,
-    slo: SLO,
-    counts: list[_Counts],
-    step_s: float,
-    window_s: float,
-    delay_s: float,
-    hi: tuple[int, int],
-    say: OnProgress,
-) -> tuple[list[_Counts], ElasticReplay, int]:
-    """Replay the whole schedule; raise the phase that missed in the steps of the first window
-    of each run of failing windows (and in the step before, on a window that failed before)
-    until every window meets."""
-    failed_before: set[tuple[int, str]] = set()
-    for rounds in range(MAX_REPAIRS + 1):
-        schedule = _merged(counts, step_s, delay_s)
-        say(f"replaying the schedule ({len(schedule.steps)} changes)")
-        replay = replay_schedule(profile, config, schedule, slo, window_s)
-        failed = replay.failed_windows
-        if not failed:
-            return counts, replay, rounds
-        if rounds == MAX_REPAIRS:
-            break
-        raised: set[tuple[int, str]] = set()
-        met_before = {w.start_s + window_s: w.meets for w in replay.windows}
-        # the first window of each run of misses: the ones after it may only be its backlog
-        for w in (w for w in failed if met_before.get(w.start_s, True)):
-            for phase, met, stat, scale in (
-                ("prefill", w.ttft_met, w.ttft_s, 1.0),
-                ("decode", w.tpot_met, w.tpot_s, 1e3),
-            ):
-                if met:
-                    continue
-                k = int(w.start_s // window_s)
-                steps = list(_steps_of(w.start_s, w.end_s, step_s, len(counts)))
-                if (k, phase) in failed_before and steps[0] > 0:
-                    steps.insert(0, steps[0] - 1)
-                failed_before.add((k, phase))
-                what = "TTFT" if phase == "prefill" else "TPOT"
-                unit = "s" if phase == "prefill" else "ms"
-                note = f"{fmt_clock(w.start_s)} {what} {(stat or 0.0) * scale:.3g} {unit} (day)"
-                for j in steps:
-                    if (j, phase) in raised:
-                        continue
-                    raised.add((j, phase))
-                    c = counts[j]
-                    limit = hi[0] if phase == "prefill" else hi[1]
-                    if (c.prefill if phase == "prefill" else c.decode) >= limit:
-                        raise InfeasibleSLOError(
-                            f"the window at {fmt_clock(w.start_s)} misses its {what} SLO on the "
-                            f"whole replay with the maximum of {limit} {phase} instances: "
-                            f"raise --max-{phase}, shorten --scale-up-delay or relax the SLO",
-                            field=what.lower(),
-                            achievable=stat or 0.0,
-                        )
-                    counts[j] = (
-                        replace(c, prefill=c.prefill + 1, prefill_by=note)
-                        if phase == "prefill"
-                        else replace(c, decode=c.decode + 1, decode_by=note)
-                    )
-    first = fmt_clock(replay.failed_windows[0].start_s)
-    raise InfeasibleSLOError(
-        f"the schedule still misses {len(replay.failed_windows)} window(s) after "
-        f"{MAX_REPAIRS} rounds of repair (the first at {first})",
-        field="ttft",
-        achievable=0.0,
-    )
-
-
-def _static(
-    profile: Profile,
-    config: SimConfig,
-    slo: SLO,
-    counts: list[_Counts],
-    window_s: float,
-    hi: tuple[int, int],
-    say: OnProgress,
-) -> tuple[tuple[int, int], ElasticReplay]:
-    """The smallest static allocation that meets every window: at least the most any step
-    needs on its own, raised on the phase that misses until the whole replay meets."""
-    m, n = max(c.prefill for c in counts), max(c.decode for c in counts)
-    while True:
-        say(f"replaying the static {m}P{n}D")
-        replay = replay_schedule(profile, config, Schedule.static(m, n), slo, window_s)
-        failed = replay.failed_windows
-        if not failed:
-            return (m, n), replay
-        ttft = any(not w.ttft_met for w in failed)
-        tpot = any(not w.tpot_met for w in failed)
-        if (ttft and m >= hi[0]) or (tpot and n >= hi[1]):
-            raise InfeasibleSLOError(
-                "no static allocation within --max-prefill/--max-decode meets every window",
-                field="ttft" if ttft else "tpot",
-                achievable=0.0,
-            )
-        m, n = m + ttft, n + tpot

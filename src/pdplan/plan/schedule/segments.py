@@ -16,17 +16,10 @@ from typing import NoReturn
 from pdplan.capacity.pool import smallest
 from pdplan.errors import ConfigError, InfeasibleSLOError
 from pdplan.plan.rate import size
-from pdplan.quantiles import Distribution
+from pdplan.plan.schedule.local import LocalVerdict, ReplaySetup, replay_part
 from pdplan.schema.arrivals import MAX_ARRIVAL_SCV, Gamma
-from pdplan.schema.profile import Profile
-from pdplan.schema.schedule import Schedule, ScheduleStep
 from pdplan.schema.trace import Trace
-from pdplan.schema.verdict import judge
-from pdplan.schema.workload import SLO, Workload
-from pdplan.sim.cluster import run_cluster
-from pdplan.sim.config import ClusterConfig, SimConfig
-from pdplan.sim.elastic import ElasticControl, ScheduleController
-from pdplan.sim.elastic_replay import window_groups
+from pdplan.schema.workload import Workload
 from pdplan.sim.service import ServiceModel
 
 __all__ = ["WARMUP_S", "ReplaySetup", "StepSize", "StepTask", "size_step", "step_tasks"]
@@ -34,20 +27,6 @@ __all__ = ["WARMUP_S", "ReplaySetup", "StepSize", "StepTask", "size_step", "step
 #: Requests before a step that its replay includes: long enough for the decode batches of the
 #: step's start to hold what arrived before it (an output of 8,192 tokens at 25 ms is 205 s).
 WARMUP_S = 300.0
-
-
-@dataclass(frozen=True)
-class ReplaySetup:
-    """What every replay of one scheduling problem shares."""
-
-    profile: Profile
-    cluster: ClusterConfig  # routing and service model; the counts are replaced
-    slo: SLO
-    window_s: float
-    model: str
-    seed: int
-    min_instances: tuple[int, int]
-    max_instances: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -110,56 +89,15 @@ def step_tasks(trace: Trace, step_s: float) -> list[StepTask]:
     return tasks
 
 
-@dataclass(frozen=True)
-class _Segment:
-    ttft_met: bool
-    tpot_met: bool
-    worst_ttft: tuple[float, float] | None  # (window start, statistic) of the worst window
-    worst_tpot: tuple[float, float] | None
-
-
 def _replay(
     setup: ReplaySetup, task: StepTask, m: int, n: int, warm: tuple[int, int] | None
-) -> _Segment:
+) -> LocalVerdict:
     """The step's replay on mPnD, after a warm-up on ``warm`` (at least mPnD: what the step
     before it serves; the instances it has beyond mPnD drain when the step starts)."""
     assert task.trace is not None
-    offset = task.trace.arrival_s[0]
-    workload = Workload.from_trace(task.trace)
-    begin = task.start_s - offset  # the step's start on the segment's clock
-    wm, wn = (m, n) if warm is None or begin <= 0 else (max(m, warm[0]), max(n, warm[1]))
-    cluster = setup.cluster.model_copy(update={"prefill_instances": wm, "decode_instances": wn})
-    config = SimConfig(cluster=cluster, workload=workload, seed=setup.seed, warmup_share=0.0)
-    control = None
-    if (wm, wn) != (m, n):
-        steps = [
-            ScheduleStep(start_s=0, prefill_instances=wm, decode_instances=wn),
-            ScheduleStep(start_s=begin, prefill_instances=m, decode_instances=n),
-        ]
-        control = ElasticControl(
-            ScheduleController(Schedule(steps=steps)), 0.0, setup.profile.prefill.dp_groups
-        )
-    columns = run_cluster(setup.profile, config, control).columns
-    groups = window_groups(
-        columns.arrival_s, setup.window_s, offset=offset, lo=task.start_s, hi=task.end_s
-    )
-    ttft_ok = tpot_ok = True
-    worst_ttft: tuple[float, float] | None = None
-    worst_tpot: tuple[float, float] | None = None
-    for key, members in groups.items():
-        v = judge(
-            Distribution.of(columns.ttft_s(i) for i in members),
-            Distribution.of(columns.tpot_s(i) for i in members),
-            setup.slo,
-        )
-        ttft_ok &= v.ttft_met
-        tpot_ok &= v.tpot_met
-        start = max(key * setup.window_s, task.start_s)
-        if v.ttft_s is not None and (worst_ttft is None or v.ttft_s > worst_ttft[1]):
-            worst_ttft = (start, v.ttft_s)
-        if v.tpot_s is not None and (worst_tpot is None or v.tpot_s > worst_tpot[1]):
-            worst_tpot = (start, v.tpot_s)
-    return _Segment(ttft_ok, tpot_ok, worst_ttft, worst_tpot)
+    wm, wn = (m, n) if warm is None else (max(m, warm[0]), max(n, warm[1]))
+    steps = [(0.0, wm, wn), (task.start_s, m, n)]
+    return replay_part(setup, task.trace, steps, 0.0, task.start_s, task.end_s)
 
 
 def _guess(
@@ -201,11 +139,11 @@ def size_step(job: tuple[ReplaySetup, StepTask]) -> StepSize:
     hi_p, hi_d = setup.max_instances
     if task.trace is None:
         return StepSize(task.index, task.start_s, task.end_s, 0, lo_p, lo_d, None, None, None, 0)
-    seen: dict[tuple[int, int], _Segment] = {}
+    seen: dict[tuple[int, int], LocalVerdict] = {}
     trace = task.trace
     warm = _guess(setup, trace, task.start_s - WARMUP_S, task.start_s)
 
-    def run(m: int, n: int) -> _Segment:
+    def run(m: int, n: int) -> LocalVerdict:
         if (m, n) not in seen:
             seen[(m, n)] = _replay(setup, task, m, n, warm)
         return seen[(m, n)]
