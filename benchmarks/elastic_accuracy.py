@@ -17,7 +17,8 @@ Scenarios: the shipped ServeGen models (``../shared/traces/servegen``), a day ea
 (deepseek-r1 at its own rate with the embedded paper profile; m-small's first day at a
 twentieth of its rate with the measured vLLM-cpu tiny-model profile), and the Azure 2023
 conversation and Mooncake traces replayed four times faster (about 15 min), in 1-min steps and
-windows.
+windows, with a 1-min scale-up delay and the throughput policy deciding every 45 s (Dynamo's
+180 s on a clock four times faster).
 
     python benchmarks/elastic_accuracy.py [--quick] [--jobs N] [--sample K]
 """
@@ -57,6 +58,7 @@ class Scenario:
     slo: SLO
     step_s: float
     delays_s: tuple[float, ...]
+    interval_s: float = 180.0  # the throughput policy's adjustment interval
 
 
 def _servegen(model: str, rate: float, end_s: float) -> Workload:
@@ -98,6 +100,7 @@ def scenarios(quick: bool) -> list[Scenario]:
                 SLO(ttft_s=2.0, tpot_s=0.040),
                 60.0,
                 (60.0,),
+                45.0,  # Dynamo's 180 s, on a clock four times faster
             )
         )
     return out
@@ -201,7 +204,7 @@ def main() -> None:
             t0 = time.perf_counter()
             plan = plan_schedule(
                 s.profile, s.workload, s.slo, step_s=s.step_s, scale_up_delay_s=delay,
-                map_fn=map_fn,
+                interval_s=s.interval_s, map_fn=map_fn,
             )  # fmt: skip
             planned_s = time.perf_counter() - t0
             t0 = time.perf_counter()

@@ -66,3 +66,31 @@ def test_two_ray_nodes_send_one_schedule_with_measured_clocks(
         assert len(records) == step["requests"]
         # converted to the controller's clock: sends are where the schedule put them
         assert all(abs(r["extra"]["send_lag_s"]) < 0.05 for r in records)
+
+
+def test_a_schedule_planned_on_two_ray_nodes_is_the_local_one(
+    cluster: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The independent replays of ``pdplan schedule`` (the steps, the trims, the policies'
+    searches) as Ray tasks: the same answer as in local worker processes."""
+    import random
+
+    rng = random.Random(5)
+    rows, t = ["arrival_s,isl_tokens,osl_tokens"], 0.0
+    for k, rate in enumerate((1.0, 6.0, 2.0)):
+        while (t := t + rng.expovariate(rate)) < (k + 1) * 300:
+            rows.append(f"{t:.4f},6144,32")
+    trace = tmp_path / "ramp.csv"
+    trace.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["schedule", "--trace", str(trace), "--ttft", "1s", "--step", "5min",
+            "--scale-up-delay", "1min", "--interval", "60s", "--json"]  # fmt: skip
+    outputs = []
+    for where in (["--ray", cluster.address], ["--jobs", "2"]):
+        with pytest.raises(SystemExit) as info:
+            main([*args, *where])
+        out, err = capsys.readouterr()
+        assert info.value.code == 0, err
+        outputs.append(json.loads(out))
+    on_ray, local = outputs
+    assert on_ray == local
+    assert len(on_ray["schedule"]["steps"]) > 1 and on_ray["replay"]["windows"]
