@@ -28,6 +28,10 @@ def _span(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def _gpu_hours(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _setting(row: PolicyRow) -> str:
     if row.knob is None or row.value is None:
         return "-"
@@ -39,7 +43,7 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
     slo, r = plan.slo, plan.replay
     result = r.result
     console.print(
-        f"[bold]{result.requests_measured:,} requests[/] over {fmt_clock(r.windows[-1].end_s)}"
+        f"[bold]{result.requests_measured:,} requests[/] over {_span(r.windows[-1].end_s)}"
         f"; SLOs {slo.ttft_stat} TTFT <= {fmt_duration(slo.ttft_s)} and {slo.tpot_stat} TPOT "
         f"<= {fmt_duration(slo.tpot_s)} in every {_span(plan.slo_window_s)} window; "
         f"steps of {_span(plan.step_s)}; scale-up delay {_span(plan.scale_up_delay_s)}"
@@ -53,7 +57,8 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
         "prefill: why<",
         "decode: why<",
         caption="why not one fewer: the window that misses with one fewer and its "
-        f"{slo.ttft_stat} TTFT / {slo.tpot_stat} TPOT there ((day): on the whole replay), or "
+        f"{slo.ttft_stat} TTFT / {slo.tpot_stat} TPOT there ((whole): found on the whole "
+        "replay), or "
         "work W: the step's work keeps W instances busy. A scale-up starts "
         f"{_span(plan.scale_up_delay_s)} before its step.",
     )
@@ -93,7 +98,7 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
             "-" if row.worst_window_start_s is None else fmt_clock(row.worst_window_start_s),
             _stat(row.worst_ttft_s),
             _stat(row.worst_tpot_s),
-            f"{row.gpu_hours:,.0f}",
+            _gpu_hours(row.gpu_hours),
             *([f"${row.gpu_hours * price:,.0f}"] if price is not None else []),
             str(row.scaling_events),
         )
@@ -105,9 +110,9 @@ def render_schedule(plan: SchedulePlan, console: Console, price: float | None = 
     console.print(table)
     static = plan.policies[0]
     console.print(
-        f"The schedule uses [bold]{r.gpu_hours:,.0f} GPU-hours[/], "
+        f"The schedule uses [bold]{_gpu_hours(r.gpu_hours)} GPU-hours[/], "
         f"{plan.saving:.0%} fewer than the static {plan.static_allocation} that meets every "
-        f"window ({static.gpu_hours:,.0f}); every window meets on replay "
+        f"window ({_gpu_hours(static.gpu_hours)}); every window meets on replay "
         f"({plan.repairs} repair round(s) after sizing each step)."
     )
 

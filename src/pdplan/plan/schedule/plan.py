@@ -71,8 +71,9 @@ class StepRow(BaseModel):
     analytic: str | None = Field(description="the analytic first guess on the step's requests")
     prefill_decided_by: str | None = Field(
         description="why not one prefill instance fewer: the window that misses with one fewer "
-        "and its SLO statistic there ('(day)': on the whole replay, else on the step's own), "
-        "or 'work W': the step's work keeps W instances busy (None: the minimum count)"
+        "and its SLO statistic there ('(whole)': found on the whole replay, else on the "
+        "replay around the step), or 'work W': the step's work keeps W instances busy, or "
+        "'held for the next step' (None: the minimum count)"
     )
     decode_decided_by: str | None = Field(
         description="why not one decode instance fewer (as prefill_decided_by)"

@@ -90,14 +90,14 @@ def executed(counts: list[StepCounts], step_s: float, delay_s: float) -> list[St
     >>> c = [StepCounts(2, 1, None, None), StepCounts(1, 1, "x", None)]
     >>> c.append(StepCounts(2, 1, None, None))
     >>> [(x.prefill, x.prefill_by) for x in executed(c, 60.0, 60.0)]
-    [(2, None), (2, 'held for the next scale-up'), (2, None)]
+    [(2, None), (2, 'held for the next step'), (2, None)]
     """
     ahead = math.floor(delay_s / step_s + 1e-9)
     out = []
     for k, c in enumerate(counts):
         later = counts[k : k + ahead + 1]
         p, d = max(x.prefill for x in later), max(x.decode for x in later)
-        held = "held for the next scale-up"
+        held = "held for the next step"
         out.append(
             StepCounts(
                 p,
@@ -156,7 +156,7 @@ def repair(
                 failed_before.add((k, phase))
                 what = "TTFT" if phase == "prefill" else "TPOT"
                 unit = "s" if phase == "prefill" else "ms"
-                note = f"{fmt_clock(w.start_s)} {what} {(stat or 0.0) * scale:.3g} {unit} (day)"
+                note = f"{fmt_clock(w.start_s)} {what} {(stat or 0.0) * scale:.3g} {unit} (whole)"
                 for j in steps:
                     if (j, phase) in raised:
                         continue
