@@ -89,7 +89,7 @@ def long_context_profile() -> Profile:
 def profiles() -> dict[str, Profile]:
     return {
         "embedded": default_profile(),
-        "vllm-cpu": load_profile(ROOT / "docs" / "examples" / "vllm-cpu-tiny-llama.yaml"),
+        "vllm-cpu": load_profile(ROOT / "examples" / "profiles" / "vllm-cpu-tiny-llama.yaml"),
         "long-ctx": long_context_profile(),
     }
 

@@ -15,7 +15,7 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 #: Each component's layer: a module may import its own component or a lower layer.
 LAYERS = {
-    "base": 0,  # quantiles, units, errors, strict, parallel
+    "base": 0,  # quantiles, units, errors, strict, parallel, lazy
     "queueing": 1,
     "schema": 1,
     "engine": 2,
@@ -33,7 +33,7 @@ LAYERS = {
     "api": 10,  # pdplan/__init__.py: the public names
     "__main__": 11,
 }
-_BASE = {"quantiles", "units", "errors", "strict", "parallel"}
+_BASE = {"quantiles", "units", "errors", "strict", "parallel", "lazy"}
 MAX_LINES = 400
 
 

@@ -24,7 +24,7 @@ from tests.cli_helpers import run
 pytestmark = pytest.mark.engine
 
 ROOT = Path(__file__).parents[2]
-PROFILE = ROOT / "docs" / "examples" / "vllm-cpu-1p1d-tiny-llama.yaml"
+PROFILE = ROOT / "examples" / "profiles" / "vllm-cpu-1p1d-tiny-llama.yaml"
 
 
 def _listening(port: int) -> bool:

@@ -20,6 +20,7 @@ COMMANDS = {
     "capacity": ot.CapacityOptions,
     "loadtest": ot.LoadtestOptions,
     "trace": ot.TraceCmdOptions,
+    "schedule": ot.ScheduleOptions,
     "import": ot.ImportOptions,
     "compare": ot.CompareOptions,
     "profile prefill": ot.ProfilePrefillOptions,
@@ -31,10 +32,11 @@ COMMANDS = {
 
 
 def _command(name: str) -> click.Command:
-    command: click.Command = cli
+    command: click.Command | None = cli
     for part in name.split():
         assert isinstance(command, click.Group)
-        command = command.commands[part]
+        command = command.get_command(click.Context(command), part)
+    assert command is not None
     return command
 
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 import click
 from pydantic import ValidationError
 
+from pdplan.cli.lazy_group import LazyGroup
 from pdplan.errors import InfeasibleSLOError, PdplanError
 
 __all__ = [
@@ -34,35 +35,29 @@ EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Each command and where it is defined, imported only when it runs (or ``--help`` lists it):
+#: ``pdplan size`` does not pay for the load tester's HTTP client or the simulator.
+_COMMANDS = {
+    "size": ("pdplan.cli.size", "size"),
+    "profile": ("pdplan.cli.profile", "profile"),
+    "simulate": ("pdplan.cli.simulate", "simulate_cmd"),
+    "capacity": ("pdplan.cli.simulate", "capacity"),
+    "loadtest": ("pdplan.cli.loadtest", "loadtest"),
+    "trace": ("pdplan.cli.trace", "trace_cmd"),
+    "schedule": ("pdplan.cli.schedule", "schedule_cmd"),
+    "import": ("pdplan.cli.imports", "import_cmd"),
+    "compare": ("pdplan.cli.imports", "compare_cmd"),
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="pdplan")
 def cli() -> None:
     """Size prefill/decode disaggregated LLM serving for a throughput target and SLOs."""
-
-
-def _register() -> None:
-    from pdplan.cli.imports import compare_cmd, import_cmd
-    from pdplan.cli.loadtest import loadtest
-    from pdplan.cli.profile import profile
-    from pdplan.cli.profile_aggregated import aggregated_cmd
-    from pdplan.cli.schedule import schedule_cmd
-    from pdplan.cli.simulate import capacity, simulate_cmd
-    from pdplan.cli.size import size
-    from pdplan.cli.trace import trace_cmd
-
-    cli.add_command(size)
-    profile.add_command(aggregated_cmd)
-    cli.add_command(profile)
-    cli.add_command(simulate_cmd)
-    cli.add_command(capacity)
-    cli.add_command(loadtest)
-    cli.add_command(trace_cmd)
-    cli.add_command(schedule_cmd)
-    cli.add_command(import_cmd)
-    cli.add_command(compare_cmd)
-
-
-_register()
 
 
 def _fail(kind: str, message: str, code: int) -> NoReturn:

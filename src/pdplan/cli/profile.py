@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 import click
 
 from pdplan.cli.inputs import check_url, maybe, number_list, timeouts_from
+from pdplan.cli.lazy_group import LazyGroup
 from pdplan.cli.option_types import (
     ProfileAllOptions,
     ProfileDecodeOptions,
@@ -99,7 +100,9 @@ def _finish(
             console.print(f"plot written to {plot_profile(written[1], plot)}")
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup, lazy={"aggregated": ("pdplan.cli.profile_aggregated", "aggregated_cmd")}
+)
 def profile() -> None:
     """Measure live OpenAI-compatible engines and write a profile for `pdplan size`."""
 

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from pdplan.bench.records import RequestRecord
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from pdplan.bench.records import RequestRecord
 
 __all__ = ["RichReporter", "working"]
 
@@ -36,6 +31,14 @@ class RichReporter:
     """One bar per step; failed requests are counted in the bar's description."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (  # only where bars are drawn: not on every command's start
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.console = console
         self.progress = Progress(
             TextColumn("{task.description}"),
