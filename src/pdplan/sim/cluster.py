@@ -20,6 +20,7 @@ draws the requests and their service times and runs the loop.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from heapq import heappush
@@ -229,28 +230,38 @@ def _run(
     """The event loop; returns each request's first-token time (the pools fill the rest)."""
     n_req = len(arrivals)
     first_token = [0.0] * n_req
-    if n_req:
-        events.at(arrivals[0], _ARRIVAL, 0)
     heap, seq, pop = events.heap, events.seq, events.pop  # bound once: the loop runs per event
     arrive, finish, resume = prefill.arrive, prefill.finish, prefill.resume
-    join, complete = decode.join, decode.complete
-    while heap:
-        now, _, kind, a, b = pop()
-        if kind == _ARRIVAL:
-            if a + 1 < n_req:
-                heappush(heap, (arrivals[a + 1], next(seq), _ARRIVAL, a + 1, 0))
-            arrive(a, now)
-        elif kind == PREFILL_DONE:
-            for rid in finish(a):
-                ready = now + transfer[rid]
-                first_token[rid] = ready
-                heappush(heap, (ready, next(seq), _DECODE_JOIN, rid, 0))
-            resume(a, now)
-        elif kind == _DECODE_JOIN:
-            join(a, now)
-        elif kind == DECODE_DONE:
-            complete(a, b, now)
-        else:
-            assert control is not None
-            control.handle(kind, a, b, now)
+    join, complete, version = decode.join, decode.complete, decode.version
+    # The arrivals are already sorted: the next one waits outside the heap, with the sequence
+    # number it would have had there (taken when the previous one arrived), and goes first
+    # when it is earlier than the heap's head, as the heap would have ordered it.
+    nxt = 0
+    next_t, next_seq = (arrivals[0], next(seq)) if n_req else (math.inf, 0)
+    while True:
+        if heap:
+            head = heap[0]
+            if head[0] < next_t or (head[0] == next_t and head[1] < next_seq):
+                now, _, kind, a, b = pop()
+                if kind == PREFILL_DONE:
+                    for rid in finish(a):
+                        ready = now + transfer[rid]
+                        first_token[rid] = ready
+                        heappush(heap, (ready, next(seq), _DECODE_JOIN, rid, 0))
+                    resume(a, now)
+                elif kind == _DECODE_JOIN:
+                    join(a, now)
+                elif kind == DECODE_DONE:
+                    if b == version[a]:  # else superseded: the batch changed since
+                        complete(a, now)
+                else:
+                    assert control is not None
+                    control.handle(kind, a, b, now)
+                continue
+        if nxt == n_req:
+            break
+        now, a = next_t, nxt
+        nxt += 1
+        next_t, next_seq = (arrivals[nxt], next(seq)) if nxt < n_req else (math.inf, 0)
+        arrive(a, now)
     return first_token

@@ -21,6 +21,7 @@ changes. A request that finds the batch or the KV cache full waits at its instan
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -160,8 +161,8 @@ class DecodePool:
 
     __slots__ = (
         "accepting", "active", "done_s", "events", "finishes", "isls", "kv_cap", "kv_used",
-        "last_t", "max_batch", "occupancy", "on_idle", "osls", "place", "serving", "tpot",
-        "vclock", "version", "waiting",
+        "last_t", "loads", "max_batch", "occupancy", "on_idle", "osls", "place", "serving",
+        "tpot", "vclock", "version", "waiting",
     )  # fmt: skip
 
     def __init__(
@@ -190,43 +191,66 @@ class DecodePool:
         #: the instances taking new requests, in the order the routing sees them
         self.accepting = list(range(instances))
         self.serving = [True] * instances
+        #: per instance, its running plus waiting requests while it takes new ones, else inf:
+        #: least-loaded placement is ``loads.index(min(loads))``, the first of the least loaded
+        #: (``accepting`` is ascending: instances are only ever added at the end)
+        self.loads: list[float] = [0] * instances
         #: called with (instance, now) when an instance out of ``accepting`` is empty
         self.on_idle: Callable[[int, float], None] | None = None
-        active, waiting = self.active, self.waiting
-        # active plus waiting requests of instance j (least-loaded placement); a closure, not
-        # a method: it runs once per instance per request
-        self.place = decode_policy(
-            routing, self.accepting, uniforms, lambda j: active[j] + len(waiting[j])
-        )
+        self.place = decode_policy(routing, self.accepting, uniforms, self.loads)
 
     def join(self, rid: int, now: float) -> None:
         """Request ``rid`` (its first token out) joins the instance its routing picks."""
         j = self.place(rid)
-        if not self.waiting[j] and self._fits(j, rid):
-            self._advance(j, now)
-            self._admit(j, rid, now)
-            self._reschedule(j, now)
-        else:
-            self.waiting[j].append(rid)
-
-    def complete(self, j: int, version: int, now: float) -> None:
-        """Instance ``j``'s scheduled completion (ignored if the batch changed since)."""
-        if version != self.version[j]:
-            return
-        self._advance(j, now)
-        fins = self.finishes[j]
-        limit = self.vclock[j] + _EPS_TOKENS
-        isls, osls, done_s = self.isls, self.osls, self.done_s
-        while fins and fins[0][0] <= limit:
-            _, rid = heapq.heappop(fins)
-            done_s[rid] = now
-            self.active[j] -= 1
-            self.kv_used[j] -= isls[rid] + osls[rid]
         wq = self.waiting[j]
-        while wq and self._fits(j, wq[0]):
-            self._admit(j, wq.popleft(), now)
-        self._reschedule(j, now)
-        if not self.serving[j] and not self.active[j] and not wq and self.on_idle is not None:
+        if not wq and self._fits(j, rid):
+            self._change(j, rid, now)
+        else:
+            wq.append(rid)
+            self.loads[j] += 1
+
+    def complete(self, j: int, now: float) -> None:
+        """Instance ``j``'s scheduled completion (the caller checks that its version is the
+        instance's: a completion superseded by a change of the batch is dropped)."""
+        self._change(j, -1, now)
+
+    def _change(self, j: int, rid: int, now: float) -> None:
+        """The batch of instance ``j`` changes at ``now``: request ``rid`` joins it, or (``rid``
+        < 0) the requests due finish and waiting ones take their slots. Its token clock runs up
+        to now at the old batch, its next completion is scheduled at the new one (one method
+        for both: it runs for every event of every request)."""
+        active = self.active
+        b = active[j]
+        if b:
+            dt = now - self.last_t[j]
+            self.vclock[j] += dt / self.tpot[b]
+            self.occupancy[j] += b * dt
+        self.last_t[j] = now
+        fins = self.finishes[j]
+        wq = self.waiting[j]
+        if rid >= 0:
+            self._admit(j, rid, now)
+        else:
+            limit = self.vclock[j] + _EPS_TOKENS
+            isls, osls, done_s, kv_used = self.isls, self.osls, self.done_s, self.kv_used
+            while fins and fins[0][0] <= limit:
+                _, done = heapq.heappop(fins)
+                done_s[done] = now
+                active[j] -= 1
+                kv_used[j] -= isls[done] + osls[done]
+            while wq and self._fits(j, wq[0]):
+                self._admit(j, wq.popleft(), now)
+        version = self.version
+        version[j] += 1
+        if fins:
+            dt = (fins[0][0] - self.vclock[j]) * self.tpot[active[j]]
+            events = self.events
+            heapq.heappush(
+                events.heap, (now + max(dt, 0.0), next(events.seq), DECODE_DONE, j, version[j])
+            )
+        if self.serving[j]:
+            self.loads[j] = active[j] + len(wq)
+        elif not active[j] and not wq and self.on_idle is not None:
             self.on_idle(j, now)
 
     def grow(self, count: int) -> int:
@@ -241,43 +265,23 @@ class DecodePool:
         self.waiting += [deque() for _ in range(count)]
         self.version += [0] * count
         self.serving += [False] * count
+        self.loads += [math.inf] * count
         return first
 
     def add(self, j: int, now: float) -> None:
         """Instance ``j`` starts taking requests."""
         self.serving[j] = True
         self.accepting.append(j)
+        self.loads[j] = self.active[j] + len(self.waiting[j])
         self.last_t[j] = now
 
     def drain(self, j: int, now: float) -> None:
         """Instance ``j`` takes no new request; it says when it has finished what it holds."""
         self.serving[j] = False
         self.accepting.remove(j)
+        self.loads[j] = math.inf
         if not self.active[j] and not self.waiting[j] and self.on_idle is not None:
             self.on_idle(j, now)
-
-    def load(self, j: int) -> int:
-        """Requests at instance ``j``: running and waiting for a slot."""
-        return self.active[j] + len(self.waiting[j])
-
-    def _advance(self, j: int, now: float) -> None:
-        b = self.active[j]
-        if b:
-            dt = now - self.last_t[j]
-            self.vclock[j] += dt / self.tpot[b]
-            self.occupancy[j] += b * dt
-        self.last_t[j] = now
-
-    def _reschedule(self, j: int, now: float) -> None:
-        self.version[j] += 1
-        fins = self.finishes[j]
-        if fins:
-            dt = (fins[0][0] - self.vclock[j]) * self.tpot[self.active[j]]
-            events = self.events
-            heapq.heappush(
-                events.heap,
-                (now + max(dt, 0.0), next(events.seq), DECODE_DONE, j, self.version[j]),
-            )
 
     def _fits(self, j: int, rid: int) -> bool:
         if self.active[j] >= self.max_batch:

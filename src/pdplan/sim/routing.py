@@ -50,17 +50,18 @@ def prefill_policy(
 
 
 def decode_policy(
-    routing: str, active: list[int], uniforms: Sequence[float], load: Callable[[int], int]
+    routing: str, active: list[int], uniforms: Sequence[float], load: list[float]
 ) -> Pick:
     """The decode placement among the ``active`` instances: ``least_loaded`` (fewest active
-    and waiting requests, ``load``), ``round_robin`` or ``random``.
+    and waiting requests: ``load``, inf for an instance not in ``active``; the first of the
+    least loaded), ``round_robin`` or ``random``.
 
-    >>> pick = decode_policy("least_loaded", [0, 1, 2], [], [2, 0, 1].__getitem__)
+    >>> pick = decode_policy("least_loaded", [0, 1, 2], [], [2, 0, 1])
     >>> pick(0)
     1
     """
     if routing == "least_loaded":
-        return lambda rid: min(active, key=load)
+        return lambda rid: load.index(min(load))
     if routing == "round_robin":
         return _round_robin(active)
     if routing == "random":
