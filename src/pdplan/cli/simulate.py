@@ -22,6 +22,7 @@ from pdplan.cli.options import (
 )
 from pdplan.errors import ConfigError
 from pdplan.schema.routing import DECODE_ROUTINGS, PREFILL_ROUTINGS
+from pdplan.schema.trace import MAX_TRACE_REQUESTS
 
 if TYPE_CHECKING:
     from pdplan.schema.workload import SLO, Workload
@@ -82,7 +83,7 @@ sim_options = [
     ),
     click.option(
         "--requests",
-        type=click.IntRange(min=100, max=5_000_000),
+        type=click.IntRange(min=100, max=MAX_TRACE_REQUESTS),
         default=20_000,
         show_default=True,
         help="Requests per simulated run (a trace replay: the whole trace).",

@@ -164,8 +164,8 @@ def random_routing_sojourns(
     hist = (
         np.zeros((groups, cap if math.isinf(max_bins) else int(max_bins))) if distribution else None
     )
-    count = np.zeros(groups)
-    sojourn_sum = np.zeros(groups)
+    count = [0] * groups  # Python numbers: a numpy element update costs more than the sum
+    sojourn_sum = [0.0] * groups
     held = 0.0
     weights = np.arange(cap, dtype=float)
     top = 1  # bins in use
@@ -233,12 +233,13 @@ def random_routing_sojourns(
             p[last - 1] += spill
             p[last:top] = 0.0
             top = last
-        tail = np.flatnonzero(p[max(top - 64, 1) : top] >= _TINY)
-        top = max(top - 64, 1) + (int(tail[-1]) + 1 if len(tail) else 0)
+        lowest = max(top - 64, 1)  # trim the tail's empty bins (the last 64 looked at)
+        while top > lowest and p[top - 1] < _TINY:  # a few steps: cheaper than a vector op
+            top -= 1
     return TransientSojourns(
         step_s=step_s,
-        count=count,
-        sojourn_sum_s=sojourn_sum,
+        count=np.array(count, dtype=float),
+        sojourn_sum_s=np.array(sojourn_sum),
         hist=hist,
         held=held,
     )

@@ -16,8 +16,9 @@ from pdplan.schema.lengths import MAX_TOKENS
 
 __all__ = ["MAX_TRACE_REQUESTS", "Trace"]
 
-#: The most requests one trace may hold (a simulation replays at most this many).
-MAX_TRACE_REQUESTS = 5_000_000
+#: The most requests one trace may hold (a simulation replays at most this many): a day at
+#: 200 req/s (17 M requests) replays in about 4 minutes and 7.5 GB on one core.
+MAX_TRACE_REQUESTS = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)
