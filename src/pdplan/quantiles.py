@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -34,14 +35,14 @@ STATS: tuple[str, ...] = get_args(Stat)
 STAT_QUANTILE = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
-def quantiles_sorted(ordered: Sequence[float], qs: Iterable[float]) -> list[float]:
+def quantiles_sorted(ordered: Sequence[float] | np.ndarray, qs: Iterable[float]) -> list[float]:
     """Linear-interpolation quantiles (numpy's default) of already sorted values, each ``q``
     a fraction in [0, 1] (the one convention: ``p90`` is 0.9, :data:`STAT_QUANTILE`).
 
     >>> quantiles_sorted([1.0, 2.0, 3.0, 4.0], [0.5, 1.0])
     [2.5, 4.0]
     """
-    if not ordered:
+    if not len(ordered):
         raise ValueError("quantiles of no values: summarize with Distribution.of (None)")
     out = []
     for q in qs:
@@ -80,14 +81,24 @@ class Distribution(BaseModel):
     max: float | None = Field(None, description="the largest value (None: not known)")
 
     @classmethod
-    def of(cls, values: Iterable[float | None]) -> Distribution | None:
-        """The summary of the non-None values; None when there are none."""
-        kept = sorted(v for v in values if v is not None)
-        if not kept:
-            return None
-        p50, p90, p99 = quantiles_sorted(kept, [STAT_QUANTILE[k] for k in ("p50", "p90", "p99")])
+    def of(cls, values: Iterable[float | None] | np.ndarray) -> Distribution | None:
+        """The summary of the non-None values (of a numpy array: the non-NaN ones, summed in
+        the same order, so the same numbers); None when there are none."""
+        if isinstance(values, np.ndarray):
+            ordered = np.sort(values[~np.isnan(values)])
+            if not ordered.size:
+                return None
+            total = float(np.cumsum(ordered)[-1])  # sequential, as sum() adds a list
+            kept: Sequence[float] | np.ndarray = ordered
+        else:
+            kept = sorted(v for v in values if v is not None)
+            if not kept:
+                return None
+            total = sum(kept)
+        qs = [STAT_QUANTILE[k] for k in ("p50", "p90", "p99")]
+        p50, p90, p99 = (float(q) for q in quantiles_sorted(kept, qs))
         return cls(
-            count=len(kept), mean=sum(kept) / len(kept), p50=p50, p90=p90, p99=p99, max=kept[-1]
+            count=len(kept), mean=total / len(kept), p50=p50, p90=p90, p99=p99, max=float(kept[-1])
         )
 
     def stat(self, name: Stat) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from pdplan.quantiles import Distribution
@@ -88,48 +89,73 @@ class SimResult(BaseModel):
 
 
 def _attainment(
-    ttft: list[float], tpot: list[float | None], slo: SLO | None
+    ttft: np.ndarray, tpot: np.ndarray, slo: SLO | None
 ) -> tuple[float | None, float | None, float | None]:
     """Shares of requests meeting both SLOs, the TTFT SLO and the TPOT SLO (None without
-    an SLO; the TPOT share is None when no request had two tokens: nothing to meet)."""
-    if slo is None or not ttft:
+    an SLO; the TPOT share is None when no request had two tokens (NaN): nothing to meet)."""
+    if slo is None or not ttft.size:
         return None, None, None
-    ok_ttft = [t <= slo.ttft_s for t in ttft]
-    ok_tpot = [t is None or t <= slo.tpot_s for t in tpot]
-    count = len(ok_ttft)
-    tpot_ok = sum(ok_tpot) / count if any(t is not None for t in tpot) else None
-    both = sum(a and b for a, b in zip(ok_ttft, ok_tpot, strict=True)) / count
-    return both, sum(ok_ttft) / count, tpot_ok
+    ok_ttft = ttft <= slo.ttft_s
+    no_tpot = np.isnan(tpot)
+    ok_tpot = no_tpot | (tpot <= slo.tpot_s)
+    count = ttft.size
+    tpot_ok = int(ok_tpot.sum()) / count if not no_tpot.all() else None
+    both = int((ok_ttft & ok_tpot).sum()) / count
+    return both, int(ok_ttft.sum()) / count, tpot_ok
 
 
-def _throughput(c: Columns, idx: range) -> tuple[Throughput, float | None]:
-    """Completion rate of the measured requests over the span of their completions (equal
-    to the arrival rate when the cluster keeps up, below it when queues grow), and the
-    measured requests' own arrival rate."""
-    measured_done = [c.done_s[i] for i in idx]
-    span = max(max(measured_done) - min(measured_done), 1e-12) if measured_done else 1e-12
-    count = max(len(measured_done) - 1, 0)
-    out_tokens = sum(c.osl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
-    all_tokens = out_tokens + sum(c.isl_tokens[i] for i in idx) * count / max(len(measured_done), 1)
-    arrived = [c.arrival_s[i] for i in idx]
-    arrival_span = max(arrived) - min(arrived) if len(arrived) > 1 else 0.0
-    arrival_rps = (len(arrived) - 1) / arrival_span if arrival_span > 0 else None
+def _throughput(c: _Arrays, start: int) -> tuple[Throughput, float | None]:
+    """Completion rate of the measured requests (from ``start`` on) over the span of their
+    completions (equal to the arrival rate when the cluster keeps up, below it when queues
+    grow), and the measured requests' own arrival rate."""
+    done = c.done_s[start:]
+    n = done.size
+    span = max(float(done.max() - done.min()), 1e-12) if n else 1e-12
+    count = max(n - 1, 0)
+    out_tokens = int(c.osl_tokens[start:].sum()) * count / max(n, 1)
+    all_tokens = out_tokens + int(c.isl_tokens[start:].sum()) * count / max(n, 1)
+    arrived = c.arrival_s[start:]
+    arrival_span = float(arrived.max() - arrived.min()) if n > 1 else 0.0
+    arrival_rps = (n - 1) / arrival_span if arrival_span > 0 else None
     throughput = Throughput(
         total_tps=all_tokens / span, output_tps=out_tokens / span, rate_rps=count / span
     )
     return throughput, arrival_rps
 
 
-def _check_complete(c: Columns) -> None:
+@dataclass(frozen=True)
+class _Arrays:
+    """The columns as numpy arrays (a run's summary is vector work)."""
+
+    arrival_s: np.ndarray
+    isl_tokens: np.ndarray
+    osl_tokens: np.ndarray
+    first_token_s: np.ndarray
+    done_s: np.ndarray
+
+    @classmethod
+    def of(cls, c: Columns) -> _Arrays:
+        return cls(
+            np.asarray(c.arrival_s, dtype=float),
+            np.asarray(c.isl_tokens, dtype=np.int64),
+            np.asarray(c.osl_tokens, dtype=np.int64),
+            np.asarray(c.first_token_s, dtype=float),
+            np.asarray(c.done_s, dtype=float),
+        )
+
+
+def _check_complete(c: _Arrays) -> None:
     """Every request arrived, got its first token, then finished, in that order: a run that
     left one behind (a request no instance could take) must not be summarized as if it had
     finished at time 0 (negative TPOT, busy shares beyond 100 %)."""
-    for i, (a, f, d) in enumerate(zip(c.arrival_s, c.first_token_s, c.done_s, strict=True)):
-        if not a <= f <= d:
-            raise RuntimeError(
-                f"simulation left request {i} unfinished or out of order (arrival {a!r} s, "
-                f"first token {f!r} s, done {d!r} s)"
-            )
+    a, f, d = c.arrival_s, c.first_token_s, c.done_s
+    bad = np.flatnonzero(~((a <= f) & (f <= d)))
+    if bad.size:
+        i = int(bad[0])
+        raise RuntimeError(
+            f"simulation left request {i} unfinished or out of order (arrival {float(a[i])!r} "
+            f"s, first token {float(f[i])!r} s, done {float(d[i])!r} s)"
+        )
 
 
 def summarize_run(
@@ -154,15 +180,16 @@ def summarize_run(
     >>> r.ttft_s.mean, r.tpot_s.mean, r.requests_measured
     (0.5, 0.1, 2)
     """
-    c = columns
+    c = _Arrays.of(columns)
     _check_complete(c)
-    n = len(c.arrival_s)
+    n = c.arrival_s.size
     start = min(int(n * warmup_share), max(n - 1, 0))
-    idx = range(start, n)
-    ttft = [c.ttft_s(i) for i in idx]
-    tpot = [c.tpot_s(i) for i in idx]
+    first, osl = c.first_token_s[start:], c.osl_tokens[start:]
+    ttft = first - c.arrival_s[start:]
+    with np.errstate(divide="ignore", invalid="ignore"):  # one token: no TPOT (NaN)
+        tpot = np.where(osl >= 2, (c.done_s[start:] - first) / (osl - 1), np.nan)
     attain, ttft_ok, tpot_ok = _attainment(ttft, tpot, slo)
-    throughput, arrival_rps = _throughput(c, idx)
+    throughput, arrival_rps = _throughput(c, start)
     horizon = max(end_s, 1e-12)
     ttft_dist, tpot_dist = Distribution.of(ttft), Distribution.of(tpot)
     verdict = None
@@ -177,7 +204,7 @@ def summarize_run(
             completed_rps=throughput.rate_rps if offered_rps is not None else None,
         )
     return SimResult(
-        requests_measured=len(idx),
+        requests_measured=n - start,
         offered_rate_rps=offered_rps,
         arrival_rate_rps=arrival_rps,
         ttft_s=ttft_dist,
