@@ -23,6 +23,8 @@ from collections.abc import Sequence
 __all__ = ["balanced_decode_tpots_s"]
 
 _EPS_TOKENS = 1e-7
+#: Counts in decode up to this many have their pool TPOT tabulated.
+_POOL_TABLE = 1 << 16
 
 
 def _pool_tpot_s(active: int, instances: int, table: Sequence[float]) -> float:
@@ -64,6 +66,8 @@ def balanced_decode_tpots_s(
     joined: list[float] = [0.0] * n
     done: list[float | None] = [None] * n
     limit = instances * len(table)
+    # the pool's TPOT for every count in decode, looked up rather than computed per event
+    pool = [_pool_tpot_s(k, instances, table) for k in range(min(limit, _POOL_TABLE) + 1)]
     heap: list[tuple[float, int]] = []  # (token clock at finish, request)
     waiting: deque[int] = deque()
     clock = 0.0  # tokens each active request has generated since the start
@@ -94,7 +98,8 @@ def balanced_decode_tpots_s(
             while waiting and len(heap) < limit:
                 j = waiting.popleft()
                 heapq.heappush(heap, (clock + osl_tokens[j] - 1, j))
-        tpot = _pool_tpot_s(len(heap), instances, table)
+        active = len(heap)
+        tpot = pool[active] if active <= _POOL_TABLE else _pool_tpot_s(active, instances, table)
     return [
         None if osl_tokens[i] < 2 or d is None else (d - joined[i]) / (osl_tokens[i] - 1)
         for i, d in enumerate(done)
