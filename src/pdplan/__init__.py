@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from pdplan.lazy import exports
+from pdplan.lazy import exports as _exports
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from pdplan.errors import (
         BenchmarkError,
         ConfigError,
@@ -84,7 +84,7 @@ _WHERE = {
 }
 
 
-__getattr__, __dir__ = exports(__name__, _WHERE, globals())
+__getattr__, __dir__ = _exports(__name__, _WHERE, globals())
 
 __version__ = "0.1.0"
 

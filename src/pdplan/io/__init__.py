@@ -2,11 +2,11 @@
 schedules, other tools' benchmark results, CSV outputs. The only part of the core that opens
 files; every error names the file and the field, in one line."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from pdplan.lazy import exports
+from pdplan.lazy import exports as _exports
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from pdplan.io.inputs import (
         MAX_BENCH_FILE_BYTES,
         load_bench_runs,
@@ -47,7 +47,7 @@ _WHERE = {
     "save_profile": "pdplan.io.profiles",
     "write_rows_csv": "pdplan.io.outputs",
 }
-__getattr__, __dir__ = exports(__name__, _WHERE, globals())
+__getattr__, __dir__ = _exports(__name__, _WHERE, globals())
 
 __all__ = [
     "DEFAULT_PROFILE_NAME",
