@@ -32,12 +32,17 @@ from itertools import pairwise
 
 import numpy as np
 
+from pdplan.queueing import transient_kernel
 from pdplan.queueing.sojourn import gamma_cdf, gamma_quantile
 
 __all__ = ["TransientSojourns", "noise_atoms", "random_routing_sojourns"]
 
 #: Mass below this is dropped from the tail of the distributions.
 _TINY = 1e-13
+#: From this many requests on, the compiled kernel runs the recursion when numba is installed
+#: (``pdplan[fast]``; :mod:`pdplan.queueing.transient_kernel`): below, its first compilation
+#: would cost more than it saves.
+COMPILED_FROM = 100_000
 
 
 def noise_atoms(scv: float, points: int = 5) -> tuple[tuple[float, float], ...]:
@@ -156,6 +161,20 @@ def random_routing_sojourns(
     widest = max(r for r, _ in noise)
     longest = widest * max(svc, default=0.0)
     max_bins = math.inf if max_wait_s is None else int(max_wait_s / step_s + longest) + 2
+    if n >= COMPILED_FROM and transient_kernel.available():  # the same steps, compiled
+        count_a, sum_a, hist_a, held_a = transient_kernel.sojourns(
+            np.asarray(times_s, dtype=float),
+            np.asarray(svc),
+            servers,
+            np.array([r for r, _ in noise]),
+            np.array([q for _, q in noise]),
+            step_s,
+            np.zeros(n, dtype=np.int64) if group_of is None else np.asarray(group_of, np.int64),
+            groups,
+            max_bins,
+            distribution,
+        )
+        return TransientSojourns(step_s, count_a, sum_a, hist_a, held_a)
     cap = 1 << 12
     buf = np.zeros(cap)  # the free time's distribution is buf[o : o + top]; bin 0 "free now"
     buf[0] = 1.0
