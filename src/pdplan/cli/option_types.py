@@ -30,6 +30,7 @@ __all__ = [
     "ProfileOptions",
     "ProfileOverheadOptions",
     "ProfilePrefillOptions",
+    "ScheduleOptions",
     "SessionOptions",
     "SimOptions",
     "SimulateOptions",
@@ -37,8 +38,10 @@ __all__ = [
     "SloOptions",
     "TraceCmdOptions",
     "TraceOptions",
+    "TraceShape",
     "WorkloadOptions",
     "option_value",
+    "trace_workload_options",
 ]
 
 #: What ``size --export`` writes.
@@ -49,16 +52,21 @@ Mode = Literal["disaggregated", "aggregated", "compare"]
 MODES: tuple[Mode, ...] = ("disaggregated", "aggregated", "compare")
 
 
-class TraceOptions(TypedDict):
-    """``--trace`` and what shapes its replay."""
+class TraceShape(TypedDict):
+    """What shapes a trace's replay."""
 
-    trace_path: str | None
     time_scale: str | None
     rate_scale: str | None
     trace_rps: str | None
     trace_slice: str | None
     max_context: int | None
     trace_osl: int | None
+
+
+class TraceOptions(TraceShape):
+    """``--trace`` and what shapes its replay."""
+
+    trace_path: str | None
 
 
 class WorkloadOptions(TraceOptions):
@@ -75,6 +83,33 @@ class WorkloadOptions(TraceOptions):
     arrivals: str | None
     prefix_hit_rate: float
     summary_only: NotRequired[bool]  # pdplan trace: any rate is described, none refused
+
+
+def trace_workload_options(
+    kw: TraceShape, trace_path: str | None, profile_path: str | None, *, summary_only: bool = False
+) -> WorkloadOptions:
+    """The workload options of a command that replays a trace and nothing else: the trace's
+    own options, and those of a generated workload at values that change nothing."""
+    return {
+        "trace_path": trace_path,
+        "time_scale": kw["time_scale"],
+        "rate_scale": kw["rate_scale"],
+        "trace_rps": kw["trace_rps"],
+        "trace_slice": kw["trace_slice"],
+        "max_context": kw["max_context"],
+        "trace_osl": kw["trace_osl"],
+        "profile_path": profile_path,
+        "isl": 1,
+        "osl": 1,
+        "isl_dist": "fixed",
+        "osl_dist": "fixed",
+        "tpm": None,
+        "total_tps": None,
+        "rps": None,
+        "arrivals": None,
+        "prefix_hit_rate": 0.0,
+        "summary_only": summary_only,
+    }
 
 
 class SloOptions(TypedDict):
@@ -159,14 +194,8 @@ class LoadtestOptions(WorkloadOptions, SloOptions, ClientOptions):
     as_json: bool
 
 
-class TraceCmdOptions(TypedDict):
-    time_scale: str | None
-    rate_scale: str | None
+class TraceCmdOptions(TraceShape):
     seed: int
-    trace_rps: str | None
-    trace_slice: str | None
-    max_context: int | None
-    trace_osl: int | None
 
 
 class ScheduleOptions(TraceOptions, SloOptions):

@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from pdplan.quantiles import STATS
+from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 
 __all__ = [
     "client_options",
@@ -166,6 +167,25 @@ slo_options = [
         "--stat",
         type=click.Choice(STATS),
         help="Shorthand: the same statistic for TTFT and TPOT.",
+    ),
+]
+
+
+#: The routing a plan assumes (``size`` and ``schedule``).
+planned_routing_options = [
+    click.option(
+        "--routing",
+        type=click.Choice(PLANNED_PREFILL_ROUTINGS),
+        default="random",
+        show_default=True,
+        help="Prefill: random (a queue per instance) or pooled (one queue for all).",
+    ),
+    click.option(
+        "--decode-routing",
+        type=click.Choice(PLANNED_DECODE_ROUTINGS),
+        default="least_loaded",
+        show_default=True,
+        help="Decode placement.",
     ),
 ]
 

@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING, Unpack
 
 import click
 
-from pdplan.cli.option_types import ScheduleOptions, WorkloadOptions
-from pdplan.cli.options import json_option, options, plot_option, seed_option, slo_options
+from pdplan.cli.option_types import ScheduleOptions, trace_workload_options
+from pdplan.cli.options import (
+    json_option,
+    options,
+    planned_routing_options,
+    plot_option,
+    seed_option,
+    slo_options,
+)
 from pdplan.cli.options import trace_options as _trace_options
 from pdplan.errors import ConfigError
-from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
+from pdplan.schema.plan import MODELS
 from pdplan.sim.config import MAX_SIM_INSTANCES
 
 if TYPE_CHECKING:
@@ -83,23 +90,10 @@ SCHEDULE_EXPORTS = ("keda", "hpa", "dynamo-planner")
     help="Price of one GPU-hour, e.g. 2.5 (shows the cost beside the GPU-hours). [default: "
     "the profile's metadata.cost_per_gpu_hour]",
 )
-@click.option(
-    "--routing",
-    type=click.Choice(PLANNED_PREFILL_ROUTINGS),
-    default="random",
-    show_default=True,
-    help="Prefill: random (a queue per instance) or pooled (one queue for all).",
-)
-@click.option(
-    "--decode-routing",
-    type=click.Choice(PLANNED_DECODE_ROUTINGS),
-    default="least_loaded",
-    show_default=True,
-    help="Decode placement.",
-)
+@options(planned_routing_options)
 @click.option(
     "--model",
-    type=click.Choice(["auto", "queueing", "paper"]),
+    type=click.Choice(MODELS),
     default="auto",
     show_default=True,
     help="The queueing model of each step's first guess (the replays decide).",
@@ -137,7 +131,11 @@ def schedule_cmd(plot_path: Path | None, **kw: Unpack[ScheduleOptions]) -> None:
     """The cheapest scaling schedule that meets the SLOs in every window of a trace."""
     from rich.console import Console
 
-    from pdplan.cli.inputs import load_profile_option, slo_from, workload_from
+    from pdplan.cli.inputs import (
+        load_profile_option,
+        slo_from,
+        workload_from,
+    )
     from pdplan.io import check_writable
     from pdplan.plan.schedule import plan_schedule
     from pdplan.report.progress import working
@@ -156,7 +154,9 @@ def schedule_cmd(plot_path: Path | None, **kw: Unpack[ScheduleOptions]) -> None:
         check_writable(kw["csv_path"], "--csv")
     map_fn = _map(kw["jobs"], kw["ray_address"])
     profile = load_profile_option(kw["profile_path"])
-    workload = workload_from(_workload_options(kw), kw["seed"])
+    workload = workload_from(
+        trace_workload_options(kw, kw["trace_path"], kw["profile_path"]), kw["seed"]
+    )
     slo = slo_from(kw)
     with working("planning the schedule") as status:
         plan = plan_schedule(
@@ -208,28 +208,6 @@ def schedule_cmd(plot_path: Path | None, **kw: Unpack[ScheduleOptions]) -> None:
     from pdplan.report.schedule_tables import render_schedule
 
     render_schedule(plan, Console(), price)
-
-
-def _workload_options(kw: ScheduleOptions) -> WorkloadOptions:
-    return {
-        "trace_path": kw["trace_path"],
-        "time_scale": kw["time_scale"],
-        "rate_scale": kw["rate_scale"],
-        "trace_rps": kw["trace_rps"],
-        "trace_slice": kw["trace_slice"],
-        "max_context": kw["max_context"],
-        "trace_osl": kw["trace_osl"],
-        "profile_path": kw["profile_path"],
-        "isl": 1,
-        "osl": 1,
-        "isl_dist": "fixed",
-        "osl_dist": "fixed",
-        "tpm": None,
-        "total_tps": None,
-        "rps": None,
-        "arrivals": None,
-        "prefix_hit_rate": 0.0,
-    }
 
 
 def _price(text: str | None) -> float | None:

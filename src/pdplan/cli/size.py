@@ -15,11 +15,11 @@ from pdplan.cli.options import (
     json_option,
     options,
     plan_model_option,
+    planned_routing_options,
     slo_options,
     workload_options,
 )
 from pdplan.errors import ConfigError
-from pdplan.schema.routing import PLANNED_DECODE_ROUTINGS, PLANNED_PREFILL_ROUTINGS
 from pdplan.units import parse_duration_s, parse_tps
 
 if TYPE_CHECKING:
@@ -54,20 +54,7 @@ SIMULATED_REQUESTS = 4_000
     "for fixed ISL), bursts, pooling, percentiles, batch fluctuation; paper: M/M/1 + the "
     "paper's decode rule, on the mean rate."
 )
-@click.option(
-    "--routing",
-    type=click.Choice(PLANNED_PREFILL_ROUTINGS),
-    default="random",
-    show_default=True,
-    help="Prefill: random (a queue per instance) or pooled (one queue for all).",
-)
-@click.option(
-    "--decode-routing",
-    type=click.Choice(PLANNED_DECODE_ROUTINGS),
-    default="least_loaded",
-    show_default=True,
-    help="Decode placement.",
-)
+@options(planned_routing_options)
 @click.option(
     "--slo-window",
     help="With --trace: the SLO statistic must hold in every window of this length (e.g. "

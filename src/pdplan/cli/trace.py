@@ -9,7 +9,7 @@ from typing import Unpack
 
 import click
 
-from pdplan.cli.option_types import TraceCmdOptions, WorkloadOptions
+from pdplan.cli.option_types import TraceCmdOptions
 from pdplan.cli.options import json_option, plot_option, seed_option
 
 __all__ = ["trace_cmd"]
@@ -38,29 +38,11 @@ def trace_cmd(
 ) -> None:
     """Summarise a request trace: rate over time, burstiness, lengths, prefix reuse."""
     from pdplan.cli.inputs import workload_from
+    from pdplan.cli.option_types import trace_workload_options
     from pdplan.report.trace_tables import render_trace_summary
     from pdplan.traffic.summary import summarize_trace
 
-    options: WorkloadOptions = {
-        "time_scale": kw["time_scale"],
-        "rate_scale": kw["rate_scale"],
-        "trace_rps": kw["trace_rps"],
-        "trace_slice": kw["trace_slice"],
-        "max_context": kw["max_context"],
-        "trace_osl": kw["trace_osl"],
-        "trace_path": path,
-        "profile_path": None,
-        "isl": 1,
-        "osl": 1,
-        "isl_dist": "fixed",
-        "osl_dist": "fixed",
-        "tpm": None,
-        "total_tps": None,
-        "rps": None,
-        "arrivals": None,
-        "prefix_hit_rate": 0.0,
-        "summary_only": True,
-    }
+    options = trace_workload_options(kw, path, None, summary_only=True)
     workload = workload_from(options, kw["seed"])
     trace, scale = workload.trace, workload.time_scale
     assert trace is not None and scale is not None
