@@ -44,10 +44,7 @@ def plot_profile(profile: Profile, path: str | Path) -> Path:
     if sweep:
         _draw_prefill_ttft(axes[0], profile)
     _draw_decode(axes[1] if sweep else axes, profile)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def _draw_prefill_ttft(ax: Any, profile: Profile) -> None:
@@ -165,11 +162,7 @@ def plot_capacity_sweep(rows: list[Any], slo: Any, path: str | Path) -> Path:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle("Simulated TTFT and TPOT against load")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 def plot_loadtest(
@@ -219,11 +212,7 @@ def plot_loadtest(
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle("Load test: measured against predicted")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 def plot_trace(trace: Any, time_scale: float, path: str | Path) -> Path:
@@ -261,11 +250,7 @@ def plot_trace(trace: Any, time_scale: float, path: str | Path) -> Path:
         ax.set_xlabel(name)
         ax.set_ylabel("requests")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=110)
 
 
 def plot_comparison(c: Comparison, path: str | Path) -> Path:
@@ -288,11 +273,7 @@ def plot_comparison(c: Comparison, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(f"Measured against pdplan, {c.allocation} (plan model {c.plan_model})")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return _save(fig, path, dpi=120)
 
 
 def plot_schedule(plan: Any, path: str | Path) -> Path:
@@ -339,8 +320,13 @@ def plot_schedule(plan: Any, path: str | Path) -> Path:
     stats.legend(fontsize=8)
     for ax in (rate, counts, stats):
         ax.grid(alpha=0.3)
+    return _save(fig, path, dpi=110)
+
+
+def _save(fig: Any, path: str | Path, dpi: int) -> Path:
+    """Lay the figure out, write it, free it; returns where it went."""
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    fig.savefig(out, dpi=dpi)
+    _pyplot().close(fig)
     return out
