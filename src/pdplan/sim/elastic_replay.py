@@ -9,14 +9,12 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pdplan.quantiles import Distribution
 from pdplan.schema.profile import Profile
-from pdplan.schema.verdict import judge
 from pdplan.schema.workload import SLO
 from pdplan.sim.cluster import run_cluster
 from pdplan.sim.config import SimConfig
 from pdplan.sim.elastic import Controller, ElasticControl, Interval, ScalingEvent
-from pdplan.sim.metrics import Columns, SimResult, summarize_run
+from pdplan.sim.metrics import Columns, SimResult, judge_requests, summarize_run
 
 __all__ = ["ElasticReplay", "WindowRow", "simulate_elastic", "window_groups", "window_rows"]
 
@@ -106,6 +104,7 @@ def window_rows(
     last = max(columns.arrival_s, default=0.0)
     count = max(1, math.floor(last / window_s) + 1)
     groups = window_groups(columns.arrival_s, window_s)
+    latency = columns.latency_s()
     rows = []
     for k in range(count):
         idx = groups.get(k, [])
@@ -114,11 +113,7 @@ def window_rows(
         for iv in intervals:
             end = end_s if iv.end_s is None else iv.end_s
             paid[iv.phase] += max(0.0, min(end, hi) - max(iv.start_s, lo))
-        verdict = judge(
-            Distribution.of(columns.ttft_s(i) for i in idx),
-            Distribution.of(columns.tpot_s(i) for i in idx),
-            slo,
-        )
+        verdict = judge_requests(latency, idx, slo)
         rows.append(
             WindowRow(
                 start_s=lo,

@@ -7,6 +7,7 @@ in seconds; reports convert.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -17,7 +18,7 @@ from pdplan.quantiles import Distribution
 from pdplan.schema.verdict import Verdict, judge
 from pdplan.schema.workload import SLO
 
-__all__ = ["Columns", "SimResult", "Throughput", "summarize_run"]
+__all__ = ["Columns", "Latency", "SimResult", "Throughput", "judge_requests", "summarize_run"]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,14 +39,19 @@ class Columns:
         cols = [getattr(self, name) for name in names]
         return [dict(zip(names, values, strict=True)) for values in zip(*cols, strict=True)]
 
-    def ttft_s(self, i: int) -> float:
-        return self.first_token_s[i] - self.arrival_s[i]
+    def latency_s(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every request's TTFT and TPOT, seconds (TPOT NaN below two output tokens)."""
+        return _Arrays.of(self).latency_s()
 
-    def tpot_s(self, i: int) -> float | None:
-        """None below two output tokens (no time between tokens)."""
-        if self.osl_tokens[i] < 2:
-            return None
-        return (self.done_s[i] - self.first_token_s[i]) / (self.osl_tokens[i] - 1)
+
+Latency = tuple[np.ndarray, np.ndarray]
+
+
+def judge_requests(latency: Latency, members: Sequence[int], slo: SLO) -> Verdict:
+    """The SLO verdict on the requests ``members`` (an SLO window) of a run whose
+    :meth:`Columns.latency_s` is ``latency``."""
+    idx = np.asarray(members, dtype=np.int64)
+    return judge(Distribution.of(latency[0][idx]), Distribution.of(latency[1][idx]), slo)
 
 
 class Throughput(BaseModel):
@@ -143,6 +149,14 @@ class _Arrays:
             np.asarray(c.done_s, dtype=float),
         )
 
+    def latency_s(self) -> Latency:
+        """TTFT and TPOT per request: the one definition of both."""
+        ttft = self.first_token_s - self.arrival_s
+        osl = self.osl_tokens
+        with np.errstate(divide="ignore", invalid="ignore"):  # one token: no TPOT (NaN)
+            tpot = np.where(osl >= 2, (self.done_s - self.first_token_s) / (osl - 1), np.nan)
+        return ttft, tpot
+
 
 def _check_complete(c: _Arrays) -> None:
     """Every request arrived, got its first token, then finished, in that order: a run that
@@ -184,10 +198,8 @@ def summarize_run(
     _check_complete(c)
     n = c.arrival_s.size
     start = min(int(n * warmup_share), max(n - 1, 0))
-    first, osl = c.first_token_s[start:], c.osl_tokens[start:]
-    ttft = first - c.arrival_s[start:]
-    with np.errstate(divide="ignore", invalid="ignore"):  # one token: no TPOT (NaN)
-        tpot = np.where(osl >= 2, (c.done_s[start:] - first) / (osl - 1), np.nan)
+    ttft_all, tpot_all = c.latency_s()
+    ttft, tpot = ttft_all[start:], tpot_all[start:]
     attain, ttft_ok, tpot_ok = _attainment(ttft, tpot, slo)
     throughput, arrival_rps = _throughput(c, start)
     horizon = max(end_s, 1e-12)

@@ -7,16 +7,15 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from pdplan.quantiles import Distribution
 from pdplan.schema.profile import Profile
 from pdplan.schema.schedule import Schedule, ScheduleStep
 from pdplan.schema.trace import Trace
-from pdplan.schema.verdict import judge
 from pdplan.schema.workload import SLO, Workload
 from pdplan.sim.cluster import run_cluster
 from pdplan.sim.config import ClusterConfig, SimConfig
 from pdplan.sim.elastic import ElasticControl, ScheduleController
 from pdplan.sim.elastic_replay import window_groups
+from pdplan.sim.metrics import judge_requests
 
 __all__ = ["LocalVerdict", "ReplaySetup", "part_of", "replay_part"]
 
@@ -101,12 +100,9 @@ def replay_part(
     ttft_ok = tpot_ok = True
     worst_ttft: tuple[float, float] | None = None
     worst_tpot: tuple[float, float] | None = None
+    latency = columns.latency_s()
     for key, members in groups.items():
-        v = judge(
-            Distribution.of(columns.ttft_s(i) for i in members),
-            Distribution.of(columns.tpot_s(i) for i in members),
-            setup.slo,
-        )
+        v = judge_requests(latency, members, setup.slo)
         ttft_ok &= v.ttft_met
         tpot_ok &= v.tpot_met
         start = max(key * setup.window_s, lo_s)

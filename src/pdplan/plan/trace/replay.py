@@ -9,12 +9,12 @@ from pdplan.plan.verify import cluster_for
 from pdplan.quantiles import Distribution
 from pdplan.schema.plan import Plan
 from pdplan.schema.profile import Profile
-from pdplan.schema.verdict import Verdict, judge
+from pdplan.schema.verdict import Verdict
 from pdplan.schema.workload import SLO
 from pdplan.sim.cluster import simulate
 from pdplan.sim.config import SimConfig
 from pdplan.sim.elastic_replay import window_groups
-from pdplan.sim.metrics import Columns, SimResult
+from pdplan.sim.metrics import Columns, SimResult, judge_requests
 
 __all__ = ["ReplayResult", "WindowVerdict", "gpus_of", "replay"]
 
@@ -66,12 +66,9 @@ def _windows_verdict(
     failed = 0
     worst_ttft = worst_tpot = None
     ttft_ok = tpot_ok = True
+    latency = columns.latency_s()
     for members in groups.values():
-        v = judge(
-            Distribution.of(columns.ttft_s(i) for i in members),
-            Distribution.of(columns.tpot_s(i) for i in members),
-            slo,
-        )
+        v = judge_requests(latency, members, slo)
         failed += not v.meets
         ttft_ok &= v.ttft_met
         tpot_ok &= v.tpot_met
